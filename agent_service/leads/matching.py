@@ -1,0 +1,107 @@
+"""Fuzzy lead matching shared by every store backend.
+
+Search runs in two stages: the backend proposes candidates cheaply (rapidfuzz over an
+in-memory corpus on SQLite, pg_trgm indexes on Postgres), then `rank` scores them all the same
+way, so a query ranks leads identically whatever the backend. Scores are 0-100.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from anyascii import anyascii
+from rapidfuzz import fuzz
+
+from agent_service.leads.models import Lead
+
+_NON_WORD = re.compile(r"[^a-z0-9@.]+")
+
+
+def normalize(text: str | None) -> str:
+    """Lower-case ASCII with accents removed and punctuation folded to single spaces.
+
+    `François Dupré-Ştefan` → `francois dupre stefan`; e-mail characters `@` and `.` are kept.
+    """
+    if not text:
+        return ""
+    folded = anyascii(text).lower()
+    return " ".join(_NON_WORD.sub(" ", folded).replace(" . ", " ").split()).strip(". ")
+
+
+def search_keys(name: str, company: str | None, email: str | None) -> dict[str, str]:
+    """The normalized texts a lead can be found by (also stored by the Postgres backend)."""
+    return {
+        "name": normalize(name),
+        "company": normalize(company),
+        "email": normalize(email),
+    }
+
+
+@dataclass(frozen=True)
+class Match:
+    """A candidate lead for a search, with its score (0-100) and the field that matched."""
+
+    lead: Lead
+    score: float
+    field: str
+
+
+def _email_parts(email: str) -> list[str]:
+    local = email.split("@", 1)[0]
+    return [email, local, *[p for p in re.split(r"[._+\-]", local) if len(p) > 1]]
+
+
+def score(query: str, lead: Lead) -> tuple[float, str]:
+    """How well the normalized `query` names `lead`: (score 0-100, field that matched)."""
+    if not query:
+        return 0.0, ""
+    keys = search_keys(lead.name, lead.company, lead.email)
+    best, field = 0.0, ""
+
+    def consider(value: float, which: str) -> None:
+        nonlocal best, field
+        if value > best:
+            best, field = value, which
+
+    name = keys["name"]
+    tokens = name.split()
+    consider(fuzz.ratio(query, name), "name")
+    # "Francois Dupre" for "François Dupré-Ştefan": every query word is in the name.
+    consider(fuzz.token_set_ratio(query, name) * 0.97, "name")
+    for token in tokens:
+        # First or last name alone: "john", "smith", "micheal" → "michael".
+        consider(fuzz.ratio(query, token) * 0.98, "name")
+        if len(query) >= 3 and token.startswith(query):
+            consider(88.0 + 10 * len(query) / len(token), "name")
+    if keys["company"]:
+        company = keys["company"]
+        consider(fuzz.ratio(query, company) * 0.95, "company")
+        consider(fuzz.token_set_ratio(query, company) * 0.9, "company")
+        stripped = _strip_company_suffix(company)
+        if stripped != company:
+            consider(fuzz.ratio(query, stripped) * 0.95, "company")
+    if keys["email"]:
+        for part in _email_parts(keys["email"]):
+            consider(fuzz.ratio(query, part) * (1.0 if "@" in part else 0.95), "email")
+    return round(min(best, 100.0), 2), field
+
+
+_COMPANY_SUFFIX = re.compile(r"\s+(inc|ltd|llc|gmbh|sa|sarl|co|corp|corporation|plc|ag|bv)\.?$")
+
+
+def _strip_company_suffix(company: str) -> str:
+    return _COMPANY_SUFFIX.sub("", company)
+
+
+def rank(text: str, leads: Iterable[Lead], limit: int, min_score: float = 50.0) -> list[Match]:
+    """Score `leads` against `text`, best first, at most `limit`, dropping weak ones."""
+    query = normalize(text)
+    matches = []
+    for lead in leads:
+        value, field = score(query, lead)
+        if value >= min_score:
+            matches.append(Match(lead=lead, score=value, field=field))
+    matches.sort(key=lambda m: (-m.score, m.lead.name.casefold(), m.lead.id))
+    return matches[:limit]

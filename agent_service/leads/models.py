@@ -1,0 +1,156 @@
+"""The lead model, its API schema family (LeadCreate, LeadUpdate, Lead) and the pipeline."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from agent_service.errors import UnknownStage
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+()./ \-xXext]*$"),
+]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+
+# The fields a person may set on a lead, in display order.
+EDITABLE_FIELDS = ("name", "company", "email", "phone", "status", "value", "notes")
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise ValueError("value must be a finite number")
+    return value
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+class _LeadFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("company", "email", "phone", "notes", mode="before", check_fields=False)
+    @classmethod
+    def _blank(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+    @field_validator("value", mode="before", check_fields=False)
+    @classmethod
+    def _value_not_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("value must be a number")
+        return value
+
+    @field_validator("value", check_fields=False)
+    @classmethod
+    def _value_finite(cls, value: float | None) -> float | None:
+        return _finite(value)
+
+
+class LeadCreate(_LeadFields):
+    """Fields accepted when a lead is created; `status` defaults to the first stage."""
+
+    name: Name
+    company: ShortText | None = None
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    status: str | None = None
+    value: float | None = Field(None, ge=0, le=1e12)
+    notes: Notes | None = None
+
+
+class LeadUpdate(_LeadFields):
+    """A partial update; `version`, when given, must match the stored one (else 409)."""
+
+    name: Name | None = None
+    company: ShortText | None = None
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    status: str | None = None
+    value: float | None = Field(None, ge=0, le=1e12)
+    notes: Notes | None = None
+    version: int | None = Field(None, ge=1)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("name cannot be removed")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields this update sets (explicit nulls included), without `version`."""
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}
+
+
+class Lead(BaseModel):
+    """A stored lead (what the API returns)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    company: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    status: str
+    value: float | None = None
+    notes: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    @property
+    def label(self) -> str:
+        """How the lead is named to a person: `John Smith (Acme)`."""
+        return f"{self.name} ({self.company})" if self.company else self.name
+
+    def fields(self) -> dict[str, Any]:
+        """The editable fields and their values."""
+        return {name: getattr(self, name) for name in EDITABLE_FIELDS}
+
+
+class Pipeline:
+    """The ordered stages of the sales pipeline, matched case-insensitively."""
+
+    def __init__(self, stages: Sequence[str]) -> None:
+        self.stages = tuple(stages)
+        self._by_key = {self.key(s): s for s in self.stages}
+
+    @staticmethod
+    def key(stage: str) -> str:
+        return " ".join(stage.replace("_", " ").replace("-", " ").split()).casefold()
+
+    @property
+    def first(self) -> str:
+        return self.stages[0]
+
+    def find(self, stage: str) -> str | None:
+        """The canonical stage for `stage` (case and spacing ignored), or None."""
+        return self._by_key.get(self.key(stage))
+
+    def canonical(self, stage: str) -> str:
+        """The canonical stage for `stage`, or UnknownStage listing the valid ones."""
+        found = self.find(stage)
+        if found is None:
+            raise UnknownStage(stage, self.stages)
+        return found
+
+    def __contains__(self, stage: object) -> bool:
+        return isinstance(stage, str) and self.find(stage) is not None

@@ -1,0 +1,317 @@
+"""SQLite lead store: the embedded default (one file under `var/`, WAL mode).
+
+Safe under concurrent requests: one connection per thread, writes in `BEGIN IMMEDIATE`
+transactions, optimistic concurrency through `version`. Fuzzy search keeps an in-memory corpus
+of normalized names that is rebuilt only when the `revision` counter (bumped by every write,
+in the same transaction, by any process) has moved.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
+from agent_service.leads.matching import Match, normalize, rank, search_keys
+from agent_service.leads.models import EDITABLE_FIELDS, Lead, LeadCreate, LeadUpdate, Pipeline
+from agent_service.leads.store import MAX_LIST, new_id, now, validate_create, validate_update
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS leads (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    company TEXT,
+    email TEXT,
+    phone TEXT,
+    status TEXT NOT NULL,
+    value REAL,
+    notes TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    search_name TEXT NOT NULL DEFAULT '',
+    search_company TEXT NOT NULL DEFAULT '',
+    search_email TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS leads_status ON leads(status);
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO store_meta(key, value) VALUES ('revision', 0);
+"""
+
+COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
+SELECT = f"SELECT {', '.join(COLUMNS)} FROM leads"
+
+
+def _row_to_lead(row: sqlite3.Row | tuple) -> Lead:
+    data = dict(zip(COLUMNS, row, strict=True))
+    data["created_at"] = datetime.fromisoformat(data["created_at"])
+    data["updated_at"] = datetime.fromisoformat(data["updated_at"])
+    return Lead(**data)
+
+
+def stage_order_sql(pipeline: Pipeline) -> tuple[str, list[str]]:
+    """An ORDER BY expression putting leads in pipeline order, with its parameters."""
+    whens = " ".join("WHEN ? THEN %d" % i for i in range(len(pipeline.stages)))
+    return f"CASE status {whens} ELSE {len(pipeline.stages)} END", list(pipeline.stages)
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class _Corpus:
+    """Normalized search keys of every lead, for rapidfuzz candidate generation."""
+
+    def __init__(self, revision: int, rows: list[tuple[str, str, str, str]]) -> None:
+        self.revision = revision
+        self.choices: list[str] = []
+        self.owner: list[str] = []
+        self.names: list[str] = []
+        self.name_owner: list[str] = []
+        for lead_id, name, company, email in rows:
+            self.names.append(name)
+            self.name_owner.append(lead_id)
+            keys = [name, *name.split(), company, email, email.split("@", 1)[0]]
+            for key in dict.fromkeys(k for k in keys if k):
+                self.choices.append(key)
+                self.owner.append(lead_id)
+
+    def candidates(self, query: str, limit: int) -> list[str]:
+        found: dict[str, None] = {}
+        for choice_idx in _top(query, self.choices, fuzz.ratio, limit):
+            found[self.owner[choice_idx]] = None
+        for name_idx in _top(query, self.names, fuzz.token_set_ratio, limit):
+            found[self.name_owner[name_idx]] = None
+        for name_idx in _top(query, self.names, fuzz.partial_ratio, limit):
+            found[self.name_owner[name_idx]] = None
+        return list(found)
+
+
+def _top(query: str, choices: list[str], scorer: Any, limit: int) -> list[int]:
+    return [idx for _, _, idx in process.extract(query, choices, scorer=scorer, limit=limit, score_cutoff=45)]
+
+
+class SqliteLeadStore:
+    """Leads in one SQLite file."""
+
+    def __init__(self, path: str | Path, pipeline: Pipeline) -> None:
+        self.path = str(path)
+        self.pipeline = pipeline
+        self._local = threading.local()
+        self._corpus: _Corpus | None = None
+        self._corpus_lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        self._local.conn = conn
+        with self._connections_lock:
+            self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = self._connect()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable() from exc
+        try:
+            if write:
+                conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if write and conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            if write:
+                conn.execute("UPDATE store_meta SET value = value + 1 WHERE key = 'revision'")
+                conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            raise InvalidInput(f"Conflicting lead data: {exc}") from exc
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            raise StoreUnavailable() from exc
+
+    def migrate(self) -> None:
+        try:
+            conn = self._connect()
+            conn.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable() from exc
+
+    def ping(self) -> None:
+        with self._db() as conn:
+            conn.execute("SELECT 1 FROM leads LIMIT 1").fetchall()
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get(self, lead_id: str) -> Lead:
+        with self._db() as conn:
+            row = conn.execute(f"{SELECT} WHERE id = ?", (lead_id,)).fetchone()
+        if row is None:
+            raise LeadNotFound(lead_id)
+        return _row_to_lead(row)
+
+    def list(self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST) -> list[Lead]:
+        where, params = self._filters(status, q)
+        order, order_params = stage_order_sql(self.pipeline)
+        sql = f"{SELECT} {where} ORDER BY {order}, lower(name), id LIMIT ?"
+        with self._db() as conn:
+            rows = conn.execute(sql, [*params, *order_params, max(0, min(limit, MAX_LIST))]).fetchall()
+        return [_row_to_lead(r) for r in rows]
+
+    def count(self, *, status: str | None = None) -> int:
+        where, params = self._filters(status, None)
+        with self._db() as conn:
+            return conn.execute(f"SELECT count(*) FROM leads {where}", params).fetchone()[0]
+
+    def _filters(self, status: str | None, q: str | None) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if status:
+            clauses.append("status = ?")
+            params.append(self.pipeline.canonical(status))
+        if q and normalize(q):
+            clauses.append(
+                "(search_name LIKE ? ESCAPE '\\' OR search_company LIKE ? ESCAPE '\\' "
+                "OR search_email LIKE ? ESCAPE '\\')"
+            )
+            params += [like_pattern(normalize(q))] * 3
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(self, data: LeadCreate | Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
+        fields = validate_create(self.pipeline, data)
+        stamp = now()
+        lead = Lead(id=lead_id or new_id(), created_at=stamp, updated_at=stamp, version=1, **fields)
+        with self._db(write=True) as conn:
+            self._insert(conn, lead)
+        return lead
+
+    def _insert(self, conn: sqlite3.Connection, lead: Lead) -> None:
+        keys = search_keys(lead.name, lead.company, lead.email)
+        values = lead.model_dump()
+        values["created_at"] = lead.created_at.isoformat()
+        values["updated_at"] = lead.updated_at.isoformat()
+        conn.execute(
+            f"INSERT INTO leads ({', '.join(COLUMNS)}, search_name, search_company, search_email) "
+            f"VALUES ({', '.join('?' * (len(COLUMNS) + 3))})",
+            [values[c] for c in COLUMNS] + [keys["name"], keys["company"], keys["email"]],
+        )
+
+    def update(
+        self, lead_id: str, changes: LeadUpdate | Mapping[str, Any], *, expected_version: int | None = None
+    ) -> Lead:
+        fields, body_version = validate_update(self.pipeline, changes)
+        expected = expected_version if expected_version is not None else body_version
+        with self._db(write=True) as conn:
+            row = conn.execute(f"{SELECT} WHERE id = ?", (lead_id,)).fetchone()
+            if row is None:
+                raise LeadNotFound(lead_id)
+            current = _row_to_lead(row)
+            if expected is not None and expected != current.version:
+                raise VersionConflict(lead_id, expected, current.version)
+            updated = current.model_copy(
+                update={**fields, "updated_at": now(), "version": current.version + 1}
+            )
+            keys = search_keys(updated.name, updated.company, updated.email)
+            sets = [*fields, "updated_at", "version", "search_name", "search_company", "search_email"]
+            params = [*fields.values(), updated.updated_at.isoformat(), updated.version,
+                      keys["name"], keys["company"], keys["email"], lead_id, current.version]
+            cur = conn.execute(
+                f"UPDATE leads SET {', '.join(f'{c} = ?' for c in sets)} WHERE id = ? AND version = ?",
+                params,
+            )
+            if cur.rowcount != 1:  # cannot happen inside BEGIN IMMEDIATE; kept as a guard
+                raise VersionConflict(lead_id, current.version, current.version + 1)
+        return updated
+
+    def delete(self, lead_id: str, *, expected_version: int | None = None) -> Lead:
+        with self._db(write=True) as conn:
+            row = conn.execute(f"{SELECT} WHERE id = ?", (lead_id,)).fetchone()
+            if row is None:
+                raise LeadNotFound(lead_id)
+            lead = _row_to_lead(row)
+            if expected_version is not None and expected_version != lead.version:
+                raise VersionConflict(lead_id, expected_version, lead.version)
+            conn.execute("DELETE FROM leads WHERE id = ?", (lead_id,))
+        return lead
+
+    def restore(self, lead: Lead) -> Lead:
+        restored = lead.model_copy(update={"updated_at": now(), "version": lead.version + 1})
+        with self._db(write=True) as conn:
+            if conn.execute("SELECT 1 FROM leads WHERE id = ?", (lead.id,)).fetchone():
+                raise InvalidInput(f"Lead '{lead.id}' already exists.")
+            self._insert(conn, restored)
+        return restored
+
+    # -- search --------------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 5) -> list[Match]:
+        query = normalize(text)
+        if not query:
+            return []
+        corpus = self._current_corpus()
+        ids = corpus.candidates(query, max(50, limit * 10))
+        if not ids:
+            return []
+        with self._db() as conn:
+            rows = []
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows += conn.execute(
+                    f"{SELECT} WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+                ).fetchall()
+        return rank(text, (_row_to_lead(r) for r in rows), limit)
+
+    def _current_corpus(self) -> _Corpus:
+        with self._db() as conn:
+            revision = conn.execute("SELECT value FROM store_meta WHERE key = 'revision'").fetchone()[0]
+            corpus = self._corpus
+            if corpus is not None and corpus.revision == revision:
+                return corpus
+            with self._corpus_lock:
+                if self._corpus is not None and self._corpus.revision == revision:
+                    return self._corpus
+                # Read the keys and the revision in one snapshot.
+                conn.execute("BEGIN")
+                try:
+                    revision = conn.execute(
+                        "SELECT value FROM store_meta WHERE key = 'revision'"
+                    ).fetchone()[0]
+                    rows = conn.execute(
+                        "SELECT id, search_name, search_company, search_email FROM leads"
+                    ).fetchall()
+                finally:
+                    conn.execute("COMMIT")
+                self._corpus = _Corpus(revision, rows)
+                return self._corpus

@@ -1,0 +1,122 @@
+"""The `LeadStore` protocol every backend implements, shared validation, and `open_store`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import ValidationError
+
+from agent_service.errors import InvalidInput
+from agent_service.leads.matching import Match
+from agent_service.leads.models import Lead, LeadCreate, LeadUpdate, Pipeline
+
+MAX_LIST = 1000
+
+
+@runtime_checkable
+class LeadStore(Protocol):
+    """Where leads live. Every method raises `StoreUnavailable` when the database is down."""
+
+    pipeline: Pipeline
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema (idempotent)."""
+
+    def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the database answers."""
+
+    def create(self, data: LeadCreate | Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
+        """Insert a lead; `InvalidInput`/`UnknownStage` on bad fields."""
+
+    def get(self, lead_id: str) -> Lead:
+        """The lead, or `LeadNotFound`."""
+
+    def list(self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST) -> list[Lead]:
+        """Leads in pipeline order then by name; `q` filters by substring of name/company/email."""
+
+    def count(self, *, status: str | None = None) -> int:
+        """How many leads (in `status`, when given)."""
+
+    def update(
+        self, lead_id: str, changes: LeadUpdate | Mapping[str, Any], *, expected_version: int | None = None
+    ) -> Lead:
+        """Apply `changes` atomically; `VersionConflict` if `expected_version` is stale."""
+
+    def delete(self, lead_id: str, *, expected_version: int | None = None) -> Lead:
+        """Delete the lead and return it as it was."""
+
+    def restore(self, lead: Lead) -> Lead:
+        """Put back a deleted lead with its id (for undo); `InvalidInput` if the id is taken."""
+
+    def search(self, text: str, limit: int = 5) -> list[Match]:
+        """Fuzzy candidates for `text` over name, first/last name, company and email."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_invalid(exc: ValidationError) -> InvalidInput:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{loc}: {err['msg']}")
+    return InvalidInput("Invalid lead: " + "; ".join(parts))
+
+
+def validate_create(pipeline: Pipeline, data: LeadCreate | Mapping[str, Any]) -> dict[str, Any]:
+    """Validated fields of a new lead with its canonical stage (raises InvalidInput)."""
+    try:
+        model = data if isinstance(data, LeadCreate) else LeadCreate.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _as_invalid(exc) from None
+    fields = model.model_dump()
+    fields["status"] = pipeline.canonical(fields["status"]) if fields["status"] else pipeline.first
+    return fields
+
+
+def validate_update(
+    pipeline: Pipeline, changes: LeadUpdate | Mapping[str, Any]
+) -> tuple[dict[str, Any], int | None]:
+    """Validated changes with canonical stage, and the expected version if one was given."""
+    try:
+        model = changes if isinstance(changes, LeadUpdate) else LeadUpdate.model_validate(dict(changes))
+    except ValidationError as exc:
+        raise _as_invalid(exc) from None
+    fields = model.changes()
+    if "status" in fields:
+        if fields["status"] is None:
+            raise InvalidInput("status cannot be removed")
+        fields["status"] = pipeline.canonical(fields["status"])
+    return fields, model.version
+
+
+def open_store(settings: Any) -> LeadStore:
+    """The backend named by the settings: Supabase client, PostgreSQL or SQLite."""
+    pipeline = Pipeline(settings.crm_pipeline)
+    if settings.supabase_url and settings.supabase_key:
+        from agent_service.leads.supabase import SupabaseLeadStore
+
+        return SupabaseLeadStore(
+            settings.supabase_url, settings.supabase_key.get_secret_value(), pipeline
+        )
+    url: str = settings.crm_database_url
+    if url.startswith(("postgres://", "postgresql://")):
+        from agent_service.leads.postgres import PostgresLeadStore
+
+        return PostgresLeadStore(url, pipeline)
+    if url.startswith("sqlite:///"):
+        from agent_service.leads.sqlite import SqliteLeadStore
+
+        return SqliteLeadStore(url.removeprefix("sqlite:///"), pipeline)
+    raise InvalidInput(f"Unsupported CRM_DATABASE_URL scheme: {url.split(':', 1)[0]}")
