@@ -43,9 +43,7 @@ class UnknownStage(InvalidInput):
     def __init__(self, stage: str, stages: Sequence[str]) -> None:
         self.stage = stage
         self.stages = list(stages)
-        super().__init__(
-            f"Unknown stage '{stage}'. Valid stages: {', '.join(self.stages)}."
-        )
+        super().__init__(f"Unknown stage '{stage}'. Valid stages: {', '.join(self.stages)}.")
 
 
 class Unauthorized(CrmError):
@@ -101,7 +99,9 @@ class StoreUnavailable(CrmError):
     type = "database_unavailable"
 
     def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail or "The lead database is unavailable right now; nothing was changed.")
+        super().__init__(
+            detail or "The lead database is unavailable right now; nothing was changed."
+        )
 
 
 class ModelUnavailable(CrmError):
@@ -109,7 +109,9 @@ class ModelUnavailable(CrmError):
     type = "model_unavailable"
 
     def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail or "The language model is unavailable right now; nothing was changed.")
+        super().__init__(
+            detail or "The language model is unavailable right now; nothing was changed."
+        )
 
 
 class ModelTimeout(CrmError):

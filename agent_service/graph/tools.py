@@ -84,6 +84,13 @@ class undo(_Tool):  # noqa: N801
     """Revert the last change made in this conversation."""
 
 
-TOOLS: tuple[type[_Tool], ...] = (create_lead, update_lead, change_status, delete_lead, find_leads, undo)
+TOOLS: tuple[type[_Tool], ...] = (
+    create_lead,
+    update_lead,
+    change_status,
+    delete_lead,
+    find_leads,
+    undo,
+)
 TOOLS_BY_NAME: dict[str, type[_Tool]] = {tool.__name__: tool for tool in TOOLS}
 WRITE_TOOLS = frozenset({"create_lead", "update_lead", "change_status", "delete_lead", "undo"})

@@ -58,7 +58,7 @@ def _row_to_lead(row: sqlite3.Row | tuple) -> Lead:
 
 def stage_order_sql(pipeline: Pipeline) -> tuple[str, list[str]]:
     """An ORDER BY expression putting leads in pipeline order, with its parameters."""
-    whens = " ".join("WHEN ? THEN %d" % i for i in range(len(pipeline.stages)))
+    whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(pipeline.stages)))
     return f"CASE status {whens} ELSE {len(pipeline.stages)} END", list(pipeline.stages)
 
 
@@ -96,7 +96,12 @@ class _Corpus:
 
 
 def _top(query: str, choices: list[str], scorer: Any, limit: int) -> list[int]:
-    return [idx for _, _, idx in process.extract(query, choices, scorer=scorer, limit=limit, score_cutoff=45)]
+    return [
+        idx
+        for _, _, idx in process.extract(
+            query, choices, scorer=scorer, limit=limit, score_cutoff=45
+        )
+    ]
 
 
 class SqliteLeadStore:
@@ -119,7 +124,9 @@ class SqliteLeadStore:
             return conn
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=10.0, isolation_level=None, check_same_thread=False
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
@@ -181,12 +188,16 @@ class SqliteLeadStore:
             raise LeadNotFound(lead_id)
         return _row_to_lead(row)
 
-    def list(self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST) -> list[Lead]:
+    def list(
+        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+    ) -> list[Lead]:
         where, params = self._filters(status, q)
         order, order_params = stage_order_sql(self.pipeline)
         sql = f"{SELECT} {where} ORDER BY {order}, lower(name), id LIMIT ?"
         with self._db() as conn:
-            rows = conn.execute(sql, [*params, *order_params, max(0, min(limit, MAX_LIST))]).fetchall()
+            rows = conn.execute(
+                sql, [*params, *order_params, max(0, min(limit, MAX_LIST))]
+            ).fetchall()
         return [_row_to_lead(r) for r in rows]
 
     def count(self, *, status: str | None = None) -> int:
@@ -229,7 +240,11 @@ class SqliteLeadStore:
         )
 
     def update(
-        self, lead_id: str, changes: LeadUpdate | Mapping[str, Any], *, expected_version: int | None = None
+        self,
+        lead_id: str,
+        changes: LeadUpdate | Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
     ) -> Lead:
         fields, body_version = validate_update(self.pipeline, changes)
         expected = expected_version if expected_version is not None else body_version
@@ -244,9 +259,24 @@ class SqliteLeadStore:
                 update={**fields, "updated_at": now(), "version": current.version + 1}
             )
             keys = search_keys(updated.name, updated.company, updated.email)
-            sets = [*fields, "updated_at", "version", "search_name", "search_company", "search_email"]
-            params = [*fields.values(), updated.updated_at.isoformat(), updated.version,
-                      keys["name"], keys["company"], keys["email"], lead_id, current.version]
+            sets = [
+                *fields,
+                "updated_at",
+                "version",
+                "search_name",
+                "search_company",
+                "search_email",
+            ]
+            params = [
+                *fields.values(),
+                updated.updated_at.isoformat(),
+                updated.version,
+                keys["name"],
+                keys["company"],
+                keys["email"],
+                lead_id,
+                current.version,
+            ]
             cur = conn.execute(
                 f"UPDATE leads SET {', '.join(f'{c} = ?' for c in sets)} WHERE id = ? AND version = ?",
                 params,
@@ -295,7 +325,9 @@ class SqliteLeadStore:
 
     def _current_corpus(self) -> _Corpus:
         with self._db() as conn:
-            revision = conn.execute("SELECT value FROM store_meta WHERE key = 'revision'").fetchone()[0]
+            revision = conn.execute(
+                "SELECT value FROM store_meta WHERE key = 'revision'"
+            ).fetchone()[0]
             corpus = self._corpus
             if corpus is not None and corpus.revision == revision:
                 return corpus

@@ -34,14 +34,20 @@ class LeadStore(Protocol):
     def get(self, lead_id: str) -> Lead:
         """The lead, or `LeadNotFound`."""
 
-    def list(self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST) -> list[Lead]:
+    def list(
+        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+    ) -> list[Lead]:
         """Leads in pipeline order then by name; `q` filters by substring of name/company/email."""
 
     def count(self, *, status: str | None = None) -> int:
         """How many leads (in `status`, when given)."""
 
     def update(
-        self, lead_id: str, changes: LeadUpdate | Mapping[str, Any], *, expected_version: int | None = None
+        self,
+        lead_id: str,
+        changes: LeadUpdate | Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
     ) -> Lead:
         """Apply `changes` atomically; `VersionConflict` if `expected_version` is stale."""
 
@@ -90,7 +96,9 @@ def validate_update(
 ) -> tuple[dict[str, Any], int | None]:
     """Validated changes with canonical stage, and the expected version if one was given."""
     try:
-        model = changes if isinstance(changes, LeadUpdate) else LeadUpdate.model_validate(dict(changes))
+        model = (
+            changes if isinstance(changes, LeadUpdate) else LeadUpdate.model_validate(dict(changes))
+        )
     except ValidationError as exc:
         raise _as_invalid(exc) from None
     fields = model.changes()
