@@ -1,0 +1,121 @@
+"""`ChatAgent`: one call per user message on top of the compiled graph.
+
+Used by the runs API, the evals and the benchmarks. A message either starts a new turn or,
+when the thread is paused on a question, resumes it (`Command(resume=message)`).
+Checkpoints are written once per turn (`durability="exit"`) and older ones are pruned, so a
+turn costs the same at message 1 and message 200.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from agent_service.graph.context import Context
+from agent_service.graph.graph import compile_graph
+from agent_service.leads.store import LeadStore
+from agent_service.settings import Settings
+
+
+@dataclass
+class TurnResult:
+    """What one user message produced (the `result` of a run)."""
+
+    reply: str
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    needs: str | None = None
+    choices: list[dict[str, str]] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=lambda: {"input_tokens": 0, "output_tokens": 0})
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "reply": self.reply,
+            "actions": self.actions,
+            "needs": self.needs,
+            "choices": self.choices,
+        }
+
+
+StepCallback = Callable[[str], None]
+
+
+class ChatAgent:
+    """Runs the graph for one thread at a time (callers serialise messages per thread)."""
+
+    def __init__(
+        self,
+        store: LeadStore,
+        model: BaseChatModel,
+        settings: Settings | None = None,
+        checkpointer: BaseCheckpointSaver | None = None,
+        prune: Callable[[str], None] | None = None,
+    ) -> None:
+        settings = settings or Settings()
+        self.store = store
+        self.checkpointer = checkpointer or InMemorySaver()
+        self.graph = compile_graph(self.checkpointer)
+        self.context = Context(store=store, model=model, history_window=settings.history_window)
+        self._prune = prune
+
+    @staticmethod
+    def config(thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}}
+
+    def send(self, thread_id: str, message: str, on_step: StepCallback | None = None) -> TurnResult:
+        """Process one user message on `thread_id` and return what it did."""
+        config = self.config(thread_id)
+        snapshot = self.graph.get_state(config)
+        paused = bool(snapshot.interrupts)
+        graph_input: Any = (
+            Command(resume=message) if paused else {"messages": [HumanMessage(message)]}
+        )
+        usage = {"input_tokens": 0, "output_tokens": 0}
+        for chunk in self.graph.stream(
+            graph_input, config, context=self.context, stream_mode="updates", durability="exit"
+        ):
+            for node, update in chunk.items():
+                if node.startswith("__"):
+                    continue
+                if on_step:
+                    on_step(node)
+                _count_usage(update, usage)
+        values = self.graph.get_state(config).values
+        turn = values.get("turn") or {}
+        if self._prune:
+            self._prune(thread_id)
+        return TurnResult(
+            reply=turn.get("reply", ""),
+            actions=list(turn.get("actions") or []),
+            needs=turn.get("needs"),
+            choices=list(turn.get("choices") or []),
+            usage=usage,
+        )
+
+    def pending(self, thread_id: str) -> dict[str, Any] | None:
+        """The question the thread waits on, if any."""
+        values = self.graph.get_state(self.config(thread_id)).values
+        pending = values.get("pending")
+        if not pending:
+            return None
+        return {
+            "needs": pending["needs"],
+            "question": pending["question"],
+            "choices": pending.get("choices", []),
+        }
+
+    def clear(self, thread_id: str) -> None:
+        """Forget the conversation: delete the thread's checkpoints."""
+        self.checkpointer.delete_thread(thread_id)
+
+
+def _count_usage(update: Any, usage: dict[str, int]) -> None:
+    if isinstance(update, dict) and update.get("usage"):
+        for key in usage:
+            usage[key] += int(update["usage"].get(key, 0))

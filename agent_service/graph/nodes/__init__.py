@@ -1,0 +1,1 @@
+"""One module per graph node; `common` holds what the action nodes share."""

@@ -1,0 +1,177 @@
+"""ask: pauses the thread on the pending question and reads the user's answer.
+
+Uses `interrupt()`, so LangGraph Studio shows the pause and `Command(resume=answer)` resumes.
+Reads: `pending`, `queue[0]`. The answer picks a candidate (by name, company, email, number or
+ordinal) or says yes/no to a delete; anything else is a new request: the question is dropped
+and the message goes to the router.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+
+from agent_service.errors import LeadNotFound
+from agent_service.graph.context import Context, get_context
+from agent_service.graph.nodes.lead_matcher import clean_reference, pick
+from agent_service.graph.state import Outcome, State
+from agent_service.leads.matching import normalize, rank
+from agent_service.leads.store import LeadStore
+
+YES = {
+    "y",
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "confirm",
+    "confirmed",
+    "ok",
+    "okay",
+    "go ahead",
+    "do it",
+    "yes please",
+    "please do",
+    "delete it",
+    "yes delete it",
+    "yes do it",
+    "correct",
+    "absolutely",
+}
+NO = {
+    "n",
+    "no",
+    "nope",
+    "nah",
+    "cancel",
+    "stop",
+    "dont",
+    "don't",
+    "do not",
+    "never mind",
+    "nevermind",
+    "keep it",
+    "no thanks",
+    "no thank you",
+    "abort",
+    "no dont",
+    "no don't",
+    "leave it",
+    "not now",
+}
+ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "fifth": 5,
+    "5th": 5,
+}
+_NUMBER = re.compile(r"^(?:#|no\.?\s*|number\s+|option\s+)?(\d{1,2})[.)]?$")
+_PICK_FILLER = re.compile(
+    r"^(i mean|i meant|the one (at|from|with|in|called|named)|the one|one (at|from)|"
+    r"from|at|with|the|it's|its|it is)\s+"
+)
+
+
+def _answer_key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s'#.]", " ", text.lower()).split()).rstrip(".")
+
+
+def is_yes(text: str) -> bool:
+    return _answer_key(text) in YES
+
+
+def is_no(text: str) -> bool:
+    return _answer_key(text) in NO
+
+
+def pick_choice(text: str, choices: list[dict[str, str]], store: LeadStore) -> str | None:
+    """The lead id the answer picks among `choices`, or None."""
+    key = _answer_key(text)
+    number = _NUMBER.match(key)
+    words = key.split()
+    index = None
+    if number:
+        index = int(number.group(1))
+    elif key in {"last", "the last one", "last one"}:
+        index = len(choices)
+    else:
+        for word in words[:3]:
+            if word in ORDINALS:
+                index = ORDINALS[word]
+    if index is not None:
+        return choices[index - 1]["lead_id"] if 1 <= index <= len(choices) else None
+    reference = key
+    previous = None
+    while previous != reference:
+        previous = reference
+        reference = _PICK_FILLER.sub("", reference)
+    reference = clean_reference(reference)
+    if not normalize(reference):
+        return None
+    leads = []
+    for choice in choices:
+        try:
+            leads.append(store.get(choice["lead_id"]))
+        except LeadNotFound:
+            continue
+    lead, _ = pick(reference, rank(reference, leads, limit=len(leads)))
+    return lead.id if lead else None
+
+
+def ask(
+    state: State, runtime: Runtime[Context]
+) -> Command[Literal["router", "lead_matcher", "delete", "respond"]]:
+    """Wait for the answer to `pending`, then continue, cancel, or start over."""
+    pending = state["pending"]
+    answer = interrupt(
+        {
+            "needs": pending["needs"],
+            "question": pending["question"],
+            "choices": pending.get("choices", []),
+        }
+    )
+    text = str(answer if not isinstance(answer, dict) else answer.get("message", "")).strip()
+    store = get_context(runtime).store
+    queue = list(state.get("queue", []))
+    update: dict[str, Any] = {"messages": [HumanMessage(text)], "results": [], "pending": None}
+    op = queue[0] if queue else None
+    if op is not None and pending["needs"] == "confirmation":
+        if is_yes(text):
+            return Command(
+                goto="delete", update={**update, "queue": [{**op, "confirmed": True}, *queue[1:]]}
+            )
+        if is_no(text):
+            try:
+                name = store.get(op["lead_id"]).name
+            except LeadNotFound:
+                name = "that lead"
+            outcome: Outcome = {
+                "call_id": op["call_id"],
+                "line": f"Deletion of lead '{name}' cancelled.",
+                "action": None,
+            }
+            rest = queue[1:]
+            return Command(
+                goto="lead_matcher" if rest else "respond",
+                update={**update, "queue": rest, "results": [outcome]},
+            )
+    if op is not None and pending["needs"] == "clarification":
+        chosen = pick_choice(text, pending.get("choices", []), store)
+        if chosen:
+            return Command(
+                goto="lead_matcher",
+                update={**update, "queue": [{**op, "lead_id": chosen}, *queue[1:]]},
+            )
+    # Not an answer to the question: a new request; the pending operations are dropped.
+    return Command(goto="router", update={**update, "queue": []})

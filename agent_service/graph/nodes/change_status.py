@@ -1,0 +1,81 @@
+"""change_status: moves the resolved lead to another pipeline stage.
+
+Reads: `queue[0]` (`lead_id`, `status` in the user's words). Writes: the lead's stage, a
+`change_status` action, focus, an undo entry. Unknown stages are answered with the valid list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent_service.errors import LeadNotFound, VersionConflict
+from agent_service.graph.context import Context, get_context
+from agent_service.graph.nodes.common import action, diff, finish, head, snapshot
+from agent_service.graph.state import State
+from agent_service.leads.models import Pipeline
+
+# Everyday names for the default stages; used only when that stage exists in the pipeline.
+SYNONYMS = {
+    "meeting": "Meeting booked",
+    "meeting scheduled": "Meeting booked",
+    "meeting set": "Meeting booked",
+    "demo booked": "Meeting booked",
+    "proposal": "Proposal sent",
+    "quote sent": "Proposal sent",
+    "closed won": "Won",
+    "signed": "Won",
+    "closed lost": "Lost",
+    "dead": "Lost",
+    "reached out": "Contacted",
+}
+
+
+def resolve_stage(pipeline: Pipeline, wanted: str) -> str | None:
+    found = pipeline.find(wanted)
+    if found:
+        return found
+    synonym = SYNONYMS.get(Pipeline.key(wanted))
+    return pipeline.find(synonym) if synonym else None
+
+
+def change_status(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Move `queue[0]`'s lead to the requested stage."""
+    op = head(state)
+    store = get_context(runtime).store
+    wanted = str(op["args"].get("status", "")).strip()
+    stage = resolve_stage(store.pipeline, wanted)
+    if stage is None:
+        valid = ", ".join(store.pipeline.stages)
+        return finish(state, op, f"Unknown stage '{wanted}'. Valid stages: {valid}.")
+    try:
+        before = store.get(op["lead_id"])
+    except LeadNotFound:
+        return finish(state, op, "That lead no longer exists.")
+    if before.status == stage:
+        return finish(
+            state, op, f"Lead '{before.name}' is already in '{stage}'.", focus=[before.id]
+        )
+    try:
+        after = store.update(before.id, {"status": stage}, expected_version=before.version)
+    except VersionConflict:
+        return finish(
+            state,
+            op,
+            f"Lead '{before.name}' was changed by someone else just now; please try again.",
+        )
+    return finish(
+        state,
+        op,
+        f"Lead '{after.name}' status updated to '{stage}'.",
+        action=action("change_status", after, diff(before, after)),
+        focus=[after.id],
+        change={
+            "type": "change_status",
+            "lead_id": after.id,
+            "before": snapshot(before),
+            "after": snapshot(after),
+        },
+        undo_depth=get_context(runtime).undo_depth,
+    )

@@ -1,0 +1,146 @@
+"""lead_matcher: resolves the head operation's lead reference to one stored lead.
+
+Reads: `queue[0]` (its `lead` argument), `focus` (leads the conversation touched or listed).
+Writes: `queue[0].lead_id` when one lead clearly matches; otherwise an outcome saying no lead
+was found (with the closest names) or a `pending` clarification listing the candidates.
+Order: exact id → pronouns and "that lead" → exact name/email → fuzzy search.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent_service.errors import LeadNotFound
+from agent_service.graph.context import Context, get_context
+from agent_service.graph.nodes.common import finish, head
+from agent_service.graph.state import Operation, State
+from agent_service.leads.matching import Match, normalize
+from agent_service.leads.models import Lead
+from agent_service.leads.store import LeadStore
+
+# Operations that carry no lead reference, or carry it optionally.
+NO_LEAD = {"create_lead", "undo"}
+ACCEPT = 75.0  # below this a candidate is not a match
+CLEAR_GAP = 8.0  # a fuzzy winner must beat the runner-up by this much
+MAX_CHOICES = 5
+
+_PRONOUN = re.compile(
+    r"^(him|her|them|it|he|she|they|his|hers|their|this|that|"
+    r"(this|that|the|same)( same)? (one|lead|guy|person|contact|client|customer|prospect)|"
+    r"the same|same one|the last one|the last lead)$"
+)
+_FILLER = re.compile(r"^(the|lead|leads|a|an|for|of|from|at|with)\s+|\s+(lead|deal|account)$")
+
+
+def is_pronoun(reference: str) -> bool:
+    return bool(_PRONOUN.match(normalize(reference)))
+
+
+def clean_reference(reference: str) -> str:
+    """`the Acme lead` → `Acme`; keeps emails and names as they are."""
+    text = reference.strip().strip("'\"")
+    previous = None
+    while previous != text:
+        previous = text
+        text = _FILLER.sub("", text.strip(), count=1)
+    text = re.sub(r"'s$", "", text)
+    return text.strip() or reference.strip()
+
+
+def _tier(query: str, match: Match) -> int:
+    """3: the whole name or email; 2: a whole first/last name or the company; 1: fuzzy."""
+    lead = match.lead
+    name = normalize(lead.name)
+    if query in {name, normalize(lead.email)}:
+        return 3
+    company = normalize(lead.company)
+    if query in name.split() or (company and query in {company, company.split()[0]}):
+        return 2
+    return 1
+
+
+def pick(reference: str, matches: list[Match]) -> tuple[Lead | None, list[Lead]]:
+    """(the one clear winner, or None with the close candidates to ask about)."""
+    query = normalize(reference)
+    good = [m for m in matches if m.score >= ACCEPT]
+    if not good:
+        return None, []
+    tiers = [(_tier(query, m), m) for m in good]
+    best_tier = max(t for t, _ in tiers)
+    if best_tier >= 2:
+        top = [m for t, m in tiers if t == best_tier]
+        if len(top) == 1:
+            return top[0].lead, []
+        return None, [m.lead for m in top][:MAX_CHOICES]
+    first = good[0]
+    close = [m for m in good if first.score - m.score < CLEAR_GAP]
+    if len(close) == 1:
+        return first.lead, []
+    return None, [m.lead for m in close][:MAX_CHOICES]
+
+
+def choices_for(leads: list[Lead]) -> list[dict[str, str]]:
+    return [{"lead_id": lead.id, "label": lead.label} for lead in leads]
+
+
+def clarification(reference: str, leads: list[Lead], op: Operation) -> dict[str, Any]:
+    listed = "; ".join(f"{i}. {lead.label}" for i, lead in enumerate(leads, 1))
+    return {
+        "needs": "clarification",
+        "question": f"Which lead do you mean by '{reference}'? {listed}. Reply with a name or number.",
+        "choices": choices_for(leads),
+        "call_id": op["call_id"],
+    }
+
+
+def not_found_line(reference: str, matches: list[Match]) -> str:
+    line = f"I couldn't find a lead matching '{reference}'."
+    near = [m.lead.name for m in matches[:3]]
+    if near:
+        line += " Closest matches: " + ", ".join(near) + "."
+    return line
+
+
+def _focus_leads(store: LeadStore, focus: list[str]) -> list[Lead]:
+    leads = []
+    for lead_id in focus:
+        try:
+            leads.append(store.get(lead_id))
+        except LeadNotFound:
+            continue
+    return leads
+
+
+def lead_matcher(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Resolve `queue[0]`'s lead, or explain why it cannot be resolved."""
+    op = head(state)
+    reference = (op.get("args") or {}).get("lead")
+    if op["tool"] in NO_LEAD or op.get("lead_id") or not reference:
+        return {}
+    store = get_context(runtime).store
+    try:
+        lead = store.get(reference.strip())
+        return _resolved(state, op, lead)
+    except LeadNotFound:
+        pass
+    if is_pronoun(reference):
+        focus = _focus_leads(store, state.get("focus", []))
+        if not focus:
+            return finish(state, op, "I'm not sure which lead you mean; please name it.")
+        return _resolved(state, op, focus[0])
+    cleaned = clean_reference(reference)
+    matches = store.search(cleaned, limit=8)
+    lead, candidates = pick(cleaned, matches)
+    if lead is not None:
+        return _resolved(state, op, lead)
+    if candidates:
+        return {"pending": clarification(cleaned, candidates, op)}
+    return finish(state, op, not_found_line(cleaned, matches))
+
+
+def _resolved(state: State, op: Operation, lead: Lead) -> dict[str, Any]:
+    queue = [{**op, "lead_id": lead.id}, *state["queue"][1:]]
+    return {"queue": queue}

@@ -1,0 +1,106 @@
+"""query: answers `find_leads`: one lead's details or field, or a list by stage/company/text.
+
+Reads: `queue[0]` (`lead_id` when a lead was named, `field`, `status`, `company`, `text`).
+Writes: an outcome line (at most 10 leads listed, with how many more) and the leads shown
+into `focus`, so "move her to Won" can follow. Never writes to the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent_service.errors import LeadNotFound
+from agent_service.graph.context import Context, get_context
+from agent_service.graph.nodes.change_status import resolve_stage
+from agent_service.graph.nodes.common import finish, head, quote_value
+from agent_service.graph.state import State
+from agent_service.leads.matching import normalize
+from agent_service.leads.models import Lead
+
+SHOWN = 10
+FIELD_NAMES = {
+    "email": "email",
+    "mail": "email",
+    "phone": "phone",
+    "number": "phone",
+    "phone number": "phone",
+    "company": "company",
+    "status": "status",
+    "stage": "status",
+    "value": "value",
+    "deal value": "value",
+    "amount": "value",
+    "notes": "notes",
+    "note": "notes",
+    "name": "name",
+}
+LABELS = {"status": "stage", "phone": "phone number", "value": "deal value"}
+
+
+def details(lead: Lead) -> str:
+    parts = [f"stage: {lead.status}"]
+    for name in ("company", "email", "phone", "value", "notes"):
+        value = getattr(lead, name)
+        if value not in (None, ""):
+            parts.append(f"{LABELS.get(name, name)}: {quote_value(name, value)}")
+    return f"{lead.name} — " + "; ".join(parts) + "."
+
+
+def field_answer(lead: Lead, field: str) -> str:
+    name = FIELD_NAMES.get(field.strip().lower())
+    if name is None:
+        return details(lead)
+    value = getattr(lead, name)
+    label = LABELS.get(name, name)
+    if value in (None, ""):
+        return f"Lead '{lead.name}' has no {label} on file."
+    return f"The {label} of lead '{lead.name}' is {quote_value(name, value)}."
+
+
+def listing(leads: list[Lead], title: str) -> str:
+    if not leads:
+        return f"There are no leads {title}."
+    noun = "lead" if len(leads) == 1 else "leads"
+    lines = [f"{len(leads)} {noun} {title}:"]
+    for lead in leads[:SHOWN]:
+        company = f", {lead.company}" if lead.company else ""
+        lines.append(f"- {lead.name} ({lead.status}{company})")
+    if len(leads) > SHOWN:
+        lines.append(f"… and {len(leads) - SHOWN} more.")
+    return "\n".join(lines)
+
+
+def query(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Answer `queue[0]`'s question from the store."""
+    op = head(state)
+    store = get_context(runtime).store
+    args = op.get("args") or {}
+    if op.get("lead_id"):
+        try:
+            lead = store.get(op["lead_id"])
+        except LeadNotFound:
+            return finish(state, op, "That lead no longer exists.")
+        line = field_answer(lead, args["field"]) if args.get("field") else details(lead)
+        return finish(state, op, line, focus=[lead.id])
+
+    status = None
+    titles = []
+    if args.get("status"):
+        status = resolve_stage(store.pipeline, args["status"])
+        if status is None:
+            valid = ", ".join(store.pipeline.stages)
+            return finish(state, op, f"Unknown stage '{args['status']}'. Valid stages: {valid}.")
+        titles.append(f"in '{status}'")
+    leads = store.list(status=status)
+    if args.get("company"):
+        wanted = normalize(args["company"])
+        leads = [lead for lead in leads if wanted and wanted in normalize(lead.company)]
+        titles.append(f"at '{args['company']}'")
+    if args.get("text"):
+        matched = {m.lead.id for m in store.search(args["text"], limit=50) if m.score >= 75}
+        leads = [lead for lead in leads if lead.id in matched]
+        titles.append(f"matching '{args['text']}'")
+    title = " ".join(titles) if titles else "in the pipeline"
+    return finish(state, op, listing(leads, title), focus=[lead.id for lead in leads[:SHOWN]])
