@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Header, Request
 
 from agent_service.errors import MissingUser, StoreUnavailable, Unauthorized
 from agent_service.leads.store import LeadStore
+from agent_service.runs.manager import RunManager
 from agent_service.settings import Settings
 
 
@@ -36,8 +37,14 @@ def get_store(request: Request) -> LeadStore:
     return request.app.state.store
 
 
+def get_runs(request: Request) -> RunManager:
+    ensure_migrated(request.app)
+    return request.app.state.runs
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[LeadStore, Depends(get_store)]
+RunsDep = Annotated[RunManager, Depends(get_runs)]
 
 
 def require_token(

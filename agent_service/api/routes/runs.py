@@ -1,0 +1,31 @@
+"""`/runs/{id}`: a run's status, and its events as server-sent events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from agent_service.api.deps import RunsDep, UserDep
+
+router = APIRouter(tags=["runs"])
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@router.get("/runs/{run_id}")
+async def get_run(run_id: str, user: UserDep, runs: RunsDep) -> dict[str, Any]:
+    return await runs.get(run_id, user)
+
+
+@router.get("/runs/{run_id}/events")
+async def run_events(run_id: str, user: UserDep, runs: RunsDep) -> EventSourceResponse:
+    await runs.get(run_id, user)  # 404 before the stream starts
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        async for event, data in runs.events(run_id, user):
+            yield ServerSentEvent(data=json.dumps(data), event=event)
+
+    return EventSourceResponse(stream(), headers=STREAM_HEADERS, ping=15)

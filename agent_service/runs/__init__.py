@@ -1,0 +1,1 @@
+"""Background runs: checkpointers, run records, and the per-thread run queue."""
