@@ -11,13 +11,10 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
 
-def call(name: str, call_id: str = "", **args: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "args": args,
-        "id": call_id or f"call_{name}_{abs(hash(str(args))) % 10**8}",
-        "type": "tool_call",
-    }
+def call(tool: str, /, **args: Any) -> dict[str, Any]:
+    """A tool call as a model would emit it (a deterministic id from its content)."""
+    call_id = f"call_{tool}_{abs(hash((tool, str(sorted(args.items()))))) % 10**8}"
+    return {"name": tool, "args": args, "id": call_id, "type": "tool_call"}
 
 
 def calls(*tool_calls: dict[str, Any], content: str = "") -> AIMessage:

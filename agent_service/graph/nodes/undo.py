@@ -13,9 +13,19 @@ from langgraph.runtime import Runtime
 
 from agent_service.errors import InvalidInput, LeadNotFound, VersionConflict
 from agent_service.graph.context import Context, get_context
-from agent_service.graph.nodes.common import action, describe_changes, diff, finish, head
-from agent_service.graph.state import State
+from agent_service.graph.nodes.common import action, describe_changes, diff, finish, head, snapshot
+from agent_service.graph.state import Change, State
 from agent_service.leads.models import EDITABLE_FIELDS, Lead
+
+
+def _rebase(log: list[Change], lead_id: str, current: Lead | None) -> list[Change]:
+    """The lead is back as the previous change left it, at a newer version: record that version."""
+    for index in range(len(log) - 1, -1, -1):
+        if log[index]["lead_id"] == lead_id:
+            if log[index]["after"] is not None and current is not None:
+                log = [*log[:index], {**log[index], "after": snapshot(current)}, *log[index + 1 :]]
+            break
+    return log
 
 
 def undo(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -30,12 +40,13 @@ def undo(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     after = Lead.model_validate(change["after"]) if change["after"] else None
     try:
         if after is None and before is not None:  # it was deleted: put it back
-            restored = store.restore(before)
+            restored = current = store.restore(before)
             line = f"Undone: lead '{restored.name}' restored."
             done = action("undo", restored, diff(None, restored))
             focus = [restored.id]
         elif before is None and after is not None:  # it was created: remove it
             removed = store.delete(after.id, expected_version=after.version)
+            current = None
             line = f"Undone: lead '{removed.name}' removed."
             done = action("undo", removed, diff(removed, None))
             focus = []
@@ -46,7 +57,7 @@ def undo(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                 for k in EDITABLE_FIELDS
                 if getattr(before, k) != getattr(after, k)
             }
-            reverted = store.update(after.id, fields, expected_version=after.version)
+            reverted = current = store.update(after.id, fields, expected_version=after.version)
             changes = diff(after, reverted)
             line = f"Undone: lead '{reverted.name}' {describe_changes(changes).replace('set to', 'restored to')}."
             done = action("undo", reverted, changes)
@@ -57,7 +68,7 @@ def undo(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         update["undo_log"] = log[:-1]
         return update
     update = finish(state, op, line, action=done, focus=focus or None)
-    update["undo_log"] = log[:-1]
+    update["undo_log"] = _rebase(log[:-1], change["lead_id"], current)
     if not focus:
         update["focus"] = [i for i in state.get("focus", []) if i != change["lead_id"]]
     return update

@@ -1,0 +1,108 @@
+"""The graph loads in LangGraph Studio's server (`langgraph dev`) and answers through it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agent_service.leads.models import Pipeline
+from agent_service.leads.sqlite import SqliteLeadStore
+from agent_service.settings import DEFAULT_STAGES
+from tests.utils.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[tuple[str, SqliteLeadStore]]:
+    db = tmp_path / "crm.sqlite3"
+    store = SqliteLeadStore(db, Pipeline(DEFAULT_STAGES))
+    store.migrate()
+    store.create({"name": "John Smith", "company": "Acme", "status": "Contacted"})
+    port = free_port()
+    env = {
+        **os.environ,
+        "CRM_MODEL": "offline",
+        "CRM_DATABASE_URL": f"sqlite:///{db}",
+        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+    }
+    log = (tmp_path / "studio.log").open("w")
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "langgraph"),
+            "dev",
+            "--no-browser",
+            "--no-reload",
+            "--port",
+            str(port),
+            "--config",
+            str(ROOT / "langgraph.json"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    "langgraph dev did not start:\n" + (tmp_path / "studio.log").read_text()
+                )
+            time.sleep(0.2)
+        yield url, store
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_graph_answers_and_pauses_through_langgraph_dev(
+    studio: tuple[str, SqliteLeadStore],
+) -> None:
+    url, store = studio
+    with httpx.Client(base_url=url, timeout=60) as client:
+        assistants = client.post("/assistants/search", json={"graph_id": "crm_agent"}).json()
+        assert assistants and assistants[0]["graph_id"] == "crm_agent"
+        assistant = assistants[0]["assistant_id"]
+        thread = client.post("/threads", json={}).json()["thread_id"]
+
+        def wait(body: dict) -> dict:
+            response = client.post(
+                f"/threads/{thread}/runs/wait", json={"assistant_id": assistant, **body}
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        state = wait(
+            {"input": {"messages": [{"role": "user", "content": "Move John to Meeting booked"}]}}
+        )
+        assert state["turn"]["reply"] == "Lead 'John Smith' status updated to 'Meeting booked'."
+        assert store.search("John Smith")[0].lead.status == "Meeting booked"
+
+        state = wait({"input": {"messages": [{"role": "user", "content": "delete John"}]}})
+        assert state["turn"]["needs"] == "confirmation"
+        paused = client.get(f"/threads/{thread}/state").json()
+        assert paused["next"] == ["ask"]  # Studio shows the pause on the ask node
+        assert store.search("John Smith")[0].lead.name == "John Smith"
+
+        state = wait({"command": {"resume": "yes"}})
+        assert state["turn"]["reply"] == "Lead 'John Smith' deleted."
+        assert store.search("John Smith") == []

@@ -1,0 +1,242 @@
+"""Nodes and the whole graph with a scripted model on a SQLite store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from agent_service.graph.agent import ChatAgent
+from agent_service.graph.nodes.ask import is_no, is_yes, pick_choice
+from agent_service.graph.nodes.lead_matcher import clean_reference, is_pronoun, pick
+from agent_service.graph.nodes.router import model_window
+from agent_service.leads.models import Pipeline
+from agent_service.leads.sqlite import SqliteLeadStore
+from agent_service.settings import DEFAULT_STAGES, Settings
+from tests.utils.models import ScriptedChatModel, call, calls
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteLeadStore:
+    store = SqliteLeadStore(tmp_path / "crm.sqlite3", Pipeline(DEFAULT_STAGES))
+    store.migrate()
+    for name, company, email in [
+        ("John Smith", "Acme", "john@acme.com"),
+        ("John Doe", "Globex", "jdoe@globex.com"),
+        ("Sarah Lee", "TechCorp", "sarah@techcorp.io"),
+        ("Johnny Cash", "Sun Records", None),
+        ("Ann Acme", "Initech", None),
+    ]:
+        store.create({"name": name, "company": company, "email": email, "status": "Contacted"})
+    return store
+
+
+def agent(
+    store: SqliteLeadStore, *script: AIMessage, window: int = 20
+) -> tuple[ChatAgent, ScriptedChatModel]:
+    model = ScriptedChatModel(script=list(script))
+    return ChatAgent(store, model, Settings(crm_model="offline", history_window=window)), model
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("John Smith", "John Smith"),
+        ("smith", "John Smith"),
+        ("john@acme.com", "John Smith"),
+        ("Jon Smith", "John Smith"),
+        ("Sarah", "Sarah Lee"),
+        ("techcorp", "Sarah Lee"),
+        ("Johnny", "Johnny Cash"),
+        ("Doe", "John Doe"),
+        ("Globex", "John Doe"),
+    ],
+)
+def test_pick_clear_winner(store: SqliteLeadStore, reference: str, expected: str) -> None:
+    lead, candidates = pick(reference, store.search(reference, limit=8))
+    assert lead is not None and lead.name == expected, candidates
+    assert candidates == []
+
+
+@pytest.mark.parametrize(
+    ("reference", "names"),
+    [("John", {"John Smith", "John Doe"}), ("acme", {"John Smith", "Ann Acme"})],
+)
+def test_pick_ambiguous_lists_candidates(
+    store: SqliteLeadStore, reference: str, names: set[str]
+) -> None:
+    lead, candidates = pick(reference, store.search(reference, limit=8))
+    assert lead is None
+    assert {c.name for c in candidates} == names
+
+
+def test_pick_nothing_close(store: SqliteLeadStore) -> None:
+    assert pick("Xavier", store.search("Xavier", limit=8)) == (None, [])
+
+
+@pytest.mark.parametrize("text", ["him", "her", "that lead", "the same one", "this client", "It"])
+def test_pronouns(text: str) -> None:
+    assert is_pronoun(text)
+
+
+@pytest.mark.parametrize("text", ["John", "Acme", "the Acme lead", "Henrietta"])
+def test_not_pronouns(text: str) -> None:
+    assert not is_pronoun(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("the Acme lead", "Acme"),
+        ("John's", "John"),
+        ("'Sarah Lee'", "Sarah Lee"),
+        ("lead for Tom Baker", "Tom Baker"),
+    ],
+)
+def test_clean_reference(raw: str, clean: str) -> None:
+    assert clean_reference(raw) == clean
+
+
+@pytest.mark.parametrize(
+    "text", ["yes", "Yes!", "y", "yep", "sure", "go ahead", "Yes, delete it", "confirm"]
+)
+def test_yes(text: str) -> None:
+    assert is_yes(text) and not is_no(text)
+
+
+@pytest.mark.parametrize("text", ["no", "No.", "nope", "cancel", "don't", "keep it", "never mind"])
+def test_no(text: str) -> None:
+    assert is_no(text) and not is_yes(text)
+
+
+@pytest.mark.parametrize("text", ["yes but move him to Won", "delete Sarah", "maybe"])
+def test_neither_yes_nor_no(text: str) -> None:
+    assert not is_yes(text) and not is_no(text)
+
+
+def test_pick_choice_by_number_ordinal_name_company_email(store: SqliteLeadStore) -> None:
+    smith = store.search("John Smith")[0].lead
+    doe = store.search("John Doe")[0].lead
+    choices = [{"lead_id": smith.id, "label": smith.label}, {"lead_id": doe.id, "label": doe.label}]
+    for answer, expected in [
+        ("1", smith),
+        ("#2", doe),
+        ("2.", doe),
+        ("the second one", doe),
+        ("first", smith),
+        ("last", doe),
+        ("John Smith", smith),
+        ("the one at Acme", smith),
+        ("Globex", doe),
+        ("from globex", doe),
+        ("jdoe@globex.com", doe),
+        ("Doe", doe),
+        ("I mean Smith", smith),
+    ]:
+        assert pick_choice(answer, choices, store) == expected.id, answer
+    for answer in ["3", "0", "move Sarah to Won", "Initech"]:
+        assert pick_choice(answer, choices, store) is None, answer
+
+
+def test_model_window_starts_at_a_user_message() -> None:
+    history = []
+    for i in range(10):
+        history += [
+            HumanMessage(f"m{i}"),
+            AIMessage("", tool_calls=[{"name": "undo", "args": {}, "id": f"c{i}"}]),
+            ToolMessage("done", tool_call_id=f"c{i}"),
+            AIMessage("ok"),
+        ]
+    window = model_window(history, 6)
+    assert isinstance(window[0], HumanMessage)
+    assert len(window) <= 6
+    assert window[-1].content == "ok"
+
+
+def test_multi_op_runs_in_order_and_each_call_is_answered(store: SqliteLeadStore) -> None:
+    a, _ = agent(
+        store,
+        calls(
+            call("change_status", lead="Sarah", status="Won"),
+            call("update_lead", lead="Johnny", phone="555-0100"),
+            call("find_leads", lead="her", field="status"),
+        ),
+    )
+    result = a.send("t", "several things")
+    assert result.reply.splitlines() == [
+        "Lead 'Sarah Lee' status updated to 'Won'.",
+        "Lead 'Johnny Cash' updated: phone set to '555-0100'.",
+        "The stage of lead 'Johnny Cash' is Contacted.",
+    ]
+    messages = a.graph.get_state(a.config("t")).values["messages"]
+    calls_made = [c["id"] for m in messages if isinstance(m, AIMessage) for c in m.tool_calls]
+    answered = [m.tool_call_id for m in messages if isinstance(m, ToolMessage)]
+    assert calls_made == answered
+
+
+def test_a_new_request_drops_the_pending_question(store: SqliteLeadStore) -> None:
+    a, _ = agent(
+        store,
+        calls(call("change_status", lead="John", status="Won")),
+        calls(call("change_status", lead="Sarah", status="Lost")),
+    )
+    assert a.send("t", "move John to Won").needs == "clarification"
+    result = a.send("t", "actually, move Sarah to Lost")
+    assert result.reply == "Lead 'Sarah Lee' status updated to 'Lost'."
+    assert a.pending("t") is None
+    assert {lead.name for lead in store.list(status="Won")} == set()
+
+
+def test_delete_never_happens_without_yes(store: SqliteLeadStore) -> None:
+    a, _ = agent(
+        store, calls(call("delete_lead", lead="Sarah")), calls(call("find_leads", status="Won"))
+    )
+    assert a.send("t", "delete Sarah").needs == "confirmation"
+    result = a.send("t", "who is in Won?")  # not an answer: a new request, nothing deleted
+    assert result.reply == "There are no leads in 'Won'."
+    assert store.search("Sarah Lee")[0].lead.name == "Sarah Lee"
+
+
+def test_undo_of_create_and_update_and_empty_log(store: SqliteLeadStore) -> None:
+    a, _ = agent(
+        store,
+        calls(call("create_lead", name="Tom Baker", company="Hooli", value=5000)),
+        calls(call("update_lead", lead="Tom", email="tom@hooli.xyz")),
+        calls(call("undo")),
+        calls(call("undo")),
+        calls(call("undo")),
+    )
+    created = a.send("t", "add Tom").actions[0]
+    assert created["changes"]["value"] == [None, 5000]
+    a.send("t", "his email")
+    assert a.send("t", "undo").reply == "Undone: lead 'Tom Baker' email removed."
+    assert a.send("t", "undo").reply == "Undone: lead 'Tom Baker' removed."
+    assert a.send("t", "undo").reply == "There is nothing to undo in this conversation."
+    assert store.search("Tom Baker") == []
+
+
+def test_invalid_field_changes_nothing(store: SqliteLeadStore) -> None:
+    a, _ = agent(store, calls(call("update_lead", lead="Sarah", email="not-an-email")))
+    result = a.send("t", "Sarah's email is not-an-email")
+    assert result.reply.startswith("I couldn't update lead 'Sarah Lee':")
+    assert result.actions == []
+    assert store.search("Sarah Lee")[0].lead.email == "sarah@techcorp.io"
+
+
+def test_state_stays_bounded_over_a_long_conversation(store: SqliteLeadStore) -> None:
+    script = [calls(call("change_status", lead="Sarah", status=s)) for s in ["Won", "Lost"] * 30]
+    a, model = agent(store, *script, window=6)
+    for i in range(60):
+        a.send("t", f"move {i}")
+    messages = a.graph.get_state(a.config("t")).values["messages"]
+    assert len(messages) <= 6 * 2 + 4
+    assert isinstance(messages[0], HumanMessage)
+    assert len(model.received[-1]) <= 7  # system prompt + window
+
+
+def test_pronoun_without_focus_asks_for_a_name(store: SqliteLeadStore) -> None:
+    a, _ = agent(store, calls(call("change_status", lead="him", status="Won")))
+    assert (
+        a.send("t", "move him to Won").reply == "I'm not sure which lead you mean; please name it."
+    )
