@@ -62,4 +62,4 @@ bench: install ## Benchmarks; figures go to bench/results.json and bench/results
 	$(PY) -m bench
 
 up: ## Run the production stack with docker compose (needs a Docker engine)
-	docker compose up --build
+	if docker compose version >/dev/null 2>&1; then docker compose up --build; else docker-compose up --build; fi
