@@ -13,10 +13,14 @@ from agent_service.settings import get_settings
 
 @dataclass
 class Context:
-    """The lead store, the chat model and the knobs a run needs; never module globals."""
+    """The lead store, the chat model and the knobs a run needs; never module globals.
 
-    store: LeadStore
-    model: BaseChatModel
+    Servers that build the context themselves (LangGraph Studio's `langgraph dev` calls
+    `Context()`) leave `store` and `model` unset; nodes then get the environment's defaults.
+    """
+
+    store: LeadStore = None  # type: ignore[assignment]
+    model: BaseChatModel = None  # type: ignore[assignment]
     history_window: int = 20
     undo_depth: int = 20
     extra: dict[str, object] = field(default_factory=dict)
@@ -38,4 +42,6 @@ def default_context() -> Context:
 def get_context(runtime: object) -> Context:
     """`runtime.context`, or the environment's defaults when the run was started without one."""
     context = getattr(runtime, "context", None)
-    return context if isinstance(context, Context) else default_context()
+    if isinstance(context, Context) and context.store is not None and context.model is not None:
+        return context
+    return default_context()

@@ -126,6 +126,53 @@ class Lead(BaseModel):
         return {name: getattr(self, name) for name in EDITABLE_FIELDS}
 
 
+# Everyday names for the default stages; used only when that stage exists in the pipeline.
+STAGE_SYNONYMS = {
+    "new lead": "New",
+    "fresh": "New",
+    "reached out": "Contacted",
+    "in touch": "Contacted",
+    "called": "Contacted",
+    "emailed": "Contacted",
+    "meeting": "Meeting booked",
+    "meetings": "Meeting booked",
+    "meeting scheduled": "Meeting booked",
+    "meeting set": "Meeting booked",
+    "meeting planned": "Meeting booked",
+    "demo": "Meeting booked",
+    "demo booked": "Meeting booked",
+    "demo scheduled": "Meeting booked",
+    "call booked": "Meeting booked",
+    "call scheduled": "Meeting booked",
+    "appointment": "Meeting booked",
+    "appointment set": "Meeting booked",
+    "booked": "Meeting booked",
+    "proposal": "Proposal sent",
+    "proposals": "Proposal sent",
+    "proposal out": "Proposal sent",
+    "quote": "Proposal sent",
+    "quote sent": "Proposal sent",
+    "quoted": "Proposal sent",
+    "offer sent": "Proposal sent",
+    "closed won": "Won",
+    "closed": "Won",
+    "close won": "Won",
+    "signed": "Won",
+    "deal won": "Won",
+    "customer": "Won",
+    "win": "Won",
+    "closed lost": "Lost",
+    "close lost": "Lost",
+    "dead": "Lost",
+    "deal lost": "Lost",
+    "lost deal": "Lost",
+    "lose": "Lost",
+    "rejected": "Lost",
+    "churned": "Lost",
+    "not interested": "Lost",
+}
+
+
 class Pipeline:
     """The ordered stages of the sales pipeline, matched case-insensitively."""
 
@@ -144,6 +191,20 @@ class Pipeline:
     def find(self, stage: str) -> str | None:
         """The canonical stage for `stage` (case and spacing ignored), or None."""
         return self._by_key.get(self.key(stage))
+
+    def resolve(self, wanted: str) -> str | None:
+        """Like `find`, but also understands everyday synonyms ("closed won" → Won)."""
+        found = self.find(wanted)
+        if found:
+            return found
+        key = self.key(wanted).removeprefix("the ")
+        for suffix in (" stage", " column", " status", " phase"):
+            key = key.removesuffix(suffix)
+        found = self.find(key)
+        if found:
+            return found
+        synonym = STAGE_SYNONYMS.get(key)
+        return self.find(synonym) if synonym else None
 
     def canonical(self, stage: str) -> str:
         """The canonical stage for `stage`, or UnknownStage listing the valid ones."""

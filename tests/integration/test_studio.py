@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,6 +34,14 @@ def studio(tmp_path: Path) -> Iterator[tuple[str, SqliteLeadStore]]:
         "CRM_DATABASE_URL": f"sqlite:///{db}",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
     }
+    # The committed langgraph.json, with paths made absolute so the server can run in tmp_path
+    # (its .langgraph_api/ folder then stays out of the repository).
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    config["dependencies"] = [str(ROOT)]
+    config["graphs"] = {
+        name: str(ROOT / spec.removeprefix("./")) for name, spec in config["graphs"].items()
+    }
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
     log = (tmp_path / "studio.log").open("w")
     proc = subprocess.Popen(
         [
@@ -43,7 +52,7 @@ def studio(tmp_path: Path) -> Iterator[tuple[str, SqliteLeadStore]]:
             "--port",
             str(port),
             "--config",
-            str(ROOT / "langgraph.json"),
+            str(tmp_path / "langgraph.json"),
         ],
         cwd=tmp_path,
         env=env,
@@ -94,6 +103,7 @@ def test_graph_answers_and_pauses_through_langgraph_dev(
         state = wait(
             {"input": {"messages": [{"role": "user", "content": "Move John to Meeting booked"}]}}
         )
+        assert "turn" in state, state
         assert state["turn"]["reply"] == "Lead 'John Smith' status updated to 'Meeting booked'."
         assert store.search("John Smith")[0].lead.status == "Meeting booked"
 

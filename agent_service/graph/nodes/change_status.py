@@ -16,28 +16,17 @@ from agent_service.graph.nodes.common import action, diff, finish, head, snapsho
 from agent_service.graph.state import State
 from agent_service.leads.models import Pipeline
 
-# Everyday names for the default stages; used only when that stage exists in the pipeline.
-SYNONYMS = {
-    "meeting": "Meeting booked",
-    "meeting scheduled": "Meeting booked",
-    "meeting set": "Meeting booked",
-    "demo booked": "Meeting booked",
-    "proposal": "Proposal sent",
-    "quote sent": "Proposal sent",
-    "closed won": "Won",
-    "signed": "Won",
-    "closed lost": "Lost",
-    "dead": "Lost",
-    "reached out": "Contacted",
-}
+NEXT = {"next", "next stage", "the next stage", "forward", "next step", "the next step"}
+PREVIOUS = {"previous", "previous stage", "the previous stage", "back", "back a stage"}
 
 
-def resolve_stage(pipeline: Pipeline, wanted: str) -> str | None:
-    found = pipeline.find(wanted)
-    if found:
-        return found
-    synonym = SYNONYMS.get(Pipeline.key(wanted))
-    return pipeline.find(synonym) if synonym else None
+def resolve_stage(pipeline: Pipeline, wanted: str, current: str | None = None) -> str | None:
+    """The stage `wanted` names: a stage, a synonym, or next/previous relative to `current`."""
+    key = Pipeline.key(wanted)
+    if current in pipeline and (key in NEXT or key in PREVIOUS):
+        index = pipeline.stages.index(pipeline.canonical(current)) + (1 if key in NEXT else -1)
+        return pipeline.stages[min(max(index, 0), len(pipeline.stages) - 1)]
+    return pipeline.resolve(wanted)
 
 
 def change_status(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -45,14 +34,14 @@ def change_status(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     op = head(state)
     store = get_context(runtime).store
     wanted = str(op["args"].get("status", "")).strip()
-    stage = resolve_stage(store.pipeline, wanted)
-    if stage is None:
-        valid = ", ".join(store.pipeline.stages)
-        return finish(state, op, f"Unknown stage '{wanted}'. Valid stages: {valid}.")
     try:
         before = store.get(op["lead_id"])
     except LeadNotFound:
         return finish(state, op, "That lead no longer exists.")
+    stage = resolve_stage(store.pipeline, wanted, before.status)
+    if stage is None:
+        valid = ", ".join(store.pipeline.stages)
+        return finish(state, op, f"Unknown stage '{wanted}'. Valid stages: {valid}.")
     if before.status == stage:
         return finish(
             state, op, f"Lead '{before.name}' is already in '{stage}'.", focus=[before.id]

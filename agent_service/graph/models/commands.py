@@ -1,0 +1,1052 @@
+"""The offline model's command grammar: one chat message → tool calls (or a short reply).
+
+Deterministic and rule-based. A message is split into clauses ("move Ann to Won and Bob to
+Lost"); each clause is matched against the phrasings sales people use for every operation:
+imperatives ("Move John to Won"), statements of fact ("John signed", "Sarah's phone is
+555-0100"), questions ("who is still in Contacted?", "what's his email?"), follow-ups with
+pronouns, undo, and small talk that asks for nothing. Lead references are passed on exactly as
+written; the lead matcher resolves them. The calls use the same tools as the OpenAI path
+(`agent_service.graph.tools`), so the graph cannot tell the two models apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent_service.leads.models import Pipeline
+
+Call = tuple[str, dict[str, Any]]
+
+
+@dataclass
+class Parsed:
+    """The calls a message asks for, or the reply to a message that asks for none."""
+
+    calls: list[Call] = field(default_factory=list)
+    reply: str | None = None
+
+
+HELP = (
+    "I can add, update, move, delete and look up leads, and undo the last change. "
+    "For example: 'Move John to Meeting booked' or 'Add new lead Sarah from TechCorp'."
+)
+NOT_UNDERSTOOD = (
+    "I couldn't understand that request; nothing was changed. "
+    "Try for example 'Move John to Meeting booked'."
+)
+BULK = "I change leads one at a time; please name the lead."
+
+# --- small talk ------------------------------------------------------------------------------
+
+_SMALL_TALK: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"^(hi|hello|hey|hiya|howdy|yo|greetings|good (morning|afternoon|evening|day))"
+            r"( there| team| all| bot| assistant)?$"
+        ),
+        "Hello. How can I help with your leads?",
+    ),
+    (
+        re.compile(
+            r"^((thanks|thank you|thx|ty|cheers|much appreciated|appreciate it)"
+            r"( (so|very) much| a lot| again| mate| buddy)?|great,? thanks|ok,? thanks"
+            r"|perfect,? thanks|awesome,? thanks|nice,? thanks|cool,? thanks)$"
+        ),
+        "You're welcome.",
+    ),
+    (
+        re.compile(r"^(bye|goodbye|see you|see ya|cya|later|have a (good|nice) (day|one))$"),
+        "Goodbye.",
+    ),
+    (
+        re.compile(
+            r"^(help|what can you do|how does this work|what do you do|who are you"
+            r"|what are you|how do i use (this|you)|commands|options|\?)$"
+        ),
+        HELP,
+    ),
+    (
+        re.compile(r"^(how are you|how's it going|how are things|what's up|sup|wassup)$"),
+        "I'm ready to help with your leads.",
+    ),
+    (
+        re.compile(
+            r"^(ok|okay|k|cool|great|nice|perfect|awesome|got it|good|fine|alright|all right"
+            r"|sounds good|noted|understood|excellent|wonderful|brilliant|lol|haha|:\)|👍)$"
+        ),
+        "Understood.",
+    ),
+    (
+        re.compile(r"^(yes|yeah|yep|sure|no|nope|nah|y|n|confirm|cancel)$"),
+        "There is nothing waiting for an answer right now.",
+    ),
+]
+
+_POLITE_PREFIX = re.compile(
+    r"^(?:(?:hey|hi|hello|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
+    r"|quick one|quickly|btw|by the way|oops|sorry|great|cool|thanks|perfect)[,!.:]?\s+"
+    r"|(?:can|could|would|will) you(?: please)?\s+|please\s+|pls\s+|plz\s+|kindly\s+"
+    r"|i(?:'d| would) like (?:you )?to\s+|i want (?:you )?to\s+|i need (?:you )?to\s+"
+    r"|i wanna\s+|let's\s+|lets\s+|go ahead and\s+|just\s+|you can\s+|help me\s+"
+    r"|i(?:'d| would) like\s+(?=(?:a|the) (?:list|details))"
+    r")+",
+    re.I,
+)
+_POLITE_SUFFIX = re.compile(
+    r"(?:[,\s]+(?:please|pls|plz|thanks|thank you|thx|for me|asap|now|right now|too|as well))+$",
+    re.I,
+)
+
+# --- vocabulary ------------------------------------------------------------------------------
+
+_FIELD_WORDS = {
+    "email": "email",
+    "e-mail": "email",
+    "email address": "email",
+    "e-mail address": "email",
+    "mail": "email",
+    "mail address": "email",
+    "phone": "phone",
+    "phone number": "phone",
+    "number": "phone",
+    "telephone": "phone",
+    "tel": "phone",
+    "cell": "phone",
+    "cell number": "phone",
+    "mobile": "phone",
+    "mobile number": "phone",
+    "company": "company",
+    "company name": "company",
+    "employer": "company",
+    "firm": "company",
+    "organisation": "company",
+    "organization": "company",
+    "org": "company",
+    "name": "name",
+    "full name": "name",
+    "value": "value",
+    "deal value": "value",
+    "deal size": "value",
+    "deal amount": "value",
+    "amount": "value",
+    "worth": "value",
+    "budget": "value",
+    "note": "notes",
+    "notes": "notes",
+    "status": "status",
+    "stage": "status",
+}
+_FIELD = "|".join(sorted((re.escape(w) for w in _FIELD_WORDS), key=len, reverse=True))
+_UPDATE_FIELD = "|".join(
+    sorted((re.escape(w) for w, f in _FIELD_WORDS.items() if f != "status"), key=len, reverse=True)
+)
+_PRONOUN_OWNER = {
+    "his": "him",
+    "her": "her",
+    "their": "them",
+    "its": "it",
+    "the": "that lead",
+    "this": "that lead",
+    "that": "that lead",
+    "the lead's": "that lead",
+}
+_OWNER = r"(?:his|her|their|its|the|this|that)"
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+_PHONE = re.compile(r"(?<![\w@.])\+?\(?\d[\d\s().\-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?(?![\w@])")
+_MONEY = re.compile(
+    r"(?:(?:usd|eur|gbp)\s*)?[$€£]?\s*(\d[\d,]*(?:\.\d+)?)\s*"
+    r"(k|m|mm|bn|grand|thousand|million|usd|eur|gbp|dollars|euros|bucks)?\b",
+    re.I,
+)
+
+_ALL = re.compile(
+    r"^(all|all (the |my |our )?leads|every lead|everyone|everybody|all of them|them all"
+    r"|the whole (pipeline|board|list)|everything)$",
+    re.I,
+)
+
+_LIST_NOUN = (
+    r"(?:leads?|deals?|contacts?|people|prospects?|customers?|clients?|opportunities|"
+    r"opps|accounts?|folks|ones|guys)"
+)
+_TAIL = r"(?:\s+(?:stage|column|status|phase|bucket|list|pile))?(?:\s+(?:right now|now|currently|at the moment|today))?"
+
+
+def _clean(text: str) -> str:
+    text = text.strip().strip("\"'`").strip()
+    text = re.sub(r"\s+", " ", text)
+    return text.rstrip(" .!?,;:")
+
+
+def _strip_politeness(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous = text
+        text = _POLITE_PREFIX.sub("", text).strip()
+        text = _POLITE_SUFFIX.sub("", text).strip()
+        text = text.rstrip(" .!?,;:").strip()
+    return text
+
+
+def _ref(text: str) -> str:
+    """A lead reference as the matcher expects it: no quotes, possessive or filler."""
+    text = _clean(text)
+    text = re.sub(
+        r"^(?:lead|contact|prospect|client|customer|deal|the lead|the contact)\s+",
+        "",
+        text,
+        flags=re.I,
+    )
+    text = re.sub(r"(?:'s|’s|s')$", "", text)
+    owner = text.lower()
+    if owner in _PRONOUN_OWNER and owner not in {"the", "this", "that"}:
+        return _PRONOUN_OWNER[owner]
+    return text.strip()
+
+
+def parse_money(text: str) -> float | None:
+    """`$12,000` → 12000, `5k` → 5000, `1.5m` → 1500000, `20 grand` → 20000."""
+    match = _MONEY.search(text)
+    if not match:
+        return None
+    number = float(match.group(1).replace(",", ""))
+    unit = (match.group(2) or "").lower()
+    if unit in {"k", "grand", "thousand"}:
+        number *= 1_000
+    elif unit in {"m", "mm", "million"}:
+        number *= 1_000_000
+    elif unit == "bn":
+        number *= 1_000_000_000
+    return number
+
+
+class CommandParser:
+    """Turns one message into tool calls for the given pipeline stages."""
+
+    def __init__(self, stages: Sequence[str]) -> None:
+        self.pipeline = Pipeline(stages)
+        self._rules: list[Callable[[str], list[Call] | None]] = [
+            self._undo,
+            self._clear_field,
+            self._delete,
+            self._add_note,
+            self._update_imperative,
+            self._create,
+            self._status_imperative,
+            self._query,
+            self._update_statement,
+            self._status_statement,
+            self._bare_details,
+        ]
+
+    # -- entry point ---------------------------------------------------------------------------
+
+    def parse(self, message: str) -> Parsed:
+        text = _clean(message)
+        if not text:
+            return Parsed(reply=NOT_UNDERSTOOD)
+        key = " ".join(re.sub(r"[!.,]+", " ", text.lower()).split())
+        for pattern, reply in _SMALL_TALK:
+            if pattern.match(key):
+                return Parsed(reply=reply)
+        for clauses in self._splits(text):
+            calls = self._parse_clauses(clauses)
+            if calls and calls != "bulk" and len(clauses) > 1 and calls[0][0] == "create_lead":
+                if any(name == "find_leads" for name, _ in calls):
+                    continue  # "Add Sarah, sarah@x.io": the comma separates fields, not requests
+            if calls == "bulk":
+                return Parsed(reply=BULK)
+            if calls:
+                return Parsed(calls=_merge_updates(calls))
+        stripped = _strip_politeness(text).lower()
+        for pattern, reply in _SMALL_TALK:
+            if pattern.match(stripped):
+                return Parsed(reply=reply)
+        return Parsed(reply=NOT_UNDERSTOOD)
+
+    def _splits(self, text: str) -> list[list[str]]:
+        """Ways to cut the message into clauses, most clauses first; the whole message last."""
+        strong = re.split(
+            r"\s*(?:;|\n+|(?<=[a-z0-9)])[.!?]\s+(?=[A-Za-z])|,?\s+and then\s+|,?\s+then\s+"
+            r"|,?\s+and also\s+|,?\s+also\s+|,?\s+plus\s+)\s*",
+            text,
+        )
+        ways = []
+        with_and = [p for part in strong for p in re.split(r",?\s+and\s+|,?\s+&\s+", part)]
+        with_commas = [p for part in with_and for p in re.split(r",\s+(?=\w)", part)]
+        for way in (with_commas, with_and, strong, [text]):
+            way = [w for w in way if w and w.strip()]
+            if way not in ways:
+                ways.append(way)
+        return ways
+
+    def _parse_clauses(self, clauses: list[str]) -> list[Call] | str | None:
+        calls: list[Call] = []
+        verb = ""
+        for clause in clauses:
+            clause = _strip_politeness(_clean(clause))
+            if not clause:
+                continue
+            found = self._parse_clause(clause)
+            if found is None and verb:
+                found = self._parse_clause(f"{verb} {clause}")
+            if found is None:
+                return None
+            if found == "bulk":
+                return "bulk"
+            for name, args in found:
+                if name == "update_lead" and not args.get("lead"):
+                    args["lead"] = next(
+                        (a["lead"] for n, a in reversed(calls) if a.get("lead")), "that lead"
+                    )
+                calls.append((name, args))
+            first = clause.split()[0].lower()
+            if first in _CARRY_VERBS:
+                verb = _CARRY_VERBS[first]
+        return calls
+
+    def _parse_clause(self, clause: str) -> list[Call] | str | None:
+        for rule in self._rules:
+            try:
+                found = rule(clause)
+            except _Bulk:
+                return "bulk"
+            if found:
+                return found
+        return None
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def stage(self, text: str) -> str | None:
+        """The stage `text` names (synonyms included), or None."""
+        cleaned = re.sub(r"^(?:the|a|an)\s+", "", _clean(text), flags=re.I)
+        cleaned = re.sub(
+            r"\s+(?:stage|column|status|phase|bucket|list|pile|lane)$", "", cleaned, flags=re.I
+        )
+        return self.pipeline.resolve(cleaned)
+
+    def _stage_arg(self, text: str) -> str:
+        """The stage as the user wrote it, without filler (validated by the action node)."""
+        cleaned = re.sub(r"^(?:the|a|an)\s+", "", _clean(text), flags=re.I)
+        cleaned = re.sub(
+            r"\s+(?:stage|column|status|phase|bucket|list|pile|lane)$", "", cleaned, flags=re.I
+        )
+        return self.stage(cleaned) or cleaned
+
+    @staticmethod
+    def _check_bulk(reference: str) -> None:
+        if _ALL.match(_clean(reference)):
+            raise _Bulk
+
+    def _field_value(self, field_name: str, raw: str) -> Any:
+        value = _clean(raw)
+        value = re.sub(r"^(?:to|as|is|=|:|->|→)\s+", "", value, flags=re.I)
+        if field_name == "email":
+            found = _EMAIL.search(value)
+            return found.group(0).lower() if found else value
+        if field_name == "phone":
+            found = _PHONE.search(value)
+            return _clean(found.group(0)) if found else value
+        if field_name == "value":
+            return parse_money(value)
+        return value.strip("\"'")
+
+    # -- rules -----------------------------------------------------------------------------------
+
+    def _undo(self, clause: str) -> list[Call] | None:
+        if re.match(
+            r"^(?:undo|revert|roll ?back|rollback|reverse|take (?:that|it) back|put (?:it|that) back"
+            r"|cancel (?:that|the last (?:change|action|one))|scratch that|undo (?:that|this|it)"
+            r"|(?:undo|revert|reverse|roll ?back) (?:that|this|it|the last (?:change|action|edit|one|update|thing)"
+            r"|my last (?:change|action|edit)|what you (?:just )?did|the (?:last )?(?:change|update|move)"
+            r"|last (?:change|action|edit|step))|that was (?:a mistake|wrong)(?:,? undo(?: it)?)?"
+            r"|go back|restore (?:it|that|the last change)|oops,? undo(?: that)?)$",
+            clause,
+            re.I,
+        ):
+            return [("undo", {})]
+        return None
+
+    def _clear_field(self, clause: str) -> list[Call] | None:
+        verbs = r"(?:remove|delete|clear|drop|erase|wipe|blank|empty|get rid of|take off|unset)"
+        patterns = [
+            rf"^{verbs}\s+(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_UPDATE_FIELD})$",
+            rf"^{verbs}\s+(?:the\s+)?(?P<field>{_UPDATE_FIELD})\s+(?:of|for|from|on)\s+(?P<ref>.+)$",
+            rf"^{verbs}\s+(?P<owner>{_OWNER})\s+(?P<field>{_UPDATE_FIELD})$",
+        ]
+        for pattern in patterns:
+            match = re.match(pattern, clause, re.I)
+            if match:
+                name = _FIELD_WORDS[match.group("field").lower()]
+                if name == "name":
+                    return None
+                reference = self._owner_ref(match)
+                self._check_bulk(reference)
+                return [("update_lead", {"lead": reference, name: ""})]
+        return None
+
+    @staticmethod
+    def _owner_ref(match: re.Match[str]) -> str:
+        groups = match.groupdict()
+        if groups.get("owner"):
+            return _PRONOUN_OWNER[groups["owner"].lower()]
+        return _ref(groups["ref"])
+
+    def _delete(self, clause: str) -> list[Call] | None:
+        match = re.match(
+            r"^(?:delete|remove|erase|drop|trash|bin|get rid of|purge|discard|kill|nuke|axe"
+            r"|scrap|ditch|throw out|take out|archive)\s+(?P<ref>.+?)"
+            r"(?:\s+(?:from|off|out of)\s+(?:the\s+|my\s+|our\s+)?(?:crm|pipeline|board|system"
+            r"|list|database|db|leads|kanban))?(?:\s+(?:completely|permanently|for good))?$",
+            clause,
+            re.I,
+        )
+        if not match:
+            return None
+        reference = _ref(match.group("ref"))
+        reference = re.sub(
+            r"^(?:the\s+)?(?:lead|contact)\s+(?:for|of)\s+", "", reference, flags=re.I
+        )
+        if re.search(rf"\b(?:{_UPDATE_FIELD})$", reference, re.I) and "'" in reference:
+            return None
+        moved = re.search(r"\s(?:to|into|in)\s+(?P<s>.+)$", reference, re.I)
+        if moved and self.stage(moved.group("s")):
+            return None  # "drop John to Lost" moves the lead
+        self._check_bulk(reference)
+        if not reference:
+            return None
+        return [("delete_lead", {"lead": reference})]
+
+    def _add_note(self, clause: str) -> list[Call] | None:
+        patterns = [
+            r"^(?:add|put|leave|write|attach|log|save|make)\s+(?:a\s+|the\s+)?notes?\s+(?:to|for|on|about)\s+(?P<ref>.+?)\s*(?::|-|,|—|saying|that says|that)\s*(?P<notes>.+)$",
+            r"^(?:add|put|leave|write|attach|log|save)\s+(?:a\s+)?notes?\s*(?::|-|—|saying|that says)\s*(?P<notes>.+?)\s+(?:to|for|on)\s+(?P<ref>[^,]+)$",
+            r"^(?:add|put|leave|write|attach|log|save)\s+(?:a\s+)?notes?\s*(?::|-|—|saying|that says)\s*(?P<notes>.+)$",
+            r"^notes?\s+(?:for|on|to)\s+(?P<ref>.+?)\s*(?::|-|—)\s*(?P<notes>.+)$",
+        ]
+        for pattern in patterns:
+            match = re.match(pattern, clause, re.I)
+            if match:
+                groups = match.groupdict()
+                reference = _ref(groups["ref"]) if groups.get("ref") else "that lead"
+                return [("update_lead", {"lead": reference, "notes": _clean(groups["notes"])})]
+        return None
+
+    def _update_imperative(self, clause: str) -> list[Call] | None:
+        verbs = (
+            r"(?:change|update|set|make|fix|correct|edit|replace|modify|switch|put|add|use"
+            r"|save|enter|record|store)"
+        )
+        patterns = [
+            rf"^{verbs}\s+(?P<ref>.+?)(?:'s|’s|s')\s+(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:to|=|:|->|→|as|with|into|is)?\s*(?P<value>.+)$",
+            rf"^{verbs}\s+(?:the\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s+(?:of|for|on)\s+(?P<ref>.+?)\s*(?:to|=|:|->|→|as|with|into|is)\s*(?P<value>.+)$",
+            rf"^{verbs}\s+(?P<owner>{_OWNER})\s+(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:to|=|:|->|→|as|with|into|is)?\s*(?P<value>.+)$",
+            rf"^(?:add|put|save|set|use|enter|record|store)\s+(?:the\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*:?\s+(?P<value>.+?)\s+(?:to|for|on|as)\s+(?P<ref>[^,]+?)(?:'s\s+(?:email|phone|number))?$",
+            r"^(?:update|change|edit|modify|set)\s+(?P<ref>[^:]+?)\s*:\s*(?P<pairs>.+)$",
+            rf"^(?:update|change|edit|modify|set)\s+(?P<ref>.+?)\s+(?:with|to have)\s+(?P<pairs>.*(?:{_UPDATE_FIELD}).*)$",
+            r"^(?:rename|call)\s+(?P<ref>.+?)\s+(?:to|as)\s+(?P<value>.+)$",
+            rf"^(?:set|change|update|make)\s+(?:the\s+)?(?P<field>{_UPDATE_FIELD})\s+(?:to|=|:|as)\s+(?P<value>.+)$",
+        ]
+        for index, pattern in enumerate(patterns):
+            match = re.match(pattern, clause, re.I)
+            if not match:
+                continue
+            groups = match.groupdict()
+            if groups.get("pairs") is not None:
+                args = self._pairs(groups["pairs"])
+                if not args:
+                    continue
+                reference = _ref(groups["ref"])
+                self._check_bulk(reference)
+                return [("update_lead", {"lead": reference, **args})]
+            if index == 6:  # rename
+                reference = _ref(groups["ref"])
+                return [("update_lead", {"lead": reference, "name": _clean(groups["value"])})]
+            name = _FIELD_WORDS[groups["field"].lower()]
+            value = self._field_value(name, groups["value"])
+            if value in (None, ""):
+                continue
+            reference = self._owner_ref(match) if groups.get("owner") or groups.get("ref") else None
+            if reference is not None:
+                self._check_bulk(reference)
+            args: dict[str, Any] = {name: value}
+            if reference:
+                args = {"lead": reference, **args}
+            return [("update_lead", args)]
+        return None
+
+    def _pairs(self, text: str) -> dict[str, Any]:
+        """`email j@x.com, phone 555-0100` → {"email": ..., "phone": ...}."""
+        args: dict[str, Any] = {}
+        parts = re.split(r",\s*|\s+and\s+|;\s*", text)
+        for part in parts:
+            match = re.match(
+                rf"^(?:(?:new|the|his|her|their)\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:to|=|:|is|->|→|as)?\s*(?P<value>.+)$",
+                part.strip(),
+                re.I,
+            )
+            if not match:
+                if _EMAIL.fullmatch(part.strip()):
+                    args["email"] = part.strip().lower()
+                    continue
+                if _PHONE.fullmatch(part.strip()):
+                    args["phone"] = part.strip()
+                    continue
+                return {}
+            name = _FIELD_WORDS[match.group("field").lower()]
+            value = self._field_value(name, match.group("value"))
+            if value in (None, ""):
+                return {}
+            args[name] = value
+        return args
+
+    def _create(self, clause: str) -> list[Call] | None:
+        patterns = [
+            r"^(?:add|create|insert|register|enter|log|record|capture|save|make|open|set up|onboard)"
+            r"\s+(?:a\s+|an\s+)?(?:new\s+)?(?:lead|contact|prospect|customer|client|person|deal|opportunity|entry|record|card)"
+            r"(?:\s+(?:called|named|for|with name|:|-|—))?\s*:?\s*(?P<rest>.+)$",
+            r"^new\s+(?:lead|contact|prospect|customer|client|deal|opportunity)\s*(?:called|named|for|:|-|—|,)?\s*(?P<rest>.+)$",
+            r"^(?:add|create|insert|register|enter|log)\s+(?P<rest>.+?)(?:\s+(?:as|to)\s+(?:a\s+)?(?:new\s+)?(?:lead|contact|prospect)(?:\s+(?:to|in)\s+(?:the\s+)?(?:crm|pipeline|board|system))?)?$",
+            r"^(?:i\s+)?(?:just\s+)?(?:met|got a (?:new\s+)?(?:lead|contact|referral)|spoke to a new (?:lead|prospect)|have a new (?:lead|prospect|contact))\s*(?:called|named|:|-|,)?\s*(?P<rest>.+)$",
+            r"^(?:there's|there is|we have|we've got|got)\s+a\s+new\s+(?:lead|prospect|contact)\s*(?:called|named|:|-|,)?\s*(?P<rest>.+)$",
+            r"^(?P<rest>.+?)\s+is\s+a\s+new\s+(?:lead|prospect|contact)(?:\s+(?P<more>.+))?$",
+        ]
+        for pattern in patterns:
+            match = re.match(pattern, clause, re.I)
+            if not match:
+                continue
+            rest = match.group("rest")
+            if match.groupdict().get("more"):
+                rest = f"{rest} {match.group('more')}"
+            if re.match(r"^(?:a\s+)?notes?\b", rest, re.I):
+                return None
+            if re.search(rf"(?:'s|’s)\s+(?:{_UPDATE_FIELD})\b", rest, re.I):
+                return None
+            args = self._lead_fields(rest)
+            if args:
+                return [("create_lead", args)]
+        return None
+
+    def _lead_fields(self, text: str) -> dict[str, Any] | None:
+        """The fields of a new lead described in free text."""
+        rest = " " + _clean(text) + " "
+        args: dict[str, Any] = {}
+        notes = re.search(
+            r"[,;]?\s+(?:notes?|comment|remarks?)\s*(?::|-|—|saying)\s*(?P<n>.+)$", rest, re.I
+        )
+        if notes:
+            args["notes"] = _clean(notes.group("n"))
+            rest = rest[: notes.start()] + " "
+        email = _EMAIL.search(rest)
+        if email:
+            args["email"] = email.group(0).lower()
+            rest = rest[: email.start()] + " " + rest[email.end() :]
+            rest = re.sub(
+                r"(?:,\s*)?\b(?:e-?mail(?:\s+address)?|mail)\s*(?::|is)?\s*(?=[,\s]*$|,)",
+                " ",
+                rest,
+                flags=re.I,
+            )
+        value = re.search(
+            r"(?:,\s*|\s+)(?:worth|valued at|value(?:d)?(?: of| is|:)?|deal(?: size| value)?(?: of| is|:)?|budget(?: of| is|:)?|for)\s+"
+            r"(?P<v>(?:usd|eur|gbp)?\s*[$€£]?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million|usd|eur|dollars|euros)?)\b",
+            rest,
+            re.I,
+        ) or re.search(
+            r"(?:,\s*|\s+)(?P<v>[$€£]\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)?)(?:\s+(?:deal|opportunity|potential))?\b",
+            rest,
+            re.I,
+        )
+        if value:
+            args["value"] = parse_money(value.group("v"))
+            rest = rest[: value.start()] + " " + rest[value.end() :]
+        phone = _PHONE.search(rest)
+        if phone:
+            args["phone"] = _clean(phone.group(0))
+            rest = rest[: phone.start()] + " " + rest[phone.end() :]
+            rest = re.sub(
+                r"(?:,\s*)?\b(?:phone(?:\s+number)?|tel|cell|mobile|number|ph)\s*(?::|is)?\s*(?=[,\s]*$|,)",
+                " ",
+                rest,
+                flags=re.I,
+            )
+        stage = next(
+            (
+                found
+                for found in re.finditer(
+                    r"(?:,\s*|\s+)(?:in|into|as|at|to|under|status|stage|straight (?:in)?to|directly (?:in)?to)\s*:?\s+(?:the\s+)?(?P<s>[\w ]+?)(?:\s+(?:stage|column|status))?(?=\s*(?:,|$))",
+                    rest,
+                    re.I,
+                )
+                if self.stage(found.group("s"))
+            ),
+            None,
+        )
+        if stage:
+            args["status"] = self.stage(stage.group("s"))
+            rest = rest[: stage.start()] + " " + rest[stage.end() :]
+        company = re.search(
+            r"(?:\s+(?:from|at|of|with|@|who works (?:at|for)|working (?:at|for)|works (?:at|for)|company:?|,\s*company:?)\s+)(?P<c>[^,()]+?)(?=\s*(?:,|\(|$))",
+            rest,
+            re.I,
+        )
+        paren = re.search(r"\((?P<c>[^)]+)\)", rest)
+        if company:
+            args["company"] = _clean(company.group("c"))
+            rest = rest[: company.start()] + " " + rest[company.end() :]
+        elif paren:
+            args["company"] = _clean(paren.group("c"))
+            rest = rest[: paren.start()] + " " + rest[paren.end() :]
+        pieces = [_clean(p) for p in re.split(r"[,;]", rest) if _clean(p)]
+        pieces = [
+            p for p in pieces if not re.fullmatch(r"(?:e-?mail|phone|tel|value|and|with)", p, re.I)
+        ]
+        if not pieces:
+            return None
+        name = re.sub(
+            r"^(?:called|named|name:?|a|an|mr\.?|ms\.?|mrs\.?|dr\.?)\s+", "", pieces[0], flags=re.I
+        )
+        name = re.sub(
+            r"\s+(?:to|in|on|into)\s+(?:the\s+)?(?:crm|pipeline|board|system|leads)$",
+            "",
+            name,
+            flags=re.I,
+        )
+        name = _clean(name)
+        if not name or len(name) > 200 or _EMAIL.search(name):
+            return None
+        if "company" not in args and len(pieces) > 1 and not re.search(r"\d", pieces[1]):
+            args["company"] = pieces[1]
+        return {"name": name, **args}
+
+    def _status_imperative(self, clause: str) -> list[Call] | None:
+        verbs = (
+            r"(?:move|put|shift|push|bump|advance|drag|drop|send|take|set|change|update|switch"
+            r"|transfer|progress|promote|demote|mark|flag|place|throw|stick|get|bring|file)"
+        )
+        match = re.match(
+            rf"^(?P<verb>{verbs})\s+(?P<ref>.+?)(?:(?:'s|’s|s')?\s+(?:status|stage|column|deal))?"
+            rf"\s+(?:to|into|in|as|->|=>|→|over to|back to|onto|on|under)\s+(?P<stage>.+)$",
+            clause,
+            re.I,
+        )
+        if match:
+            verb = match.group("verb").lower()
+            target = match.group("stage")
+            reference = match.group("ref")
+            loose = verb in {
+                "set",
+                "change",
+                "update",
+                "switch",
+                "get",
+                "bring",
+                "take",
+                "send",
+                "file",
+                "place",
+            }
+            stage = self.stage(target)
+            relative = re.match(
+                r"^(?:the\s+)?(?:next|previous)(?:\s+(?:stage|step|column))?$", target, re.I
+            )
+            if (
+                stage is None
+                and not relative
+                and loose
+                and not re.search(r"\b(?:status|stage)\b", clause, re.I)
+            ):
+                return None
+            if re.search(rf"(?:'s|’s)\s+(?:{_UPDATE_FIELD})$", reference, re.I):
+                return None
+            reference = _ref(reference)
+            self._check_bulk(reference)
+            status = stage or (_clean(target) if relative else self._stage_arg(target))
+            return [("change_status", {"lead": reference, "status": status})]
+        match = re.match(
+            r"^(?:move|advance|push|bump|progress|promote)\s+(?P<ref>.+?)\s+(?P<dir>forward|ahead|along|on|up|back|backwards|down)(?:\s+(?:a|one)\s+(?:stage|step))?$",
+            clause,
+            re.I,
+        )
+        if match:
+            direction = (
+                "previous"
+                if match.group("dir").lower() in {"back", "backwards", "down"}
+                else "next"
+            )
+            reference = _ref(match.group("ref"))
+            self._check_bulk(reference)
+            return [("change_status", {"lead": reference, "status": direction})]
+        return None
+
+    def _query(self, clause: str) -> list[Call] | None:
+        text = clause.strip()
+        ask = (
+            r"(?:what(?:'s|’s| is| was| are)?|whats|tell me|give me|show me|show|get me|get|find|"
+            r"look up|lookup|do we have|do you have|do i have|i need|need|send me|check|pull up|fetch)"
+        )
+        # One field of one lead.
+        for pattern in (
+            rf"^(?:{ask}\s+)?(?:the\s+)?(?P<field>{_FIELD})(?:\s+address)?\s+(?:of|for|on|at)\s+(?P<ref>.+)$",
+            rf"^(?:{ask}\s+)?(?P<owner>his|her|their|its)\s+(?P<field>{_FIELD})(?:\s+address)?$",
+            rf"^(?:{ask}\s+)?(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?(?:\s+(?:again|now|currently))?$",
+            rf"^(?:what|which)\s+(?P<field>{_FIELD})\s+(?:is|does|do)\s+(?P<ref>.+?)\s+(?:in|at|have|got|on|using|use)$",
+            r"^(?:how much|what)\s+(?:is|'s)\s+(?P<ref>.+?)(?:'s)?\s+(?:deal\s+)?(?:worth|valued at)$",
+            r"^(?:how do i|how can i|how to)\s+(?:reach|contact|call|email|get (?:hold of|in touch with))\s+(?P<ref>.+)$",
+        ):
+            match = re.match(pattern, text, re.I)
+            if match:
+                groups = match.groupdict()
+                field_name = _FIELD_WORDS.get((groups.get("field") or "").lower(), "")
+                if not groups.get("field"):
+                    field_name = (
+                        "value" if "worth" in text.lower() or "valued" in text.lower() else ""
+                    )
+                reference = self._owner_ref(match)
+                if not reference or _ALL.match(reference):
+                    return None
+                if self.stage(reference) or re.match(
+                    rf"^(?:all|the|my|our)?\s*{_LIST_NOUN}$", reference, re.I
+                ):
+                    return None
+                args: dict[str, Any] = {"lead": reference}
+                if field_name:
+                    args["field"] = field_name
+                return [("find_leads", args)]
+        # Where a lead is in the pipeline.
+        match = re.match(
+            r"^(?:what|which)\s+(?:stage|status|column|step)\s+(?:is|'s)\s+(?P<ref>.+?)(?:\s+(?:in|at|on))?(?:\s+(?:now|currently|right now))?$"
+            r"|^where(?:'s| is| are)\s+(?P<ref2>.+?)(?:\s+(?:at|in the pipeline|on the board|in the funnel|now|right now|currently))*$"
+            r"|^how(?:'s| is)\s+(?P<ref3>.+?)\s+(?:doing|going|coming along|progressing)$"
+            r"|^(?:is|has)\s+(?P<ref4>.+?)\s+(?:moved|signed|won|lost|closed)(?:\s+yet)?$",
+            text,
+            re.I,
+        )
+        if match:
+            reference = _ref(next(g for g in match.groups() if g))
+            if reference and not self.stage(reference):
+                return [("find_leads", {"lead": reference, "field": "status"})]
+        # Details of one lead.
+        match = re.match(
+            r"^(?:tell me (?:more )?about|(?:show|give)(?: me)? (?:the )?(?:details|info|information|everything|all info) (?:of|for|on|about)|details (?:of|for|on|about)"
+            r"|info (?:on|for|about)|information (?:on|about)|what do (?:we|you|i) (?:know|have) (?:about|on)|who(?:'s| is)|pull up|open|describe|summari[sz]e)"
+            r"\s+(?P<ref>.+)$",
+            text,
+            re.I,
+        )
+        if match:
+            reference = _ref(match.group("ref"))
+            if reference and not self._listing_words(reference):
+                return [("find_leads", {"lead": reference})]
+        return self._listing(text)
+
+    def _listing_words(self, text: str) -> bool:
+        return bool(
+            re.search(rf"\b{_LIST_NOUN}\b", text, re.I)
+            or re.match(r"^(?:in|at|from|still|currently)\b", text, re.I)
+            or self.stage(text)
+        )
+
+    def _listing(self, text: str) -> list[Call] | None:
+        lowered = text.lower()
+        asks = (
+            re.match(
+                r"^(?:who|which|what|how many|show|list|display|give|get|find|search|look|see|any|do we have|do i have|are there|is there|is anyone|are any|anyone|anybody|tell me|pull|count|can i see|i want to see)\b",
+                lowered,
+            )
+            or lowered.endswith("?")
+            or re.match(rf"^(?:all\s+)?(?:the\s+)?{_LIST_NOUN}\b", lowered)
+        )
+        stage_match = re.search(
+            rf"\b(?:in|at|under|on|within|inside|sitting in|stuck in|still in)\s+(?:the\s+)?(?P<s>[\w ]+?){_TAIL}$",
+            text,
+            re.I,
+        )
+        args: dict[str, Any] = {}
+        if stage_match and self.stage(stage_match.group("s")):
+            args["status"] = self.stage(stage_match.group("s"))
+            rest = text[: stage_match.start()]
+        else:
+            adjective = re.search(
+                rf"^(?:show|list|display|give me|get|find|see|count|how many|which|what|any)?\s*(?:me\s+)?(?:all\s+)?(?:the\s+|my\s+|our\s+)?(?P<s>[\w ]+?)\s+{_LIST_NOUN}(?:\s+(?:do we have|are there|have we got|right now|now))?$",
+                text,
+                re.I,
+            )
+            if adjective and self.stage(adjective.group("s")):
+                args["status"] = self.stage(adjective.group("s"))
+                rest = ""
+            else:
+                rest = text
+        company = re.search(
+            r"\b(?:from|at|with|for|working at|who work at|works at|of)\s+(?:the\s+)?(?P<c>[^?]+?)(?:\s+(?:company|account))?(?:\s+(?:do we have|are there|have we got))?$",
+            rest,
+            re.I,
+        )
+        if company and asks and not self._listing_words(company.group("c")):
+            candidate = _clean(company.group("c"))
+            if candidate and not re.match(rf"^{_LIST_NOUN}$", candidate, re.I):
+                args["company"] = candidate
+        if args and (asks or re.search(rf"\b{_LIST_NOUN}\b", lowered)):
+            return [("find_leads", args)]
+        if asks and re.search(
+            rf"^(?:(?:show|list|display|give|get|see|count)(?: me)?(?: all| every)?(?: of)?(?: the| my| our)?\s+{_LIST_NOUN}|how many {_LIST_NOUN}|what {_LIST_NOUN}|which {_LIST_NOUN}"
+            rf"|(?:show|display|give)(?: me)? (?:the )?(?:pipeline|board|kanban|funnel|overview|everything|summary)|what(?:'s| is) in (?:the|my|our) pipeline"
+            rf"|what(?:'s| is) on (?:the|my|our) board|pipeline overview|(?:all|list) (?:the )?{_LIST_NOUN})",
+            lowered,
+        ):
+            return [("find_leads", {})]
+        search = re.match(
+            r"^(?:find|search(?: for)?|look for|lookup|look up|any leads? (?:called|named|matching)|do we have (?:a |any )?(?:lead |leads )?(?:called|named|for))\s+(?P<t>.+)$",
+            text,
+            re.I,
+        )
+        if search:
+            target = _clean(search.group("t"))
+            if target and not _ALL.match(target):
+                return [("find_leads", {"text": target})]
+        return None
+
+    def _update_statement(self, clause: str) -> list[Call] | None:
+        patterns = [
+            (
+                rf"^(?P<ref>.+?)(?:'s|’s|s')\s+(?:new\s+|correct\s+|updated\s+|actual\s+|real\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:is now|is actually|should be|has changed to|changed to|is|=|:|->|→|now)\s*(?P<value>.+)$",
+                None,
+            ),
+            (
+                rf"^(?P<owner>his|her|their|its|the)\s+(?:new\s+|correct\s+|updated\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:is now|is actually|should be|has changed to|changed to|is|=|:|->|→)\s*(?P<value>.+)$",
+                None,
+            ),
+            (
+                rf"^(?:the\s+)?(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s+(?:of|for)\s+(?P<ref>.+?)\s+(?:is now|should be|is|=|:)\s+(?P<value>.+)$",
+                None,
+            ),
+            (
+                rf"^(?P<ref>.+?)\s+(?:has|got|now has|gave me|sent me|shared)\s+(?:a\s+)?(?:new\s+|different\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?::|-|,|of|which is)?\s*(?P<value>.+)$",
+                None,
+            ),
+            (
+                rf"^(?:(?:his|her|their|its|the)\s+)?(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:is now|should be|is|=|:|->|→|to)\s*(?P<value>.+)$",
+                None,
+            ),
+            (
+                r"^(?P<ref>.+?)\s+(?:now\s+)?(?:works|is working)\s+(?:at|for)\s+(?P<value>.+)$",
+                "company",
+            ),
+            (
+                r"^(?P<ref>.+?)\s+(?:moved|switched|changed jobs?|went|jumped ship)\s+(?:over\s+)?to\s+(?P<value>.+)$",
+                "company",
+            ),
+            (r"^(?P<ref>.+?)\s+(?:joined|is now (?:at|with))\s+(?P<value>.+)$", "company"),
+            (
+                r"^(?:the\s+)?(?P<ref>.+?)(?:'s|’s)?\s+(?:deal|opportunity|contract)?\s*(?:is\s+)?(?:now\s+)?(?:worth|valued at|sized at)\s+(?P<value>.+)$",
+                "value",
+            ),
+            (
+                r"^(?:the\s+)?deal\s+(?:with|for)\s+(?P<ref>.+?)\s+is\s+(?:now\s+)?(?:worth\s+)?(?P<value>[$€£]?\s*\d.+)$",
+                "value",
+            ),
+            (
+                r"^(?P<ref>.+?)(?:'s|’s)\s+(?:deal|budget)\s+is\s+(?:now\s+)?(?P<value>[$€£]?\s*\d.+)$",
+                "value",
+            ),
+            (
+                r"^(?P<ref>.+?)\s+(?:is\s+)?(?:now\s+)?(?:called|goes by|renamed to)\s+(?P<value>.+)$",
+                "name",
+            ),
+            (
+                rf"^(?P<ref>[^,]+?)\s*(?:,|:|-|—)\s*(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?::|is|=)?\s*(?P<value>.+)$",
+                None,
+            ),
+        ]
+        for pattern, fixed in patterns:
+            match = re.match(pattern, clause, re.I)
+            if not match:
+                continue
+            groups = match.groupdict()
+            name = fixed or _FIELD_WORDS[groups["field"].lower()]
+            raw = groups["value"]
+            if name == "company" and (
+                self.stage(raw) or re.match(r"^(?:the\s+)?(?:next|previous)\b", raw, re.I)
+            ):
+                continue
+            value = self._field_value(name, raw)
+            if value in (None, "") or (name == "email" and not _EMAIL.fullmatch(str(value))):
+                continue
+            if name == "phone" and not _PHONE.fullmatch(str(value)):
+                continue
+            reference = None
+            if groups.get("owner") or groups.get("ref"):
+                reference = self._owner_ref(match)
+                if not reference or re.match(
+                    r"^(?:i|we|you|it|what|who|where|how)$", reference, re.I
+                ):
+                    continue
+                self._check_bulk(reference)
+            args: dict[str, Any] = {name: value}
+            if reference:
+                args = {"lead": reference, **args}
+            return [("update_lead", args)]
+        return None
+
+    def _status_statement(self, clause: str) -> list[Call] | None:
+        text = clause.strip()
+        stage_phrases: list[tuple[str, str]] = [
+            # Won
+            (
+                r"^(?:we\s+)?(?:won|closed|signed|landed|bagged|sealed(?: the deal with)?|closed the deal with|got the deal with|got the contract with|closed a deal with)\s+(?P<ref>.+?)(?:'s)?(?:\s+(?:deal|account|contract))?$",
+                "Won",
+            ),
+            (
+                r"^(?P<ref>.+?)\s+(?:signed|signed up|signed the contract|signed on the dotted line|closed|bought|purchased|said yes|accepted(?: the (?:offer|proposal|quote))?|is a customer now|is now a customer|became a customer|converted|is on board|committed)(?:\s+(?:today|yesterday|this morning|at last|finally))?$",
+                "Won",
+            ),
+            (
+                r"^(?:deal|the deal)\s+(?:with|for)\s+(?P<ref>.+?)\s+(?:is\s+)?(?:closed|won|signed|done)$",
+                "Won",
+            ),
+            # Lost
+            (
+                r"^(?:we\s+)?(?:lost|dropped)\s+(?P<ref>.+?)(?:'s)?(?:\s+(?:deal|account))?(?:\s+to a competitor)?$",
+                "Lost",
+            ),
+            (
+                r"^(?P<ref>.+?)\s+(?:said no|declined|passed|rejected(?: us| the (?:offer|proposal|quote))?|is not interested|isn't interested|is no longer interested|not interested|went with (?:a |another )?(?:competitor|vendor|someone else)|ghosted(?: us| me)?|backed out|pulled out|walked away|churned|went dark|is dead|chose a competitor)(?:\s+(?:today|yesterday))?$",
+                "Lost",
+            ),
+            (
+                r"^(?:deal|the deal)\s+(?:with|for)\s+(?P<ref>.+?)\s+(?:is\s+)?(?:dead|lost|off)$",
+                "Lost",
+            ),
+            # Meeting booked
+            (
+                r"^(?:i\s+|we\s+)?(?:booked|scheduled|set up|arranged|have|got|set|planned|lined up)\s+(?:a\s+|the\s+)?(?:meeting|demo|call|appointment|intro call|discovery call|sales call)\s+(?:with|for)\s+(?P<ref>.+?)(?:\s+(?:for|on|next|tomorrow|today|this)\b.*)?$",
+                "Meeting booked",
+            ),
+            (
+                r"^(?:meeting|demo|call)\s+(?:with|for)\s+(?P<ref>.+?)\s+(?:is\s+)?(?:booked|scheduled|set|confirmed|arranged)(?:\s+(?:for|on)\b.*)?$",
+                "Meeting booked",
+            ),
+            (
+                r"^(?P<ref>.+?)\s+(?:booked|scheduled|agreed to|accepted)\s+(?:a\s+|the\s+)?(?:meeting|demo|call)(?:\s+(?:with us|for|on|next)\b.*)?$",
+                "Meeting booked",
+            ),
+            # Proposal sent
+            (
+                r"^(?:i\s+|we\s+)?(?:sent|emailed|mailed|shared|delivered|submitted)\s+(?:a\s+|the\s+|our\s+)?(?:proposal|quote|offer|pricing|contract)\s+(?:to|for)\s+(?P<ref>.+)$",
+                "Proposal sent",
+            ),
+            (
+                r"^(?:i\s+|we\s+)?(?:sent|emailed|gave)\s+(?P<ref>.+?)\s+(?:a\s+|the\s+|our\s+)?(?:proposal|quote|offer|pricing)$",
+                "Proposal sent",
+            ),
+            (
+                r"^(?:proposal|quote|offer)\s+(?:sent|went out|is out)\s+(?:to|for)\s+(?P<ref>.+)$",
+                "Proposal sent",
+            ),
+            (
+                r"^(?P<ref>.+?)\s+(?:got|received|has|has got|now has)\s+(?:a\s+|the\s+|our\s+)?(?:proposal|quote|offer)$",
+                "Proposal sent",
+            ),
+            # Contacted
+            (
+                r"^(?:i\s+|we\s+)?(?:just\s+)?(?:called|rang|phoned|emailed|contacted|reached out to|spoke to|spoke with|talked to|talked with|pinged|messaged|texted|got in touch with|got hold of|connected with|followed up with|left a voicemail for|dialed)\s+(?P<ref>.+?)(?:\s+(?:today|yesterday|this morning|earlier|already|just now|last week))?$",
+                "Contacted",
+            ),
+            (
+                r"^(?P<ref>.+?)\s+(?:has been|was|got)\s+(?:contacted|called|reached|emailed)(?:\s+(?:today|yesterday|already))?$",
+                "Contacted",
+            ),
+        ]
+        for pattern, stage_name in stage_phrases:
+            match = re.match(pattern, text, re.I)
+            if match:
+                stage = self.pipeline.find(stage_name)
+                reference = _ref(match.group("ref"))
+                if stage is None or not reference:
+                    continue
+                if re.match(r"^(?:i|we|you|what|who|it|there)$", reference, re.I):
+                    continue
+                self._check_bulk(reference)
+                return [("change_status", {"lead": reference, "status": stage})]
+        # "John is now in Won", "mark-less" statements naming a stage.
+        match = re.match(
+            r"^(?P<ref>.+?)\s+(?:is|are|'s|has been|was|should be|belongs|goes|needs to be|needs to go|can go|moved|moves|went|got|is moving|now)"
+            r"(?:\s+(?:now|already|finally|officially))?\s+(?:(?:moved\s+)?(?:in|into|to|at|under|in the|on)\s+)?(?:the\s+)?(?P<stage>.+?)(?:\s+now)?$",
+            text,
+            re.I,
+        )
+        if match:
+            stage = self.stage(match.group("stage"))
+            reference = _ref(match.group("ref"))
+            if (
+                stage
+                and reference
+                and not re.match(r"^(?:who|what|which|how many|i|we|it|there)\b", reference, re.I)
+            ):
+                self._check_bulk(reference)
+                return [("change_status", {"lead": reference, "status": stage})]
+        match = re.match(
+            r"^(?P<ref>.+?)\s*(?:->|=>|→|:|-|—)\s*(?P<stage>.+)$|^(?P<ref2>.+?)\s+to\s+(?P<stage2>.+)$",
+            text,
+            re.I,
+        )
+        if match:
+            reference = match.group("ref") or match.group("ref2")
+            stage = self.stage(match.group("stage") or match.group("stage2"))
+            if stage and reference:
+                reference = _ref(reference)
+                self._check_bulk(reference)
+                return [("change_status", {"lead": reference, "status": stage})]
+        return None
+
+    def _bare_details(self, clause: str) -> list[Call] | None:
+        text = _clean(clause)
+        if _EMAIL.fullmatch(text):
+            return [("find_leads", {"lead": text.lower()})]
+        stage = self.stage(text)
+        if stage:
+            return [("find_leads", {"status": stage})]
+        return None
+
+
+class _Bulk(Exception):
+    """The message asks to change every lead at once."""
+
+
+# The verb a clause without one borrows from the clause before ("move Ann to Won and Bob to Lost").
+_CARRY_VERBS = {
+    "move": "move",
+    "put": "put",
+    "mark": "mark",
+    "shift": "move",
+    "push": "move",
+    "delete": "delete",
+    "remove": "remove",
+    "drop": "delete",
+    "add": "add",
+    "create": "create",
+    "change": "change",
+    "update": "update",
+    "set": "set",
+}
+
+
+def _merge_updates(calls: list[Call]) -> list[Call]:
+    """Consecutive update_lead calls for the same lead become one call."""
+    merged: list[Call] = []
+    for name, args in calls:
+        if (
+            merged
+            and name == "update_lead"
+            and merged[-1][0] == "update_lead"
+            and merged[-1][1].get("lead", "").lower() == args.get("lead", "").lower()
+            and not set(merged[-1][1]) & (set(args) - {"lead"})
+        ):
+            merged[-1][1].update(args)
+            continue
+        merged.append((name, args))
+    return merged
