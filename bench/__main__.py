@@ -1,0 +1,153 @@
+"""`python -m bench` (`make bench`): run the benchmarks, write bench/results.json and .md.
+
+    python -m bench                      # everything, full sizes (under 10 minutes on 2 cores)
+    python -m bench --only overhead,load # some of them
+    BENCH_QUICK=1 python -m bench        # tiny sizes (what the smoke test runs)
+    BENCH_SEARCH_SIZES=1000,100000 python -m bench --only search
+
+Each benchmark measures its figure and its reference in the same run; a benchmark that fails
+is reported as "not measured" with the reason, and the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import inspect
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import report, servers
+
+BENCHMARKS = ("overhead", "studio", "search", "load", "stream", "proxy")
+
+
+def sizes(quick: bool) -> dict[str, dict[str, Any]]:
+    """Per benchmark, the keyword arguments of its `run()`."""
+    search_sizes = os.environ.get("BENCH_SEARCH_SIZES")
+    if search_sizes:
+        search = [int(s) for s in search_sizes.split(",") if s.strip()]
+    else:
+        search = [1_000] if quick else [1_000, 100_000, 1_000_000]
+    if quick:
+        return {
+            "overhead": {"marks": (1, 3, 6), "window": 2, "threads": 1},
+            "studio": {"latency_turns": 4, "clients": 3, "turns_per_client": 2},
+            "search": {"sizes": search},
+            "load": {"sessions": 4, "turns": 3},
+            "stream": {"samples": 2},
+            "proxy": {},
+        }
+    return {
+        "overhead": {"marks": (1, 50, 200), "window": 5, "threads": 3},
+        "studio": {"latency_turns": 40, "clients": 16, "turns_per_client": 10},
+        "search": {"sizes": search},
+        "load": {"sessions": 200, "turns": 10},
+        "stream": {"samples": 15},
+        "proxy": {},
+    }
+
+
+def _call(run: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call `run` with the keyword arguments it accepts."""
+    params = inspect.signature(run).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return run(**kwargs)
+    return run(**{k: v for k, v in kwargs.items() if k in params})
+
+
+def _as_section(key: str, result: Any) -> dict[str, Any]:
+    """Sections from other helpers' modules may be plain dicts of figures: wrap them."""
+    if isinstance(result, dict) and ("rows" in result or "targets" in result):
+        return result
+    return {"title": key, "columns": [], "rows": [], "targets": [], "notes": [], "data": result}
+
+
+def run_one(key: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    try:
+        module = importlib.import_module(f"bench.{key}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"bench.{key}":
+            return {"title": key, "error": f"bench/{key}.py does not exist yet", "targets": []}
+        raise
+    run = getattr(module, "run", None)
+    if run is None:
+        return {"title": key, "error": f"bench/{key}.py has no run()", "targets": []}
+    adapt = getattr(module, "section", None)
+    result = _call(run, **kwargs)
+    return (
+        adapt(result)
+        if callable(adapt) and not isinstance(result, dict)
+        else _as_section(key, result)
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(BENCHMARKS)}")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (or BENCH_QUICK=1)")
+    parser.add_argument("--out", type=Path, default=report.HERE, help="folder for results.*")
+    parser.add_argument("--profile", action="store_true", help="profile our turn even if fast")
+    args = parser.parse_args(argv)
+    quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
+    chosen = [b.strip() for b in args.only.split(",")] if args.only else list(BENCHMARKS)
+    unknown = [b for b in chosen if b not in BENCHMARKS]
+    if unknown:
+        parser.error(
+            f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}"
+        )
+
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "meta": {
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "quick": quick,
+        },
+        "sections": {},
+    }
+    config = sizes(quick)
+    with contextlib.ExitStack() as stack:
+        postgres_url = None
+        if {"overhead", "search"} & set(chosen) and servers.postgres_available():
+            try:
+                postgres_url = stack.enter_context(servers.postgres())
+            except Exception as exc:  # noqa: BLE001 - reported, the SQLite figures still run
+                print(f"PostgreSQL could not start: {exc}", file=sys.stderr)
+        for key in chosen:
+            kwargs = dict(config[key])
+            kwargs["postgres_url"] = postgres_url
+            kwargs["quick"] = quick
+            if key == "overhead":
+                kwargs["force_profile"] = args.profile
+            print(f"[bench] {key} …", file=sys.stderr, flush=True)
+            t0 = time.monotonic()
+            try:
+                section = run_one(key, kwargs)
+            except Exception as exc:  # noqa: BLE001 - one failure must not hide the others
+                traceback.print_exc()
+                section = {"title": key, "error": f"{type(exc).__name__}: {exc}", "targets": []}
+            section["seconds"] = round(time.monotonic() - t0, 1)
+            results["sections"][key] = section
+            print(f"[bench] {key} done in {section['seconds']:.0f} s", file=sys.stderr, flush=True)
+            results["meta"]["total_seconds"] = round(time.monotonic() - started, 1)
+            report.write(results, args.out)  # partial results survive a later crash
+    results["meta"]["total_seconds"] = round(time.monotonic() - started, 1)
+    json_path, md_path = report.write(results, args.out)
+    print(report.markdown(results))
+    print(f"wrote {json_path} and {md_path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
