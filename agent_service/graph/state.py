@@ -63,6 +63,7 @@ class State(InputState, total=False):
     queue: list[Operation]
     results: list[Outcome]
     focus: list[str]
+    focus_group: int  # how many leads at the front of `focus` were shown together (a listing)
     pending: Pending | None
     undo_log: list[Change]
     turn: TurnResult

@@ -253,11 +253,10 @@ class CommandParser:
         for pattern, reply in _SMALL_TALK:
             if pattern.match(key):
                 return Parsed(reply=reply)
-        for clauses in self._splits(text):
+        for by_comma, clauses in self._splits(text):
             calls = self._parse_clauses(clauses)
-            if calls and calls != "bulk" and len(clauses) > 1 and calls[0][0] == "create_lead":
-                if any(name == "find_leads" for name, _ in calls):
-                    continue  # "Add Sarah, sarah@x.io": the comma separates fields, not requests
+            if calls and calls != "bulk" and by_comma and calls[0][0] == "create_lead":
+                continue  # "Add Sarah, TechCorp, sarah@x.io": commas separate fields
             if calls == "bulk":
                 return Parsed(reply=BULK)
             if calls:
@@ -268,7 +267,7 @@ class CommandParser:
                 return Parsed(reply=reply)
         return Parsed(reply=NOT_UNDERSTOOD)
 
-    def _splits(self, text: str) -> list[list[str]]:
+    def _splits(self, text: str) -> list[tuple[bool, list[str]]]:
         """Ways to cut the message into clauses, most clauses first; the whole message last."""
         strong = re.split(
             r"\s*(?:;|\n+|(?<=[a-z0-9)])[.!?]\s+(?=[A-Za-z])|,?\s+and then\s+|,?\s+then\s+"
@@ -278,10 +277,16 @@ class CommandParser:
         ways = []
         with_and = [p for part in strong for p in re.split(r",?\s+and\s+|,?\s+&\s+", part)]
         with_commas = [p for part in with_and for p in re.split(r",\s+(?=\w)", part)]
-        for way in (with_commas, with_and, strong, [text]):
+        candidates = (
+            (with_commas != with_and, with_commas),
+            (False, with_and),
+            (False, strong),
+            (False, [text]),
+        )
+        for by_comma, way in candidates:
             way = [w for w in way if w and w.strip()]
-            if way not in ways:
-                ways.append(way)
+            if all(way != seen for _, seen in ways):
+                ways.append((by_comma, way))
         return ways
 
     def _parse_clauses(self, clauses: list[str]) -> list[Call] | str | None:
@@ -665,7 +670,9 @@ class CommandParser:
                 return None
             reference = _ref(reference)
             self._check_bulk(reference)
-            status = stage or (_clean(target) if relative else self._stage_arg(target))
+            if relative:
+                stage = "previous" if "previous" in target.lower() else "next"
+            status = stage or self._stage_arg(target)
             return [("change_status", {"lead": reference, "status": status})]
         match = re.match(
             r"^(?:move|advance|push|bump|progress|promote)\s+(?P<ref>.+?)\s+(?P<dir>forward|ahead|along|on|up|back|backwards|down)(?:\s+(?:a|one)\s+(?:stage|step))?$",
@@ -897,7 +904,7 @@ class CommandParser:
         stage_phrases: list[tuple[str, str]] = [
             # Won
             (
-                r"^(?:we\s+)?(?:won|closed|signed|landed|bagged|sealed(?: the deal with)?|closed the deal with|got the deal with|got the contract with|closed a deal with)\s+(?P<ref>.+?)(?:'s)?(?:\s+(?:deal|account|contract))?$",
+                r"^(?:we\s+)?(?:closed the deal with|closed a deal with|sealed the deal with|got the deal with|got the contract with|won|closed|signed|landed|bagged)\s+(?P<ref>.+?)(?:'s)?(?:\s+(?:deal|account|contract))?$",
                 "Won",
             ),
             (

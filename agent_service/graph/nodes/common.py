@@ -44,6 +44,7 @@ def finish(
     if focus is not None:
         previous = [lead_id for lead_id in state.get("focus", []) if lead_id not in focus]
         update["focus"] = [*focus, *previous][:FOCUS_SIZE]
+        update["focus_group"] = max(1, min(len(focus), FOCUS_SIZE))
     if change is not None:
         update["undo_log"] = [*state.get("undo_log", []), change][-undo_depth:]
     return update

@@ -35,6 +35,7 @@ def delete(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                 "call_id": op["call_id"],
             },
             "focus": [lead.id, *[i for i in state.get("focus", []) if i != lead.id]][:10],
+            "focus_group": 1,
         }
     try:
         deleted = store.delete(lead.id, expected_version=lead.version)
@@ -54,4 +55,5 @@ def delete(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         undo_depth=get_context(runtime).undo_depth,
     )
     update["focus"] = [i for i in state.get("focus", []) if i != deleted.id]
+    update["focus_group"] = 1
     return update

@@ -35,6 +35,13 @@ _PRONOUN = re.compile(
 _FILLER = re.compile(r"^(the|lead|leads|a|an|for|of|from|at|with)\s+|\s+(lead|deal|account)$")
 
 
+_QUALIFIED = re.compile(
+    r"^(?P<who>.+?)\s+(?:from|at|of|with|@|who works at|working at)\s+(?P<where>.+)$"
+    r"|^(?P<who2>.+?)\s*\((?P<where2>[^)]+)\)$",
+    re.I,
+)
+
+
 def is_pronoun(reference: str) -> bool:
     return bool(_PRONOUN.match(normalize(reference)))
 
@@ -127,18 +134,44 @@ def lead_matcher(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     except LeadNotFound:
         pass
     if is_pronoun(reference):
-        focus = _focus_leads(store, state.get("focus", []))
+        group = state.get("focus_group", 1)
+        focus = _focus_leads(store, state.get("focus", [])[: max(group, 1)])
         if not focus:
             return finish(state, op, "I'm not sure which lead you mean; please name it.")
+        if len(focus) > 1:  # "move her to Won" right after a listing of several leads
+            return {"pending": clarification(reference, focus, op)}
         return _resolved(state, op, focus[0])
     cleaned = clean_reference(reference)
     matches = store.search(cleaned, limit=8)
     lead, candidates = pick(cleaned, matches)
+    if lead is None:
+        narrowed = qualified(store, cleaned)
+        if narrowed is not None:
+            lead, candidates = narrowed
     if lead is not None:
         return _resolved(state, op, lead)
     if candidates:
         return {"pending": clarification(cleaned, candidates, op)}
     return finish(state, op, not_found_line(cleaned, matches))
+
+
+def qualified(store: LeadStore, reference: str) -> tuple[Lead | None, list[Lead]] | None:
+    """ "John from Acme", "Sarah (TechCorp)": the name narrowed to leads of that company/email."""
+    match = _QUALIFIED.match(reference)
+    if not match:
+        return None
+    who = clean_reference(match.group("who") or match.group("who2"))
+    where = normalize(match.group("where") or match.group("where2"))
+    if not who or not where:
+        return None
+    found = [
+        m
+        for m in store.search(who, limit=20)
+        if where in normalize(m.lead.company) or where in normalize(m.lead.email)
+    ]
+    if not found:
+        return None
+    return pick(who, found)
 
 
 def _resolved(state: State, op: Operation, lead: Lead) -> dict[str, Any]:

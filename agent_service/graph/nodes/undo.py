@@ -71,4 +71,5 @@ def undo(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     update["undo_log"] = _rebase(log[:-1], change["lead_id"], current)
     if not focus:
         update["focus"] = [i for i in state.get("focus", []) if i != change["lead_id"]]
+        update["focus_group"] = 1
     return update

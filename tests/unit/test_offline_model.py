@@ -1,0 +1,258 @@
+"""The offline model's grammar: how sales people phrase each operation → the tool calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from agent_service.graph.models.commands import BULK, HELP, NOT_UNDERSTOOD, CommandParser
+from agent_service.graph.models.offline import OfflineChatModel
+from agent_service.graph.tools import TOOLS, TOOLS_BY_NAME
+from agent_service.settings import DEFAULT_STAGES
+
+PARSER = CommandParser(DEFAULT_STAGES)
+
+
+def calls_of(message: str) -> list[tuple[str, dict[str, Any]]]:
+    parsed = PARSER.parse(message)
+    assert parsed.calls, f"{message!r} gave no calls but {parsed.reply!r}"
+    for name, args in parsed.calls:
+        TOOLS_BY_NAME[name].model_validate(args)  # every call is valid for the tool schema
+    return parsed.calls
+
+
+def status(lead: str, stage: str) -> tuple[str, dict[str, Any]]:
+    return ("change_status", {"lead": lead, "status": stage})
+
+
+STATUS_PHRASES = [
+    ("Move John to Meeting booked", [status("John", "Meeting booked")]),
+    ("move john smith to won", [status("john smith", "Won")]),
+    ("MOVE SARAH TO LOST", [status("SARAH", "Lost")]),
+    ("Can you move John Smith to Won?", [status("John Smith", "Won")]),
+    ("please put Sarah in Proposal sent", [status("Sarah", "Proposal sent")]),
+    ("put sarah in the proposal sent column", [status("sarah", "Proposal sent")]),
+    ("Change John's status to Won", [status("John", "Won")]),
+    ("set the stage of Maria to contacted", None),  # covered below as a stage change
+    ("update Tom's stage to Lost", [status("Tom", "Lost")]),
+    ("mark Sarah as lost", [status("Sarah", "Lost")]),
+    ("Sarah -> Won", [status("Sarah", "Won")]),
+    ("John is now in Contacted", [status("John", "Contacted")]),
+    ("Francois Dupre is now in Won", [status("Francois Dupre", "Won")]),
+    ("move the Acme lead to Lost please", [status("the Acme lead", "Lost")]),
+    ("Move him to won", [status("him", "Won")]),
+    ("move her to the meeting stage", [status("her", "Meeting booked")]),
+    ("drop John to Lost", [status("John", "Lost")]),
+    ("John signed!", [status("John", "Won")]),
+    ("we closed the deal with Aisha", [status("Aisha", "Won")]),
+    ("we lost Sarah", [status("Sarah", "Lost")]),
+    ("Tom went with a competitor", [status("Tom", "Lost")]),
+    ("Maria is not interested", [status("Maria", "Lost")]),
+    ("booked a meeting with John for Tuesday", [status("John", "Meeting booked")]),
+    ("I scheduled a demo with Sarah", [status("Sarah", "Meeting booked")]),
+    ("sent the proposal to Maria", [status("Maria", "Proposal sent")]),
+    ("I emailed Tom a quote", [status("Tom", "Proposal sent")]),
+    ("just called John", [status("John", "Contacted")]),
+    ("reached out to Sarah yesterday", [status("Sarah", "Contacted")]),
+    ("move John to closed won", [status("John", "Won")]),
+    ("move John forward", [status("John", "next")]),
+    ("push Sarah to the next stage", [status("Sarah", "next")]),
+    ("Move John to Negotiation", [status("John", "Negotiation")]),  # the node lists the stages
+]
+
+
+@pytest.mark.parametrize(("message", "expected"), [p for p in STATUS_PHRASES if p[1]])
+def test_stage_changes(message: str, expected: list) -> None:
+    assert calls_of(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "Add new lead Sarah from TechCorp, sarah@techcorp.io",
+            {"name": "Sarah", "company": "TechCorp", "email": "sarah@techcorp.io"},
+        ),
+        (
+            "Add Tom Baker at Hooli, 555-123-4567, worth $5k, in Contacted",
+            {
+                "name": "Tom Baker",
+                "company": "Hooli",
+                "phone": "555-123-4567",
+                "value": 5000.0,
+                "status": "Contacted",
+            },
+        ),
+        (
+            "New lead: Jane Roe, Initech, jane@initech.com, 555-0100",
+            {
+                "name": "Jane Roe",
+                "company": "Initech",
+                "email": "jane@initech.com",
+                "phone": "555-0100",
+            },
+        ),
+        ("I just met Jane Roe from Initech", {"name": "Jane Roe", "company": "Initech"}),
+        (
+            "create a lead for Bob Stone (Stone LLC) value 12000",
+            {"name": "Bob Stone", "company": "Stone LLC", "value": 12000.0},
+        ),
+        ("add a contact named Kim Park", {"name": "Kim Park"}),
+        (
+            "new prospect Ola Nordmann from Equinor worth 1.5m",
+            {"name": "Ola Nordmann", "company": "Equinor", "value": 1_500_000.0},
+        ),
+        (
+            "Add lead Lee Chen, company: Wayne Enterprises, note: met at the expo",
+            {"name": "Lee Chen", "company": "Wayne Enterprises", "notes": "met at the expo"},
+        ),
+    ],
+)
+def test_create(message: str, expected: dict) -> None:
+    assert calls_of(message) == [("create_lead", expected)]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("change her phone to 555-0100", {"lead": "her", "phone": "555-0100"}),
+        ("Sarah's email is sarah@new.io", {"lead": "Sarah", "email": "sarah@new.io"}),
+        ("update John's email to J.Smith@Acme.com", {"lead": "John", "email": "j.smith@acme.com"}),
+        ("his new number is +1 (555) 010-0199", {"lead": "him", "phone": "+1 (555) 010-0199"}),
+        ("set the value of the Acme deal to 50k", {"lead": "the Acme deal", "value": 50000.0}),
+        ("John's deal is worth $12,500", {"lead": "John", "value": 12500.0}),
+        ("rename John Smith to Jonathan Smith", {"lead": "John Smith", "name": "Jonathan Smith"}),
+        ("John now works at Globex", {"lead": "John", "company": "Globex"}),
+        ("add a note to John: call back Monday", {"lead": "John", "notes": "call back Monday"}),
+        ("remove John's phone", {"lead": "John", "phone": ""}),
+        ("clear the email of Sarah", {"lead": "Sarah", "email": ""}),
+        ("Paula's phone is 555-0101", {"lead": "Paula", "phone": "555-0101"}),
+        (
+            "update Maria: email maria@initech.com, phone 555-0142",
+            {"lead": "Maria", "email": "maria@initech.com", "phone": "555-0142"},
+        ),
+        (
+            "change her phone to 555-0100 and her email to a@b.co",
+            {"lead": "her", "phone": "555-0100", "email": "a@b.co"},
+        ),
+    ],
+)
+def test_update(message: str, expected: dict) -> None:
+    assert calls_of(message) == [("update_lead", expected)]
+
+
+@pytest.mark.parametrize(
+    ("message", "lead"),
+    [
+        ("delete the Acme lead", "the Acme lead"),
+        ("delete John", "John"),
+        ("remove John Doe from the CRM", "John Doe"),
+        ("get rid of that lead", "that lead"),
+        ("please trash Tom", "Tom"),
+    ],
+)
+def test_delete(message: str, lead: str) -> None:
+    assert calls_of(message) == [("delete_lead", {"lead": lead})]
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        ("who is still in Contacted?", {"status": "Contacted"}),
+        ("show me won leads", {"status": "Won"}),
+        ("how many leads in New?", {"status": "New"}),
+        ("which deals are in proposal sent", {"status": "Proposal sent"}),
+        ("leads at Acme", {"company": "Acme"}),
+        ("anyone from Globex?", {"company": "Globex"}),
+        ("what do we have at Acme?", {"company": "Acme"}),
+        ("list all leads", {}),
+        ("show the pipeline", {}),
+        ("what's his email?", {"lead": "him", "field": "email"}),
+        ("whats the phone number for Maria", {"lead": "Maria", "field": "phone"}),
+        ("email for John?", {"lead": "John", "field": "email"}),
+        ("what stage is Sarah in?", {"lead": "Sarah", "field": "status"}),
+        ("where is Tom at?", {"lead": "Tom", "field": "status"}),
+        ("tell me about John", {"lead": "John"}),
+        ("find john", {"text": "john"}),
+        ("john@acme.com", {"lead": "john@acme.com"}),
+    ],
+)
+def test_queries(message: str, args: dict) -> None:
+    assert calls_of(message) == [("find_leads", args)]
+
+
+@pytest.mark.parametrize(
+    "message", ["undo", "Undo that", "revert the last change", "oops, take that back", "roll back"]
+)
+def test_undo(message: str) -> None:
+    assert calls_of(message) == [("undo", {})]
+
+
+def test_several_operations_in_order() -> None:
+    assert calls_of("move Ann to Won and Bob to Lost") == [
+        status("Ann", "Won"),
+        status("Bob", "Lost"),
+    ]
+    assert calls_of("Move Ann to Won, Bob to Lost; delete Carl") == [
+        status("Ann", "Won"),
+        status("Bob", "Lost"),
+        ("delete_lead", {"lead": "Carl"}),
+    ]
+    assert calls_of("add Kim Lee and Tom Hardy") == [
+        ("create_lead", {"name": "Kim Lee"}),
+        ("create_lead", {"name": "Tom Hardy"}),
+    ]
+    assert calls_of("Add Zoe Hart from Hart Co then move her to Contacted") == [
+        ("create_lead", {"name": "Zoe Hart", "company": "Hart Co"}),
+        status("her", "Contacted"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("hi", "Hello. How can I help with your leads?"),
+        ("Good morning!", "Hello. How can I help with your leads?"),
+        ("thanks!", "You're welcome."),
+        ("thank you so much", "You're welcome."),
+        ("what can you do?", HELP),
+        ("yes", "There is nothing waiting for an answer right now."),
+        ("delete all leads", BULK),
+        ("move everyone to Lost", BULK),
+        ("asdf qwerty", NOT_UNDERSTOOD),
+        ("   ", NOT_UNDERSTOOD),
+    ],
+)
+def test_replies_without_operations(message: str, reply: str) -> None:
+    assert PARSER.parse(message).reply == reply
+    assert PARSER.parse(message).calls == []
+
+
+def test_custom_pipeline_stages() -> None:
+    parser = CommandParser(("Lead", "Qualified", "Demo", "Closed"))
+    assert parser.parse("move John to qualified").calls == [status("John", "Qualified")]
+    assert parser.parse("who is in Demo?").calls == [("find_leads", {"status": "Demo"})]
+
+
+def test_chat_model_emits_tool_calls_for_the_latest_user_message() -> None:
+    model = OfflineChatModel(stages=DEFAULT_STAGES).bind_tools(list(TOOLS))
+    answer = model.invoke(
+        [
+            SystemMessage("system"),
+            HumanMessage("hi"),
+            AIMessage("Hello."),
+            HumanMessage("Move John to Won and Sarah to Lost"),
+        ]
+    )
+    assert [c["name"] for c in answer.tool_calls] == ["change_status", "change_status"]
+    assert len({c["id"] for c in answer.tool_calls}) == 2
+    assert answer.content == ""
+    text = model.invoke([HumanMessage("thanks")])
+    assert text.tool_calls == [] and text.content == "You're welcome."
+
+
+def test_bind_tools_refuses_a_foreign_tool_set() -> None:
+    with pytest.raises(ValueError, match="missing"):
+        OfflineChatModel().bind_tools([TOOLS[0]])
