@@ -1,0 +1,1 @@
+"""The Django proxy: users, sessions and CSRF in front of the agent service (see README)."""
