@@ -1,0 +1,160 @@
+"""Scoring one turn and a conversation's end state against its expectations (DESIGN.md).
+
+A turn's actions are compared exactly: same number, same order, same type and target lead,
+and every listed field equals the lead's value after the action (from the action's changes,
+else from the store after the turn). `reply_contains` is case-insensitive; `needs` is compared
+when given.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from agent_service.leads.models import Lead
+from evals.cases import UNSET, Conversation, ExpectedAction, Turn
+
+
+def _casefold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def values_equal(field: str, expected: Any, got: Any) -> bool:
+    """Field equality: numbers numerically, e-mails case-insensitively, text exactly."""
+    if expected is None or got is None:
+        return expected is None and got is None
+    if isinstance(expected, int | float) and not isinstance(expected, bool):
+        try:
+            return math.isclose(float(expected), float(got), rel_tol=1e-9, abs_tol=1e-9)
+        except (TypeError, ValueError):
+            return False
+    if field == "email":
+        return _casefold(str(expected).strip()) == _casefold(str(got).strip())
+    return str(expected).strip() == str(got).strip()
+
+
+def _names(action: dict[str, Any]) -> set[str]:
+    """Names the target lead is known by in this action (after and, for renames, before)."""
+    names = {str(action.get("lead_name", "")).casefold()}
+    renamed = (action.get("changes") or {}).get("name")
+    if renamed:
+        names |= {str(n).casefold() for n in renamed if n}
+    return names
+
+
+def _value_after(action: dict[str, Any], field: str, leads_by_id: dict[str, Lead]) -> Any:
+    changes = action.get("changes") or {}
+    if field in changes:
+        return changes[field][1]
+    lead = leads_by_id.get(action.get("lead_id", ""))
+    return getattr(lead, field) if lead is not None else None
+
+
+def compare_action(
+    expected: ExpectedAction, got: dict[str, Any], leads_by_id: dict[str, Lead]
+) -> list[str]:
+    """Problems of one action against its expectation (empty: it matches)."""
+    problems = []
+    if got.get("type") != expected.type:
+        problems.append(f"type {got.get('type')!r} instead of {expected.type!r}")
+    if expected.lead.casefold() not in _names(got):
+        problems.append(f"lead {got.get('lead_name')!r} instead of {expected.lead!r}")
+    for field, want in expected.fields.items():
+        value = _value_after(got, field, leads_by_id)
+        if not values_equal(field, want, value):
+            problems.append(f"{field} {value!r} instead of {want!r}")
+    return problems
+
+
+def compare_actions(
+    expected: list[ExpectedAction], got: list[dict[str, Any]], leads_by_id: dict[str, Lead]
+) -> list[str]:
+    """Problems of a turn's actions (count, order, type, target, values)."""
+    if len(expected) != len(got):
+        return [f"{len(got)} action(s) instead of {len(expected)}"]
+    problems = []
+    for index, (want, action) in enumerate(zip(expected, got, strict=True), 1):
+        problems += [f"action {index}: {p}" for p in compare_action(want, action, leads_by_id)]
+    return problems
+
+
+def score_turn(
+    turn: Turn,
+    reply: str,
+    actions: list[dict[str, Any]],
+    needs: str | None,
+    leads_by_id: dict[str, Lead],
+) -> tuple[list[str], bool]:
+    """(problems, actions matched) of one turn."""
+    action_problems = compare_actions(turn.actions, actions, leads_by_id)
+    problems = list(action_problems)
+    folded = reply.casefold()
+    for text in turn.reply_contains:
+        if text.casefold() not in folded:
+            problems.append(f"reply lacks {text!r}")
+    if turn.needs is not UNSET and needs != turn.needs:
+        problems.append(f"needs {needs!r} instead of {turn.needs!r}")
+    return problems, not action_problems
+
+
+def check_end_state(conversation: Conversation, leads: list[Lead]) -> list[str]:
+    """Problems of the store after the last turn against `final_leads` and `absent`."""
+    problems = []
+    by_name: dict[str, list[Lead]] = {}
+    for lead in leads:
+        by_name.setdefault(lead.name.casefold(), []).append(lead)
+    for want in conversation.final_leads:
+        found = by_name.get(str(want["name"]).casefold(), [])
+        if not found:
+            problems.append(f"final: lead {want['name']!r} is missing")
+            continue
+        fields = {k: v for k, v in want.items() if k not in {"name", "id"}}
+        best: list[str] | None = None
+        for lead in found:
+            wrong = [
+                f"final: {want['name']}: {k} {getattr(lead, k)!r} instead of {v!r}"
+                for k, v in fields.items()
+                if not values_equal(k, v, getattr(lead, k))
+            ]
+            if best is None or len(wrong) < len(best):
+                best = wrong
+        problems += best or []
+    for name in conversation.absent:
+        if name.casefold() in by_name:
+            problems.append(f"final: lead {name!r} should not exist")
+    return problems
+
+
+def summarize_action(action: dict[str, Any]) -> dict[str, Any]:
+    """An action as shown in failure reports: type, lead and the values it set."""
+    changes = action.get("changes") or {}
+    out: dict[str, Any] = {"type": action.get("type"), "lead": action.get("lead_name")}
+    if action.get("type") != "delete_lead":
+        out.update({k: v[1] for k, v in changes.items() if k != "name" or v[1] != out["lead"]})
+    return out
+
+
+def unconfirmed_deletes(
+    actions: list[dict[str, Any]], previous_needs: str | None, previous_reply: str
+) -> int:
+    """Deletes in a turn that the previous assistant turn did not ask to confirm.
+
+    At most one delete per turn can be confirmed: the one named by the previous turn's
+    confirmation question.
+    """
+    count = 0
+    confirmed = False
+    for action in actions:
+        if action.get("type") != "delete_lead":
+            continue
+        question = previous_reply.casefold()
+        asked = (
+            previous_needs == "confirmation"
+            and "delete" in question
+            and f"'{action.get('lead_name')}'".casefold() in question
+        )
+        if asked and not confirmed:
+            confirmed = True
+        else:
+            count += 1
+    return count
