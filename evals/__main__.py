@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from agent_service.settings import DEFAULT_STAGES, Settings
 from evals.cases import CaseError, Conversation, load_cases, select
 from evals.cassettes import CassetteServer, cassette_path
 from evals.report import build_report, render_failures, render_table
-from evals.runner import SingleModel, run_all
+from evals.runner import RunRecord, SingleModel, run_all
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "conversations"
@@ -143,6 +144,19 @@ def build_provider(
     return SingleModel(build_chat_model(settings), on_turn, on_end), settings, server
 
 
+def _progress(total: int) -> Callable[[RunRecord], None]:
+    """One line per run on stderr, for the slow (networked) models."""
+    done = 0
+
+    def report(record: RunRecord) -> None:
+        nonlocal done
+        done += 1
+        verdict = "pass" if record.passed else "FAIL"
+        print(f"[{done}/{total}] {record.conversation.name}: {verdict}", file=sys.stderr)
+
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -155,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"no conversation has the tag(s) {tags}; tags in use: {known}")
         with ExitStack() as stack:
             provider, settings, server = build_provider(args, stack)
-            records = run_all(cases, provider, settings, repeat=args.repeat)
+            progress = None if args.model == "offline" else _progress(len(cases) * args.repeat)
+            records = run_all(cases, provider, settings, repeat=args.repeat, on_run=progress)
             misses = list(server.misses) if server else []
     except (CaseError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
