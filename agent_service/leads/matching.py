@@ -79,6 +79,9 @@ def score(query: str, lead: Lead) -> tuple[float, str]:
         company = keys["company"]
         consider(fuzz.ratio(query, company) * 0.95, "company")
         consider(fuzz.token_set_ratio(query, company) * 0.9, "company")
+        for token in company.split():
+            if len(token) >= 4:  # "Mitsubshi" for "Mitsubishi Heavy"
+                consider(fuzz.ratio(query, token) * 0.93, "company")
         stripped = _strip_company_suffix(company)
         if stripped != company:
             consider(fuzz.ratio(query, stripped) * 0.95, "company")

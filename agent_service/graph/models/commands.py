@@ -87,7 +87,8 @@ _SMALL_TALK: list[tuple[re.Pattern[str], str]] = [
 
 _POLITE_PREFIX = re.compile(
     r"^(?:(?:hey|hi|hello|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
-    r"|quick one|quickly|btw|by the way|oops|sorry|great|cool|thanks|perfect)[,!.:]?\s+"
+    r"|quick one|quickly|btw|by the way|oops|sorry|great|cool|thanks|perfect|wait|no wait"
+    r"|forget it|forget that|never mind|nevermind|hmm|ah|oh well|fine|good|nice|excellent)[,!.:]?\s+"
     r"|(?:can|could|would|will) you(?: please)?\s+|please\s+|pls\s+|plz\s+|kindly\s+"
     r"|i(?:'d| would) like (?:you )?to\s+|i want (?:you )?to\s+|i need (?:you )?to\s+"
     r"|i wanna\s+|let's\s+|lets\s+|go ahead and\s+|just\s+|you can\s+|help me\s+"
@@ -96,7 +97,8 @@ _POLITE_PREFIX = re.compile(
     re.I,
 )
 _POLITE_SUFFIX = re.compile(
-    r"(?:[,\s]+(?:please|pls|plz|thanks|thank you|thx|for me|asap|now|right now|too|as well))+$",
+    r"(?:[,\s]+(?:please|pls|plz|thanks|thank you|thx|for me|asap|now|right now|too|as well"
+    r"|again|real quick|quickly))+$",
     re.I,
 )
 
@@ -253,19 +255,59 @@ class CommandParser:
         for pattern, reply in _SMALL_TALK:
             if pattern.match(key):
                 return Parsed(reply=reply)
-        for by_comma, clauses in self._splits(text):
-            calls = self._parse_clauses(clauses)
-            if calls and calls != "bulk" and by_comma and calls[0][0] == "create_lead":
-                continue  # "Add Sarah, TechCorp, sarah@x.io": commas separate fields
+        fix = self._field_fix(text)
+        if fix:
+            return Parsed(calls=fix)
+        referent = None
+        topic = re.match(
+            r"^(?:for|on|re|regarding|about|as for|concerning)\s+(?P<ref>[^,:]+?)\s*[,:]\s*(?P<rest>.+)$",
+            text,
+            re.I,
+        )
+        if topic:
+            referent, text = _ref(topic.group("ref")), topic.group("rest")
+        # Free text after "notes:" is data: it is never cut into requests.
+        notes = re.search(r"(?:,\s*|\s+)(?:notes?|comment)\s*[:\-—]\s*.+$", text, re.I)
+        head, tail = (text[: notes.start()], text[notes.start() :]) if notes else (text, "")
+        bulk = False
+        for by_comma, clauses in self._splits(head):
+            clauses = [*clauses[:-1], clauses[-1] + tail] if clauses else [tail]
+            calls = self._parse_clauses(clauses, referent)
             if calls == "bulk":
-                return Parsed(reply=BULK)
+                bulk = True
+                continue
+            if calls and by_comma and calls[0][0] == "create_lead":
+                continue  # "Add Sarah, TechCorp, sarah@x.io": commas separate fields
             if calls:
-                return Parsed(calls=_merge_updates(calls))
+                return Parsed(calls=_tidy(calls))
+        if bulk:
+            return Parsed(reply=BULK)
         stripped = _strip_politeness(text).lower()
         for pattern, reply in _SMALL_TALK:
             if pattern.match(stripped):
                 return Parsed(reply=reply)
         return Parsed(reply=NOT_UNDERSTOOD)
+
+    def _field_fix(self, text: str) -> list[Call] | None:
+        """ "John's email changed, it's now j@x.io": the field named first, the value after."""
+        match = re.match(
+            rf"^(?P<ref>[^,.;]+?)(?:'s|’s|s')\s+(?:new\s+|old\s+)?(?P<field>{_UPDATE_FIELD})\b[^,;]*?"
+            r"(?:[,;.]|\s+-|\s+but)\s*(?:but\s+|so\s+|and\s+)?(?:it(?:'s| is| should be| has to be| must be| needs to be)"
+            r"|its|should be|the new one is|new one is|the (?:correct|right|real) one is|it changed to|now it's|now)"
+            r"\s+(?:now\s+|actually\s+|really\s+)?(?P<value>\S+)$",
+            text,
+            re.I,
+        )
+        if not match:
+            return None
+        name = _FIELD_WORDS[match.group("field").lower()]
+        if name not in {"email", "phone"}:
+            return None
+        value = self._field_value(name, match.group("value"))
+        valid = _EMAIL.fullmatch(str(value)) if name == "email" else _PHONE.fullmatch(str(value))
+        if not valid:
+            return None
+        return [("update_lead", {"lead": _ref(match.group("ref")), name: value})]
 
     def _splits(self, text: str) -> list[tuple[bool, list[str]]]:
         """Ways to cut the message into clauses, most clauses first; the whole message last."""
@@ -274,9 +316,9 @@ class CommandParser:
             r"|,?\s+and also\s+|,?\s+also\s+|,?\s+plus\s+)\s*",
             text,
         )
-        ways = []
+        ways: list[tuple[bool, list[str]]] = []
         with_and = [p for part in strong for p in re.split(r",?\s+and\s+|,?\s+&\s+", part)]
-        with_commas = [p for part in with_and for p in re.split(r",\s+(?=\w)", part)]
+        with_commas = [p for part in with_and for p in re.split(r"[,!]\s+(?=\w)", part)]
         candidates = (
             (with_commas != with_and, with_commas),
             (False, with_and),
@@ -289,9 +331,12 @@ class CommandParser:
                 ways.append((by_comma, way))
         return ways
 
-    def _parse_clauses(self, clauses: list[str]) -> list[Call] | str | None:
+    def _parse_clauses(self, clauses: list[str], referent: str | None) -> list[Call] | str | None:
+        """Calls of every clause; clauses that ask for nothing ("he stopped answering") are
+        context: a lead they name is what later pronouns in the message refer to."""
         calls: list[Call] = []
         verb = ""
+        last_lead = ""
         for clause in clauses:
             clause = _strip_politeness(_clean(clause))
             if not clause:
@@ -299,20 +344,27 @@ class CommandParser:
             found = self._parse_clause(clause)
             if found is None and verb:
                 found = self._parse_clause(f"{verb} {clause}")
-            if found is None:
-                return None
             if found == "bulk":
                 return "bulk"
+            if found is None:
+                if len(clauses) == 1 or _EMAIL.search(clause) or _PHONE.search(clause):
+                    return None  # an unparsed request, not context
+                referent = _mentioned_lead(clause) or referent
+                continue
             for name, args in found:
-                if name == "update_lead" and not args.get("lead"):
-                    args["lead"] = next(
-                        (a["lead"] for n, a in reversed(calls) if a.get("lead")), "that lead"
-                    )
+                if name in _LEAD_TOOLS:
+                    lead = args.get("lead")
+                    if not lead or _is_pronoun(lead):
+                        args["lead"] = referent or lead or last_lead or "that lead"
+                    last_lead = args["lead"]
+                    referent = None if _is_pronoun(last_lead) else last_lead
+                elif name == "create_lead":
+                    referent, last_lead = None, "that lead"  # the new lead is in focus
                 calls.append((name, args))
             first = clause.split()[0].lower()
             if first in _CARRY_VERBS:
                 verb = _CARRY_VERBS[first]
-        return calls
+        return calls or None
 
     def _parse_clause(self, clause: str) -> list[Call] | str | None:
         for rule in self._rules:
@@ -594,6 +646,15 @@ class CommandParser:
         if stage:
             args["status"] = self.stage(stage.group("s"))
             rest = rest[: stage.start()] + " " + rest[stage.end() :]
+        named_stage = re.search(
+            r"(?:,\s*|\s+)(?:(?:in|into|to)\s+(?:the\s+)?(?:stage|column)|stage|status)\s*:?\s+(?P<s>[\w ]+?)(?=\s*(?:,|$))"
+            r"|(?:,\s*|\s+)(?:in|into)\s+(?:the\s+)?(?P<s2>[\w ]+?)\s+(?:stage|column)(?=\s*(?:,|$))",
+            rest,
+            re.I,
+        )
+        if "status" not in args and named_stage:  # unknown: the store answers with the list
+            args["status"] = _clean(named_stage.group("s") or named_stage.group("s2"))
+            rest = rest[: named_stage.start()] + " " + rest[named_stage.end() :]
         company = re.search(
             r"(?:\s+(?:from|at|of|with|@|who works (?:at|for)|working (?:at|for)|works (?:at|for)|company:?|,\s*company:?)\s+)(?P<c>[^,()]+?)(?=\s*(?:,|\(|$))",
             rest,
@@ -675,6 +736,13 @@ class CommandParser:
             status = stage or self._stage_arg(target)
             return [("change_status", {"lead": reference, "status": status})]
         match = re.match(
+            r"^(?:mark|set|move|put|change|flag|switch)\s+(?:it\s+|that\s+|them\s+)?(?:as|to|into|in)\s+(?P<stage>.+)$",
+            clause,
+            re.I,
+        )
+        if match and self.stage(match.group("stage")):
+            return [("change_status", {"lead": "", "status": self.stage(match.group("stage"))})]
+        match = re.match(
             r"^(?:move|advance|push|bump|progress|promote)\s+(?P<ref>.+?)\s+(?P<dir>forward|ahead|along|on|up|back|backwards|down)(?:\s+(?:a|one)\s+(?:stage|step))?$",
             clause,
             re.I,
@@ -702,6 +770,7 @@ class CommandParser:
             rf"^(?:{ask}\s+)?(?P<owner>his|her|their|its)\s+(?P<field>{_FIELD})(?:\s+address)?$",
             rf"^(?:{ask}\s+)?(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?(?:\s+(?:again|now|currently))?$",
             rf"^(?:what|which)\s+(?P<field>{_FIELD})\s+(?:is|does|do)\s+(?P<ref>.+?)\s+(?:in|at|have|got|on|using|use)$",
+            rf"^(?:what|which|any)\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:do|did|have)\s+(?:we|you|i)\s+(?:have|got|get|saved|stored|on file)?\s*(?:on|for|about|from)\s+(?P<ref>.+)$",
             r"^(?:how much|what)\s+(?:is|'s)\s+(?P<ref>.+?)(?:'s)?\s+(?:deal\s+)?(?:worth|valued at)$",
             r"^(?:how do i|how can i|how to)\s+(?:reach|contact|call|email|get (?:hold of|in touch with))\s+(?P<ref>.+)$",
         ):
@@ -760,9 +829,17 @@ class CommandParser:
 
     def _listing(self, text: str) -> list[Call] | None:
         lowered = text.lower()
+        having = re.match(
+            r"^(?:who|who's|which (?:leads?|deals?|ones?|people|contacts?)|anyone|anybody|any leads?)"
+            r"\s+(?:has|have|had|is|are|got|did we get|already)?\s*(?:already\s+)?(?:a\s+|an\s+|the\s+)?"
+            r"(?P<s>[\w ]+?)(?:\s+(?:yet|already|so far|now))?$",
+            lowered,
+        )
+        if having and self.stage(having.group("s")):
+            return [("find_leads", {"status": self.stage(having.group("s"))})]
         asks = (
             re.match(
-                r"^(?:who|which|what|how many|show|list|display|give|get|find|search|look|see|any|do we have|do i have|are there|is there|is anyone|are any|anyone|anybody|tell me|pull|count|can i see|i want to see)\b",
+                r"^(?:who|which|what|how many|show|list|display|give|get|find|search|look|see|any|anything|do we have|do i have|are there|is there|is anyone|are any|anyone|anybody|tell me|pull|count|can i see|i want to see)\b",
                 lowered,
             )
             or lowered.endswith("?")
@@ -776,6 +853,11 @@ class CommandParser:
         args: dict[str, Any] = {}
         if stage_match and self.stage(stage_match.group("s")):
             args["status"] = self.stage(stage_match.group("s"))
+            rest = text[: stage_match.start()]
+        elif stage_match and re.search(
+            r"\b(?:stage|column)\b", text[stage_match.start() :], re.I
+        ):  # "everyone in the On hold stage": the query node answers with the valid stages
+            args["status"] = _clean(stage_match.group("s"))
             rest = text[: stage_match.start()]
         else:
             adjective = re.search(
@@ -861,11 +943,17 @@ class CommandParser:
                 "value",
             ),
             (
-                r"^(?P<ref>.+?)\s+(?:is\s+)?(?:now\s+)?(?:called|goes by|renamed to)\s+(?P<value>.+)$",
+                r"^(?P<ref>.+?)\s+(?:is (?:now )?called|now called|now goes by|goes by|is renamed to"
+                r"|renamed to|changed (?:his|her|their) name to)\s+(?P<value>.+)$",
                 "name",
             ),
             (
                 rf"^(?P<ref>[^,]+?)\s*(?:,|:|-|—)\s*(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?::|is|=)?\s*(?P<value>.+)$",
+                None,
+            ),
+            (  # "phone +233 20 555 0101" after "email is …": a contact detail, no verb
+                r"^(?:(?:his|her|their|its|the)\s+)?(?:new\s+)?(?P<field>e-?mail|phone|mobile|cell)"
+                r"(?:\s+(?:address|number))?\s+(?P<value>[+(\w].+)$",
                 None,
             ),
         ]
@@ -900,7 +988,9 @@ class CommandParser:
         return None
 
     def _status_statement(self, clause: str) -> list[Call] | None:
-        text = clause.strip()
+        text = re.sub(
+            r"^(he|she|it|they|that one)(?:'s|’s|'re|’re)\s", r"\1 is ", clause.strip(), flags=re.I
+        )
         stage_phrases: list[tuple[str, str]] = [
             # Won
             (
@@ -955,12 +1045,16 @@ class CommandParser:
                 "Proposal sent",
             ),
             (
-                r"^(?P<ref>.+?)\s+(?:got|received|has|has got|now has)\s+(?:a\s+|the\s+|our\s+)?(?:proposal|quote|offer)$",
+                r"^(?P<ref>.+?)\s+(?:got|received|has|has got|now has|has received)\s+(?:a\s+|the\s+|our\s+)?(?:proposal|quote|offer)(?:\s+(?:today|yesterday|this morning|already|now))?$",
                 "Proposal sent",
+            ),
+            (
+                r"^(?P<ref>.+?)\s+(?:already\s+)?(?:has|have|got|now has)\s+(?:a\s+|the\s+)?(?:meeting|demo|call)\s+(?:booked|scheduled|set up|planned|lined up|in the calendar)(?:\s+(?:already|now))?$",
+                "Meeting booked",
             ),
             # Contacted
             (
-                r"^(?:i\s+|we\s+)?(?:just\s+)?(?:called|rang|phoned|emailed|contacted|reached out to|spoke to|spoke with|talked to|talked with|pinged|messaged|texted|got in touch with|got hold of|connected with|followed up with|left a voicemail for|dialed)\s+(?P<ref>.+?)(?:\s+(?:today|yesterday|this morning|earlier|already|just now|last week))?$",
+                r"^(?:i\s+|we\s+|i've\s+|we've\s+|i have\s+|we have\s+)?(?:just\s+|already\s+|finally\s+)?(?:called|rang|phoned|emailed|contacted|reached out to|spoke to|spoke with|talked to|talked with|pinged|messaged|texted|got in touch with|got hold of|connected with|followed up with|left a voicemail for|dialed)\s+(?P<ref>.+?)(?:\s+(?:today|yesterday|this morning|earlier|already|just now|last week))?$",
                 "Contacted",
             ),
             (
@@ -1040,6 +1134,107 @@ _CARRY_VERBS = {
     "update": "update",
     "set": "set",
 }
+
+
+_LEAD_TOOLS = {"update_lead", "change_status", "delete_lead"}
+_PRONOUNS = {"him", "her", "them", "it", "he", "she", "they", "that lead", "this lead", "that one"}
+_NOT_NAMES = {
+    "i",
+    "we",
+    "you",
+    "he",
+    "she",
+    "it",
+    "they",
+    "the",
+    "a",
+    "an",
+    "oops",
+    "wait",
+    "great",
+    "ok",
+    "okay",
+    "sorry",
+    "actually",
+    "so",
+    "and",
+    "but",
+    "also",
+    "hmm",
+    "well",
+    "no",
+    "yes",
+    "please",
+    "thanks",
+    "just",
+    "then",
+    "now",
+    "hey",
+    "hi",
+    "his",
+    "her",
+    "their",
+    "its",
+    "my",
+    "our",
+    "this",
+    "that",
+    "what",
+    "who",
+    "where",
+    "when",
+    "how",
+    "why",
+    "update",
+    "move",
+    "change",
+    "delete",
+    "remove",
+    "add",
+    "lead",
+    "deal",
+    "meeting",
+    "today",
+}
+
+
+def _is_pronoun(reference: str) -> bool:
+    return reference.strip().lower() in _PRONOUNS
+
+
+def _mentioned_lead(clause: str) -> str | None:
+    """The lead a context clause is about: "Laura's number is dead" → Laura."""
+    the_lead = re.search(r"\bthe\s+(?P<n>[\w&.' -]+?)\s+(?:lead|deal|account)\b", clause, re.I)
+    if the_lead:
+        return the_lead.group("n")
+    for match in re.finditer(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}", clause):
+        words = [w for w in re.split(r"\s+", match.group(0)) if w]
+        while words and words[0].lower().strip("'’") in _NOT_NAMES:
+            words.pop(0)
+        name = re.sub(r"(?:'s|’s)$", "", " ".join(words))
+        if name and name.lower() not in _NOT_NAMES:
+            return name
+    return None
+
+
+def _tidy(calls: list[Call]) -> list[Call]:
+    """Merge field updates of one lead, and drop repeats ("I called Ann, move her to
+    Contacted" asks for one move, not two)."""
+    calls = _merge_updates(calls)
+    tidy: list[Call] = []
+    for name, args in calls:
+        if tidy and tidy[-1] == (name, args):
+            continue
+        if (
+            tidy
+            and name == "change_status"
+            and tidy[-1][0] == "change_status"
+            and tidy[-1][1]["lead"].lower() == args["lead"].lower()
+        ):
+            tidy[-1] = (name, args)  # the later, explicit stage wins
+            continue
+        tidy.append((name, args))
+    return tidy
 
 
 def _merge_updates(calls: list[Call]) -> list[Call]:

@@ -8,6 +8,7 @@ model. Deterministic, no key, no network: the default without `OPENAI_API_KEY`.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,6 +56,9 @@ class OfflineChatModel(BaseChatModel):
     ) -> ChatResult:
         text = _latest_user_text(messages)
         parsed = self._parser.parse(text)
+        correction = _CORRECTION.match(text.strip().rstrip(".!"))
+        if correction and not parsed.calls:
+            parsed.calls = _redirect(messages, correction.group("ref"))
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:
@@ -67,6 +71,27 @@ class OfflineChatModel(BaseChatModel):
                 ],
             )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+_CORRECTION = re.compile(
+    r"^(?:(?:sorry|oops|no|nope|ah|argh|my bad|wait)[,!.]?\s+)*(?:i\s+meant|i\s+mean|meant"
+    r"|i was talking about|i was referring to|make that|i said|try)\s+(?P<ref>.+)$",
+    re.I,
+)
+
+
+def _redirect(messages: Sequence[BaseMessage], reference: str) -> list[tuple[str, dict]]:
+    """ "Sorry, I meant Stephanie": the previous turn's operations, aimed at that lead."""
+    for message in reversed(messages[:-1]):
+        if isinstance(message, AIMessage) and message.tool_calls:
+            calls = [(c["name"], dict(c["args"])) for c in message.tool_calls]
+            with_lead = [args for _, args in calls if "lead" in args]
+            if not with_lead:
+                return []
+            for args in with_lead:
+                args["lead"] = reference.strip()
+            return calls
+    return []
 
 
 def _latest_user_text(messages: Sequence[BaseMessage]) -> str:

@@ -87,12 +87,49 @@ def _answer_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s'#.]", " ", text.lower()).split()).rstrip(".")
 
 
+# Words that may follow a yes or a no without changing it ("yes, delete it", "no, keep it").
+_YES_TAIL = {"please", "thanks", "thank you", "delete it", "delete", "go ahead", "do it", "sure"}
+_NO_TAIL = {
+    "keep it",
+    "keep",
+    "dont delete",
+    "don't delete",
+    "don't delete it",
+    "dont delete it",
+    "do not delete",
+    "do not delete it",
+    "leave it",
+    "thanks",
+    "forget it",
+    "cancel",
+    "cancel that",
+    "i changed my mind",
+    "changed my mind",
+    "wait",
+    "not yet",
+    "actually",
+    "on second thought",
+}
+
+
+def _segments(text: str) -> list[str]:
+    return [_answer_key(part) for part in re.split(r"[,.!;]+|\s+-\s+", text) if part.strip()]
+
+
 def is_yes(text: str) -> bool:
-    return _answer_key(text) in YES
+    """ "yes", "Yes, delete it", "sure, go ahead": a plain confirmation, nothing else."""
+    if _answer_key(text) in YES:
+        return True
+    parts = _segments(text)
+    return bool(parts) and parts[0] in YES and all(p in YES | _YES_TAIL for p in parts[1:])
 
 
 def is_no(text: str) -> bool:
-    return _answer_key(text) in NO
+    """ "no", "never mind, keep it", "actually no": a refusal, nothing else."""
+    if _answer_key(text) in NO or _answer_key(text) in _NO_TAIL - {"actually", "wait"}:
+        return True
+    parts = _segments(text)
+    return bool(parts) and any(p in NO for p in parts) and all(p in NO | _NO_TAIL for p in parts)
 
 
 def pick_choice(text: str, choices: list[dict[str, str]], store: LeadStore) -> str | None:

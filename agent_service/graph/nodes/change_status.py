@@ -41,7 +41,9 @@ def change_status(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     stage = resolve_stage(store.pipeline, wanted, before.status)
     if stage is None:
         valid = ", ".join(store.pipeline.stages)
-        return finish(state, op, f"Unknown stage '{wanted}'. Valid stages: {valid}.")
+        return finish(
+            state, op, f"Unknown stage '{wanted}'. Valid stages: {valid}.", focus=[before.id]
+        )
     if before.status == stage:
         return finish(
             state, op, f"Lead '{before.name}' is already in '{stage}'.", focus=[before.id]

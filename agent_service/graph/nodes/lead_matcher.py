@@ -69,6 +69,18 @@ def _tier(query: str, match: Match) -> int:
     return 1
 
 
+def names_someone_else(query: str, lead: Lead) -> bool:
+    """A query word that extends a name word by 2+ letters ("Martina" for "Martin",
+    "Kellerman" for "Keller") names another person, not a typo of this one."""
+    tokens = normalize(lead.name).split()
+    return any(
+        word.startswith(token) and len(word) - len(token) >= 2
+        for word in query.split()
+        for token in tokens
+        if word not in tokens
+    )
+
+
 def pick(reference: str, matches: list[Match]) -> tuple[Lead | None, list[Lead]]:
     """(the one clear winner, or None with the close candidates to ask about)."""
     query = normalize(reference)
@@ -82,6 +94,9 @@ def pick(reference: str, matches: list[Match]) -> tuple[Lead | None, list[Lead]]
         if len(top) == 1:
             return top[0].lead, []
         return None, [m.lead for m in top][:MAX_CHOICES]
+    good = [m for m in good if not names_someone_else(query, m.lead)]
+    if not good:
+        return None, []
     first = good[0]
     close = [m for m in good if first.score - m.score < CLEAR_GAP]
     if len(close) == 1:
