@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -93,6 +94,14 @@ class SingleModel:
             self._on_end(conversation, repetition)
 
 
+def scratch_dir() -> str | None:
+    """Where the throwaway stores go: tmpfs when there is one (each run's SQLite file is
+    created, migrated and fsynced; on tmpfs that costs ~3 ms instead of ~50 ms), else the
+    system temp dir."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
 def seed_store(directory: Path, conversation: Conversation, settings: Settings) -> SqliteLeadStore:
     """A new SQLite store in `directory` holding the conversation's `leads`."""
     store = SqliteLeadStore(directory / "crm.sqlite3", Pipeline(settings.crm_pipeline))
@@ -115,7 +124,7 @@ def run_conversation(
 ) -> RunRecord:
     """Replay `conversation` once on a fresh store and score it."""
     record = RunRecord(conversation=conversation, repetition=repetition)
-    with tempfile.TemporaryDirectory(prefix="crm-eval-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="crm-eval-", dir=scratch_dir()) as tmp:
         try:
             store = seed_store(Path(tmp), conversation, settings)
         except Exception as exc:  # a bad seed lead is the case's fault: say which
