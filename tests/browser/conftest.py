@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.proxy.stack import TOKEN, Stack, agent_process, prepare_proxy, proxy_env, proxy_process
 
@@ -34,6 +34,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 USER, PASSWORD = "browser-user", "browser-pass-7314"
+TIMEOUT_MS = 20_000  # generous: the machine may be busy with other suites
+
+expect.set_options(timeout=TIMEOUT_MS)
 SEED_USER = "browser-seed"
 
 # The leads every test starts from (two Johns for the disambiguation).
@@ -62,8 +65,6 @@ LEADS: list[dict[str, Any]] = [
     {"name": "Bo Chen", "company": "Initech", "status": "Proposal sent", "value": 3000},
     {"name": "Maria Garcia", "company": "Umbrella", "status": "Meeting booked"},
 ]
-
-pytestmark = pytest.mark.browser
 
 
 class Agent:
@@ -145,7 +146,7 @@ def browser() -> Iterator[Browser]:
 def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
     viewport = getattr(request, "param", None) or {"width": 1280, "height": 800}
     context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     yield context
     context.close()
 
@@ -162,11 +163,26 @@ def sign_in(page: Page, base_url: str) -> None:
 
 
 @pytest.fixture
-def page(context: BrowserContext, stack: Stack, seeded: dict[str, Any]) -> Page:
-    """A signed-in page on the board (a new session, so a new chat thread), leads seeded."""
+def page(context: BrowserContext, stack: Stack, seeded: dict[str, Any]) -> Iterator[Page]:
+    """A signed-in page on the board (a new session, so a new chat thread), leads seeded.
+
+    Fails the test if the page threw or logged an error (other than the browser reporting a
+    refused HTTP call, which some tests provoke on purpose).
+    """
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"console: {message.text}")
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
     sign_in(page, stack.proxy.url)
-    return page
+    yield page
+    assert not errors, "the page reported errors:\n" + "\n".join(errors)
 
 
 @pytest.fixture(scope="session")

@@ -75,6 +75,11 @@ def test_sign_in_shows_the_board_with_counts(
     expect(page.locator(".card")).to_have_count(5)
     page.screenshot(path=str(artifacts / "board.png"), full_page=True, animations="disabled")
 
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.goto(stack.proxy.url + "/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))  # the session is gone
+
 
 def test_move_by_chat_moves_the_card_without_a_reload(
     page: Page, agent: Agent, artifacts: Path
