@@ -168,7 +168,10 @@ class CassetteServer:
         return JSONResponse(item["response"])
 
     async def _record(self, request: Request, body: dict[str, Any]) -> JSONResponse:
-        conversation, turn, call, recording = self._next_key()
+        # Only answered calls take a call number: the client's retries after an upstream
+        # error must not shift the numbering that replay (which never retries) will ask for.
+        with self._lock:
+            conversation, turn, recording = self._conversation, self._turn, self._recording
         headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}
         async with httpx.AsyncClient(timeout=120) as client:
             answer = await client.post(
@@ -178,6 +181,10 @@ class CassetteServer:
             payload = answer.json()
         except ValueError:
             payload = {"error": {"message": answer.text[:500]}}
+        if answer.status_code == 200:
+            with self._lock:
+                self._call += 1
+                call = self._call
         if answer.status_code == 200 and recording:
             self._tapes.setdefault(conversation, {})[(turn, call)] = {
                 "turn": turn,

@@ -12,7 +12,7 @@ import pytest
 
 from evals.__main__ import main
 from tests.evals.eval_cases import CASSETTES, CONVERSATIONS, MOVE_JOHN, REPO, write_case
-from tests.utils.fake_openai import fake_openai, tool
+from tests.utils.fake_openai import fake_openai, status, tool
 
 SHIPPED = sorted(p.stem for p in CASSETTES.glob("*.json"))
 
@@ -134,19 +134,21 @@ def test_record_then_replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     case = write_case(tmp_path / "cases", MOVE_JOHN)
     cassettes = tmp_path / "recorded"
     script = [
+        status(500),  # retried by the client: must not take a call number
         tool("change_status", lead="John Smith", status="Meeting booked"),
         tool("find_leads", lead="John Smith", field="email"),
     ]
     with fake_openai(script) as upstream:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-recording")
         monkeypatch.setenv("OPENAI_BASE_URL", upstream.url)
-        monkeypatch.setenv("OPENAI_MAX_RETRIES", "0")
+        monkeypatch.setenv("OPENAI_MAX_RETRIES", "1")
         out = tmp_path / "record.json"
         assert (
             run("--model", "openai", "--cassettes", cassettes, "--cases", case, "--json", out) == 0
         )
     assert report(out)["passed"] == 1
     assert [r["messages"][-1]["content"] for r in upstream.requests] == [
+        "Move John Smith to Meeting booked",
         "Move John Smith to Meeting booked",
         "what's John Smith's email?",
     ]
