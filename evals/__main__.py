@@ -89,6 +89,8 @@ def collect_cases(args: argparse.Namespace) -> list[Conversation]:
     cases = load_cases(DEFAULT_CASES)
     if args.model == "replay":
         directory = args.cassettes or DEFAULT_CASSETTES
+        if not directory.is_dir():
+            raise UsageError(f"--cassettes {directory}: no such folder")
         cases = [c for c in cases if cassette_path(directory, c.name).exists()]
         if not cases:
             raise UsageError(f"--cassettes {directory}: no cassette matches a conversation")
