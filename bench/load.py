@@ -65,8 +65,9 @@ class Session:
 class Via:
     """How a session talks to the stack: through Django, or straight to the agent service."""
 
-    def __init__(self, url: str, django: bool) -> None:
+    def __init__(self, url: str, django: bool, pids: dict[str, int] | None = None) -> None:
         self.url, self.django = url, django
+        self.pids = pids or {}
 
     def client(self, index: int) -> httpx.AsyncClient:
         headers = {} if self.django else agent_headers(f"user-{index}")
@@ -81,7 +82,14 @@ class Via:
         if not self.django:
             return
         http = session.client
-        page = await http.get("/accounts/login/")
+        for attempt in range(5):  # a burst of new connections may find the backlog full
+            try:
+                page = await http.get("/accounts/login/")
+                break
+            except httpx.ConnectError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
         token = http.cookies.get("csrftoken")
         if page.status_code != 200 or not token:
             raise RuntimeError(f"login page: {page.status_code}, csrf cookie {bool(token)}")
@@ -164,10 +172,12 @@ async def drive(via: Via, sessions: int, turns: int) -> dict[str, Any]:
 
         start = asyncio.Event()
         tasks = [asyncio.create_task(play(s, via, start)) for s in people]
+        cpu_before = cpu_snapshot(via.pids)
         t0 = time.perf_counter()
         start.set()
         done, pending = await asyncio.wait(tasks, timeout=PHASE_TIMEOUT_S)
         wall = time.perf_counter() - t0
+        cpu = {k: v - cpu_before[k] for k, v in cpu_snapshot(via.pids).items()}
         for task in pending:
             task.cancel()
         timed_out = bool(pending)
@@ -208,7 +218,15 @@ async def drive(via: Via, sessions: int, turns: int) -> dict[str, Any]:
         "interleaved": interleaved,
         "login_s": login_s,
         "timed_out": timed_out,
+        "cpu_s": cpu,
     }
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each server process and by this client."""
+    snap = {name: servers.cpu_seconds(pid) for name, pid in pids.items()}
+    snap["load client"] = servers.cpu_seconds()
+    return snap
 
 
 def create_users(folder: Path, agent_url: str, count: int) -> None:
@@ -235,10 +253,15 @@ def run(sessions: int = 200, turns: int = 10) -> dict[str, Any]:
                 servers.manage(folder, agent_url, "migrate", "--noinput", "-v", "0")
                 create_users(folder, agent_url, sessions)
                 with servers.django_proxy(folder, agent_url) as proxy_url:
-                    data = asyncio.run(drive(Via(proxy_url, True), sessions, turns))
+                    pids = {
+                        "Django proxy": servers.PIDS[proxy_url],
+                        "agent service": servers.PIDS[agent_url],
+                    }
+                    data = asyncio.run(drive(Via(proxy_url, True, pids), sessions, turns))
                 path = "browser client → Django proxy (ASGI) → agent service"
             else:
-                data = asyncio.run(drive(Via(agent_url, False), sessions, turns))
+                pids = {"agent service": servers.PIDS[agent_url]}
+                data = asyncio.run(drive(Via(agent_url, False, pids), sessions, turns))
                 path = "client → agent service directly (django_proxy/ is not there yet)"
                 notes.append("django_proxy/ missing: measured directly against the agent service.")
 
@@ -263,6 +286,15 @@ def run(sessions: int = 200, turns: int = 10) -> dict[str, Any]:
         "One client process on the same 2 cores as both servers (the client's CPU counts against "
         "the servers).",
     ]
+    if data["turns_ok"]:
+        per_turn = ", ".join(
+            f"{name} {seconds * 1000 / data['turns_ok']:.1f} ms"
+            for name, seconds in data["cpu_s"].items()
+        )
+        notes.append(
+            f"CPU per answered turn during the run: {per_turn} "
+            f"(2 cores = {2000 / max(data['turns_per_s'], 0.001):.1f} core-ms available per turn)."
+        )
     if data["timed_out"]:
         notes.append(f"Stopped after {PHASE_TIMEOUT_S:.0f} s: unfinished sessions were cancelled.")
     if data["error_samples"]:

@@ -22,6 +22,18 @@ TOKEN = "bench-agent-token-0123456789"
 PYTHON = str(Path(sys.executable))
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of process `pid` (this process by default), from /proc."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+PIDS: dict[str, int] = {}  # base URL of a running service → its process id (for CPU accounting)
+
+
 class ServerFailed(RuntimeError):
     """A server did not come up; the message carries the tail of its log."""
 
@@ -171,8 +183,12 @@ def agent_service(folder: Path, **extra: str) -> Iterator[str]:
         cwd=ROOT,
         log=folder / "agent.log",
         ready_url=f"{url}/healthz",
-    ):
-        yield url
+    ) as proc:
+        PIDS[url] = proc.pid
+        try:
+            yield url
+        finally:
+            PIDS.pop(url, None)
 
 
 def django_available() -> bool:
@@ -219,5 +235,9 @@ def django_proxy(folder: Path, agent_url: str, **extra: str) -> Iterator[str]:
         cwd=ROOT,
         log=folder / "django.log",
         ready_url=f"{url}/api/pipeline/",
-    ):
-        yield url
+    ) as proc:
+        PIDS[url] = proc.pid
+        try:
+            yield url
+        finally:
+            PIDS.pop(url, None)
