@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agent_service.graph.agent import ChatAgent
@@ -39,7 +40,9 @@ def test_idle_threads_expire_and_active_ones_stay(tmp_path: Path) -> None:
         return await manager.expire_idle()
 
     try:
-        assert asyncio.run(scenario()) == 1
+        # In a thread of its own: Playwright's sync API may own this thread's event loop.
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(lambda: asyncio.run(scenario())).result() == 1
         assert records.owner("old") is None and records.thread_runs("old") == []
         assert agent.graph.get_state(agent.config("old")).values == {}
         assert records.owner("fresh") == "u1"
