@@ -233,6 +233,73 @@ def test_drag_onto_a_stale_lead_rolls_back_with_a_message(page: Page, agent: Age
     assert agent.lead("Sarah Lee")["status"] == "Lost"
 
 
+def test_keyboard_drag_moves_a_card(page: Page, agent: Agent) -> None:
+    """Space picks a card up, arrows move it column by column, Space drops it."""
+    target = card(page, "New", "Sarah Lee")
+    target.focus()
+    live = page.get_by_role("status").filter(has_text="Sarah Lee")
+    page.keyboard.press("Space")
+    expect(live).to_have_text(re.compile(r"Picked up Sarah Lee\.|Sarah Lee is over New\."))
+    page.keyboard.press("ArrowRight")
+    expect(live).to_have_text("Sarah Lee is over Contacted.")
+    page.keyboard.press("ArrowRight")
+    expect(live).to_have_text("Sarah Lee is over Meeting booked.")
+    page.keyboard.press("Space")
+    expect(live).to_have_text("Sarah Lee was dropped in Meeting booked.")
+    expect(card(page, "Meeting booked", "Sarah Lee")).to_be_visible()
+    for _ in range(50):
+        if agent.lead("Sarah Lee")["status"] == "Meeting booked":
+            break
+        page.wait_for_timeout(100)
+    assert agent.lead("Sarah Lee")["status"] == "Meeting booked"
+
+
+def test_add_edit_and_delete_a_lead_from_the_board(page: Page, agent: Agent) -> None:
+    page.get_by_role("button", name="New lead").click()
+    form = page.get_by_role("dialog", name="New lead")
+    form.get_by_label("Name").fill("Nina Park")
+    form.get_by_label("Company").fill("Hooli")
+    form.get_by_label("Email").fill("nina@hooli.com")
+    form.get_by_label("Value ($)").fill("4200")
+    form.get_by_label("Stage").select_option("Contacted")
+    form.get_by_role("button", name="Add lead").click()
+    expect(form).to_have_count(0)
+    expect(card(page, "Contacted", "Nina Park")).to_contain_text("$4,200")
+    created = agent.lead("Nina Park")
+    assert created is not None
+    assert (created["company"], created["email"], created["value"]) == (
+        "Hooli",
+        "nina@hooli.com",
+        4200,
+    )
+
+    card(page, "Contacted", "Nina Park").click()
+    panel = page.get_by_role("dialog", name="Edit Nina Park")
+    panel.get_by_label("Phone").fill("555-0100")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel).to_have_count(0)
+    assert agent.lead("Nina Park")["phone"] == "555-0100"
+
+    card(page, "Contacted", "Nina Park").click()
+    panel = page.get_by_role("dialog", name="Edit Nina Park")
+    panel.get_by_label("Email").fill("not an email")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel.get_by_role("alert")).to_contain_text("email")
+    assert agent.lead("Nina Park")["email"] == "nina@hooli.com"  # refused, nothing changed
+    panel.get_by_role("button", name="Delete").click()
+    panel.get_by_role("button", name="Yes, delete").click()
+    expect(page.locator(".card", has_text="Nina Park")).to_have_count(0)
+    assert agent.lead("Nina Park") is None
+
+
+def test_search_filters_the_board(page: Page) -> None:
+    page.get_by_role("searchbox", name="Search leads").fill("globex")
+    expect(page.locator(".card")).to_have_count(1)
+    expect(card(page, "New", "John Doe")).to_be_visible()
+    page.get_by_role("searchbox", name="Search leads").fill("")
+    expect(page.locator(".card")).to_have_count(5)
+
+
 @pytest.mark.parametrize("context", [{"width": 375, "height": 740}], indirect=True)
 def test_small_screen_widget_takes_the_full_width(page: Page, artifacts: Path) -> None:
     panel = open_chat(page)
