@@ -1,0 +1,340 @@
+"""PostgreSQL lead store (psycopg 3 with a connection pool); works on Supabase's Postgres.
+
+- Schema: the versioned SQL files in `migrations/` (`0001_*.sql`, …), applied in order by
+  `migrate()` in one transaction under an advisory lock, so two processes starting together
+  neither fail nor apply a file twice; each file records itself in `schema_migrations` and is
+  idempotent, so the same files can also be pasted into Supabase's SQL editor.
+- Concurrency: optimistic, through `version`: a write is `UPDATE … WHERE id = … AND version = …`;
+  if another writer got there first, the caller's stale version is a `VersionConflict`.
+- Fuzzy search: the `search_leads()` SQL function proposes candidates with pg_trgm word
+  similarity on the normalized `search_*` columns (GIN indexes); `matching.rank` orders them,
+  exactly as on SQLite.
+- Failures: a database that is down or unreachable is `StoreUnavailable` (HTTP 503) within a
+  moment: short connect and pool timeouts, a failed connection attempt ends the wait of the
+  requests queued for it, and while the database is known to be down requests fail at once.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
+from agent_service.leads.matching import Match, normalize, rank, search_keys
+from agent_service.leads.models import EDITABLE_FIELDS, Lead, LeadCreate, LeadUpdate, Pipeline
+from agent_service.leads.store import MAX_LIST, new_id, now, validate_create, validate_update
+
+COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
+SELECT = f"SELECT {', '.join(COLUMNS)} FROM leads"
+SEARCH_COLUMNS = ("search_name", "search_company", "search_email")
+
+# Any constant shared by every process migrating this schema (pg_advisory_xact_lock key).
+MIGRATION_LOCK = 0x4C454144  # "LEAD"
+CONNECT_TIMEOUT_S = 2
+POOL_TIMEOUT_S = 3.0
+WAIT_SLICE_S = 0.1
+DOWN_GRACE_S = 5.0
+UPDATE_RETRIES = 5  # Supabase: optimistic retries of an update without a version
+SEARCH_CANDIDATES = 50  # leads proposed by search_leads() for matching.rank to order
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migrations() -> list[tuple[str, str, str]]:
+    """The schema migrations in order: (version, file name, SQL)."""
+    found = []
+    for entry in resources.files("agent_service.leads.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((match.group(1), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _row_to_lead(row: tuple) -> Lead:
+    data = dict(zip(COLUMNS, row, strict=True))
+    data["created_at"] = data["created_at"].astimezone(UTC)
+    data["updated_at"] = data["updated_at"].astimezone(UTC)
+    return Lead(**data)
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class PostgresLeadStore:
+    """Leads in a PostgreSQL database (15+, with the pg_trgm extension available)."""
+
+    def __init__(
+        self,
+        url: str,
+        pipeline: Pipeline,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        pool_timeout: float = POOL_TIMEOUT_S,
+    ) -> None:
+        self.url = url
+        self.pipeline = pipeline
+        self.pool_timeout = pool_timeout
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        self._pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "crm-lead-store"},
+            check=ConnectionPool.check_connection,
+            timeout=pool_timeout,
+            # A failed connection attempt is given up at once (the next request tries again)
+            # and marks the database down, so waiting requests fail fast instead of queueing.
+            reconnect_timeout=0,
+            reconnect_failed=self._mark_down,
+            name="crm-leads",
+            open=False,
+        )
+        self._opened = False
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _mark_down(self, _pool: object = None) -> None:
+        self._down_until = time.monotonic() + DOWN_GRACE_S
+
+    def _open(self) -> None:
+        if self._opened:
+            return
+        with self._lock:
+            if not self._opened:
+                # Without waiting: the service starts (and answers 503) while the database is down.
+                self._pool.open(wait=False)
+                self._opened = True
+
+    def _getconn(self) -> psycopg.Connection:
+        """A pooled connection, waiting in short slices so a failed connection attempt (the
+        pool marks the database down) ends the wait at once instead of at the timeout."""
+        self._open()
+        started = time.monotonic()
+        deadline = started + self.pool_timeout
+        known_down = started < self._down_until
+        while True:
+            try:
+                return self._pool.getconn(timeout=WAIT_SLICE_S)
+            except PoolTimeout:
+                now = time.monotonic()
+                if now >= deadline or known_down or self._down_until > started:
+                    raise
+
+    @contextmanager
+    def _db(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection in a transaction (committed on success); errors mapped."""
+        try:
+            conn = self._getconn()
+            try:
+                with conn.transaction():
+                    yield conn
+            finally:
+                self._pool.putconn(conn)
+        except (VersionConflict, LeadNotFound, InvalidInput):
+            raise
+        except psycopg.IntegrityError as exc:
+            raise InvalidInput(f"Conflicting lead data: {exc.diag.message_primary}") from exc
+        except psycopg.DataError as exc:
+            raise InvalidInput(f"Invalid lead data: {exc.diag.message_primary}") from exc
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if not isinstance(exc, PoolTimeout):
+                self._mark_down()
+            raise StoreUnavailable() from exc
+        except psycopg.Error as exc:  # e.g. the schema is missing
+            raise StoreUnavailable() from exc
+        self._down_until = 0.0
+
+    def migrate(self) -> None:
+        """Apply the migrations not yet recorded in `schema_migrations`, in order."""
+        with self._db() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for version, _name, script in migrations():
+                if version in applied:
+                    continue
+                conn.execute(script)  # no parameters: the file runs as one multi-statement script
+                conn.execute(
+                    "INSERT INTO schema_migrations (version) VALUES (%s) "
+                    "ON CONFLICT (version) DO NOTHING",
+                    (version,),
+                )
+
+    def applied_migrations(self) -> list[str]:
+        with self._db() as conn:
+            return [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
+
+    def ping(self) -> None:
+        with self._db() as conn:
+            conn.execute("SELECT 1 FROM leads LIMIT 1").fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._opened:
+                self._pool.close()
+                self._opened = False
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get(self, lead_id: str) -> Lead:
+        with self._db() as conn:
+            row = conn.execute(f"{SELECT} WHERE id = %s", (lead_id,)).fetchone()
+        if row is None:
+            raise LeadNotFound(lead_id)
+        return _row_to_lead(row)
+
+    def list(
+        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+    ) -> list[Lead]:
+        where, params = self._filters(status, q)
+        order = self._stage_order()
+        # COLLATE "C" sorts like SQLite's binary comparison, so both backends list alike.
+        query = sql.SQL(
+            '{select} {where} ORDER BY {order}, lower(name) COLLATE "C", id LIMIT %s'
+        ).format(select=sql.SQL(SELECT), where=sql.SQL(where), order=order)
+        with self._db() as conn:
+            rows = conn.execute(query, [*params, max(0, min(limit, MAX_LIST))]).fetchall()
+        return [_row_to_lead(r) for r in rows]
+
+    def _stage_order(self) -> sql.Composable:
+        whens = sql.SQL(" ").join(
+            sql.SQL("WHEN {} THEN {}").format(sql.Literal(stage), sql.Literal(i))
+            for i, stage in enumerate(self.pipeline.stages)
+        )
+        return sql.SQL("CASE status {} ELSE {} END").format(
+            whens, sql.Literal(len(self.pipeline.stages))
+        )
+
+    def count(self, *, status: str | None = None) -> int:
+        where, params = self._filters(status, None)
+        with self._db() as conn:
+            return conn.execute(f"SELECT count(*) FROM leads {where}", params).fetchone()[0]
+
+    def _filters(self, status: str | None, q: str | None) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if status:
+            clauses.append("status = %s")
+            params.append(self.pipeline.canonical(status))
+        if q and normalize(q):
+            clauses.append(
+                "(search_name LIKE %s ESCAPE '\\' OR search_company LIKE %s ESCAPE '\\' "
+                "OR search_email LIKE %s ESCAPE '\\')"
+            )
+            params += [like_pattern(normalize(q))] * 3
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(self, data: LeadCreate | Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
+        fields = validate_create(self.pipeline, data)
+        stamp = now()
+        lead = Lead(id=lead_id or new_id(), created_at=stamp, updated_at=stamp, version=1, **fields)
+        with self._db() as conn:
+            self._insert(conn, lead)
+        return lead
+
+    def _insert(self, conn: psycopg.Connection, lead: Lead) -> None:
+        keys = search_keys(lead.name, lead.company, lead.email)
+        values = lead.model_dump()
+        conn.execute(
+            f"INSERT INTO leads ({', '.join(COLUMNS)}, {', '.join(SEARCH_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * (len(COLUMNS) + 3))})",
+            [values[c] for c in COLUMNS] + [keys["name"], keys["company"], keys["email"]],
+        )
+
+    def update(
+        self,
+        lead_id: str,
+        changes: LeadUpdate | Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> Lead:
+        fields, body_version = validate_update(self.pipeline, changes)
+        expected = expected_version if expected_version is not None else body_version
+        with self._db() as conn:
+            # Without an expected version the change must apply whatever happened before, so the
+            # row is locked while it is read; with one, a concurrent writer makes it stale.
+            lock = " FOR UPDATE" if expected is None else ""
+            row = conn.execute(f"{SELECT} WHERE id = %s{lock}", (lead_id,)).fetchone()
+            if row is None:
+                raise LeadNotFound(lead_id)
+            current = _row_to_lead(row)
+            if expected is not None and expected != current.version:
+                raise VersionConflict(lead_id, expected, current.version)
+            updated = current.model_copy(
+                update={**fields, "updated_at": now(), "version": current.version + 1}
+            )
+            keys = search_keys(updated.name, updated.company, updated.email)
+            sets = {
+                **fields,
+                "updated_at": updated.updated_at,
+                "version": updated.version,
+                "search_name": keys["name"],
+                "search_company": keys["company"],
+                "search_email": keys["email"],
+            }
+            query = sql.SQL("UPDATE leads SET {} WHERE id = %s AND version = %s").format(
+                sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in sets)
+            )
+            cur = conn.execute(query, [*sets.values(), lead_id, current.version])
+            if cur.rowcount != 1:  # another writer got there between our read and our write
+                raise VersionConflict(lead_id, current.version, current.version + 1)
+        return updated
+
+    def delete(self, lead_id: str, *, expected_version: int | None = None) -> Lead:
+        with self._db() as conn:
+            if expected_version is None:
+                row = conn.execute(
+                    f"DELETE FROM leads WHERE id = %s RETURNING {', '.join(COLUMNS)}", (lead_id,)
+                ).fetchone()
+            else:
+                row = conn.execute(
+                    f"DELETE FROM leads WHERE id = %s AND version = %s "
+                    f"RETURNING {', '.join(COLUMNS)}",
+                    (lead_id, expected_version),
+                ).fetchone()
+            if row is None:
+                current = conn.execute("SELECT version FROM leads WHERE id = %s", (lead_id,))
+                found = current.fetchone()
+                if found is None:
+                    raise LeadNotFound(lead_id)
+                raise VersionConflict(lead_id, expected_version or 0, found[0])
+        return _row_to_lead(row)
+
+    def restore(self, lead: Lead) -> Lead:
+        restored = lead.model_copy(update={"updated_at": now(), "version": lead.version + 1})
+        with self._db() as conn:
+            if conn.execute("SELECT 1 FROM leads WHERE id = %s", (lead.id,)).fetchone():
+                raise InvalidInput(f"Lead '{lead.id}' already exists.")
+            self._insert(conn, restored)
+        return restored
+
+    # -- search --------------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 5) -> list[Match]:
+        query = normalize(text)
+        if not query or limit <= 0:
+            return []
+        with self._db() as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM search_leads(%s, %s)",
+                (query, max(SEARCH_CANDIDATES, limit * 10)),
+            ).fetchall()
+        return rank(text, (_row_to_lead(r) for r in rows), limit)

@@ -1,0 +1,553 @@
+"""The lead store contract, one suite run against every backend.
+
+SQLite (a file in a temporary directory) and PostgreSQL (a fresh database on the throwaway
+server of `tests/conftest.py`) always run. The Supabase client backend runs only when
+SUPABASE_URL and SUPABASE_KEY are set, against a project whose `leads` table is empty (the
+suite deletes every lead between tests), and is reported as skipped with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from agent_service.errors import (
+    InvalidInput,
+    LeadNotFound,
+    StoreUnavailable,
+    UnknownStage,
+    VersionConflict,
+)
+from agent_service.leads.models import Lead, Pipeline
+from agent_service.leads.postgres import PostgresLeadStore, migrations
+from agent_service.leads.sqlite import SqliteLeadStore
+from agent_service.leads.store import LeadStore, now
+from tests.utils.servers import free_port
+
+STAGES = ("New", "Contacted", "Meeting booked", "Proposal sent", "Won", "Lost")
+PIPELINE = Pipeline(STAGES)
+
+SUPABASE_SKIP = (
+    "Supabase client backend not tested: set SUPABASE_URL and SUPABASE_KEY (service-role key) "
+    "of a project with the migrations applied and an empty leads table to run it"
+)
+
+
+def _supabase_store() -> LeadStore:
+    url, key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_KEY")
+    if not (url and key):
+        pytest.skip(SUPABASE_SKIP)
+    from agent_service.leads.supabase import SupabaseLeadStore
+
+    store = SupabaseLeadStore(url, key, PIPELINE)
+    store.migrate()
+    if store.count() and os.environ.get("SUPABASE_TEST_WIPE") != "1":
+        pytest.skip(
+            f"Supabase project at {url} already has {store.count()} leads; the contract suite "
+            "empties the table between tests, so it runs only on an empty project "
+            "(or with SUPABASE_TEST_WIPE=1)"
+        )
+    store._leads().delete().neq("id", "").execute()  # noqa: SLF001 - test cleanup
+    return store
+
+
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("supabase", marks=pytest.mark.supabase),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LeadStore]:
+    backend = request.param
+    if backend == "sqlite":
+        lead_store: LeadStore = SqliteLeadStore(tmp_path / "crm.sqlite3", PIPELINE)
+    elif backend == "postgres":
+        lead_store = PostgresLeadStore(request.getfixturevalue("fresh_postgres_url"), PIPELINE)
+    else:
+        lead_store = _supabase_store()
+    lead_store.migrate()
+    try:
+        yield lead_store
+    finally:
+        lead_store.close()
+
+
+def names(leads: list[Lead]) -> list[str]:
+    return [lead.name for lead in leads]
+
+
+# -- create, get, list, count ---------------------------------------------------------------
+
+
+def test_create_then_get_returns_the_same_lead(store: LeadStore) -> None:
+    lead = store.create(
+        {
+            "name": "  Ann Lee ",
+            "company": "Acme",
+            "email": "ann@acme.com",
+            "phone": "+1 555-0100",
+            "status": "contacted",
+            "value": 1200.5,
+            "notes": "met at the fair",
+        }
+    )
+    assert lead.name == "Ann Lee"
+    assert lead.status == "Contacted"  # canonical spelling of the stage
+    assert lead.version == 1
+    assert lead.created_at == lead.updated_at
+    assert lead.created_at.tzinfo is not None
+    assert store.get(lead.id) == lead
+
+
+def test_create_defaults_to_the_first_stage_and_blank_fields_to_none(store: LeadStore) -> None:
+    lead = store.create({"name": "Bo", "company": "  ", "email": ""})
+    assert lead.status == "New"
+    assert store.get(lead.id).company is None
+    assert store.get(lead.id).email is None
+
+
+def test_create_with_a_given_id(store: LeadStore) -> None:
+    lead = store.create({"name": "Cy"}, lead_id="lead-42")
+    assert store.get("lead-42") == lead
+    with pytest.raises(InvalidInput):
+        store.create({"name": "Cy again"}, lead_id="lead-42")
+    assert store.count() == 1
+
+
+def test_list_is_in_pipeline_order_then_by_name(store: LeadStore) -> None:
+    for name, status in [
+        ("zed", "New"),
+        ("Amy", "Won"),
+        ("bob", "New"),
+        ("Carl", "Contacted"),
+        ("Abe", "New"),
+        ("Dora", "Lost"),
+        ("Eve", "Meeting booked"),
+    ]:
+        store.create({"name": name, "status": status})
+    assert names(store.list()) == ["Abe", "bob", "zed", "Carl", "Eve", "Amy", "Dora"]
+    assert names(store.list(limit=2)) == ["Abe", "bob"]
+
+
+def test_list_filters_by_status_and_text(store: LeadStore) -> None:
+    store.create({"name": "François Dupré", "company": "Société Générale", "status": "Won"})
+    store.create({"name": "John Smith", "email": "john@acme.com", "status": "New"})
+    store.create({"name": "Sarah Lee", "company": "100% Juice", "status": "new"})
+    assert names(store.list(status="new")) == ["John Smith", "Sarah Lee"]
+    assert names(store.list(q="dupre")) == ["François Dupré"]  # accents and case ignored
+    assert names(store.list(q="GENERALE")) == ["François Dupré"]
+    assert names(store.list(q="acme.com")) == ["John Smith"]
+    assert names(store.list(q="100%")) == ["Sarah Lee"]
+    assert names(store.list(q="o_b")) == []  # never a LIKE wildcard
+    assert names(store.list(status="Won", q="smith")) == []
+    assert len(store.list(q="   ")) == 3  # a blank filter filters nothing
+    assert len(store.list(q="%")) == 3  # punctuation alone is blank once normalized
+    with pytest.raises(UnknownStage) as info:
+        store.list(status="Maybe")
+    assert info.value.stages == list(STAGES)
+
+
+def test_count(store: LeadStore) -> None:
+    assert store.count() == 0
+    store.create({"name": "A", "status": "Won"})
+    store.create({"name": "B", "status": "Won"})
+    store.create({"name": "C"})
+    assert store.count() == 3
+    assert store.count(status="won") == 2
+    assert store.count(status="Lost") == 0
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+
+BAD_FIELDS = [
+    pytest.param({"name": ""}, "name", id="empty-name"),
+    pytest.param({"name": "   "}, "name", id="blank-name"),
+    pytest.param({"name": "x" * 201}, "name", id="oversized-name"),
+    pytest.param({}, "name", id="missing-name"),
+    pytest.param({"name": "A", "email": "not-an-email"}, "email", id="bad-email"),
+    pytest.param({"name": "A", "value": "lots"}, "value", id="non-numeric-value"),
+    pytest.param({"name": "A", "value": -5}, "value", id="negative-value"),
+    pytest.param({"name": "A", "value": math.nan}, "value", id="nan-value"),
+    pytest.param({"name": "A", "value": True}, "value", id="bool-value"),
+    pytest.param({"name": "A", "phone": "call me"}, "phone", id="bad-phone"),
+    pytest.param({"name": "A", "owner": "me"}, "owner", id="unknown-field"),
+]
+
+
+@pytest.mark.parametrize(("fields", "mentioned"), BAD_FIELDS)
+def test_bad_fields_are_refused_and_change_nothing(
+    store: LeadStore, fields: dict, mentioned: str
+) -> None:
+    existing = store.create({"name": "Keep Me"})
+    with pytest.raises(InvalidInput) as info:
+        store.create(fields)
+    assert mentioned in info.value.detail
+    change = {k: v for k, v in fields.items() if k != "name" or mentioned == "name"}
+    if change:
+        with pytest.raises(InvalidInput):
+            store.update(existing.id, change)
+    assert store.count() == 1
+    assert store.get(existing.id) == existing
+
+
+def test_unknown_stage_lists_the_valid_ones_and_changes_nothing(store: LeadStore) -> None:
+    lead = store.create({"name": "Ann"})
+    for call in (
+        lambda: store.create({"name": "Bob", "status": "Negotiation"}),
+        lambda: store.update(lead.id, {"status": "Negotiation"}),
+    ):
+        with pytest.raises(UnknownStage) as info:
+            call()
+        assert "Negotiation" in info.value.detail
+        assert all(stage in info.value.detail for stage in STAGES)
+    assert store.count() == 1
+    assert store.get(lead.id) == lead
+
+
+def test_text_with_a_nul_character_is_invalid_input(store: LeadStore) -> None:
+    # PostgreSQL text cannot hold NUL; whatever the backend, this is never a 500.
+    try:
+        lead = store.create({"name": "Nul\x00Byte"})
+    except InvalidInput:
+        assert store.count() == 0
+    else:
+        assert store.get(lead.id).name == "Nul\x00Byte"
+
+
+# -- not found, update, versions ------------------------------------------------------------
+
+
+def test_unknown_id_is_lead_not_found(store: LeadStore) -> None:
+    for call in (
+        lambda: store.get("nope"),
+        lambda: store.update("nope", {"name": "X"}),
+        lambda: store.delete("nope"),
+        lambda: store.delete("nope", expected_version=1),
+    ):
+        with pytest.raises(LeadNotFound) as info:
+            call()
+        assert "nope" in info.value.detail
+
+
+def test_update_changes_fields_and_bumps_the_version(store: LeadStore) -> None:
+    lead = store.create({"name": "Ann", "phone": "555-0100", "value": 10})
+    time.sleep(0.002)
+    updated = store.update(lead.id, {"status": "Proposal sent", "value": 99.5, "phone": None})
+    assert (updated.status, updated.value, updated.phone) == ("Proposal sent", 99.5, None)
+    assert updated.version == 2
+    assert updated.updated_at > lead.updated_at
+    assert updated.created_at == lead.created_at
+    assert store.get(lead.id) == updated
+    with pytest.raises(InvalidInput):
+        store.update(lead.id, {"name": None})
+    with pytest.raises(InvalidInput):
+        store.update(lead.id, {"status": None})
+    assert store.get(lead.id) == updated
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing(store: LeadStore) -> None:
+    lead = store.create({"name": "Ann", "company": "Globex"})
+    store.update(lead.id, {"company": "Initech"}, expected_version=1)
+    with pytest.raises(VersionConflict) as info:
+        store.update(lead.id, {"company": "Hooli"}, expected_version=1)
+    assert (info.value.expected, info.value.actual) == (1, 2)
+    with pytest.raises(VersionConflict):
+        store.update(lead.id, {"company": "Hooli", "version": 1})  # version in the body
+    current = store.get(lead.id)
+    assert (current.company, current.version) == ("Initech", 2)
+    assert store.update(lead.id, {"company": "Hooli", "version": 2}).version == 3
+
+
+def test_delete_and_restore_keep_the_id(store: LeadStore) -> None:
+    lead = store.create({"name": "Gone Soon", "company": "Acme", "value": 5})
+    store.update(lead.id, {"notes": "important"})
+    deleted = store.delete(lead.id)
+    assert deleted.id == lead.id
+    assert deleted.notes == "important"
+    with pytest.raises(LeadNotFound):
+        store.get(lead.id)
+    assert store.search("Gone Soon") == []
+    restored = store.restore(deleted)
+    assert restored.id == lead.id
+    assert restored.version == deleted.version + 1
+    assert store.get(lead.id) == restored
+    assert store.search("Gone Soon")[0].lead.id == lead.id
+    with pytest.raises(InvalidInput):
+        store.restore(deleted)  # the id is taken again
+    assert store.count() == 1
+
+
+def test_delete_with_a_stale_version_is_refused(store: LeadStore) -> None:
+    lead = store.create({"name": "Ann"})
+    store.update(lead.id, {"notes": "x"})
+    with pytest.raises(VersionConflict):
+        store.delete(lead.id, expected_version=1)
+    assert store.get(lead.id).version == 2
+    assert store.delete(lead.id, expected_version=2).id == lead.id
+
+
+def test_fifty_parallel_updates_with_one_version_exactly_one_wins(store: LeadStore) -> None:
+    lead = store.create({"name": "Race Condition"})
+    start = threading.Barrier(50)
+
+    def attempt(i: int) -> str:
+        start.wait()
+        try:
+            store.update(lead.id, {"notes": f"writer {i}"}, expected_version=1)
+        except VersionConflict:
+            return "conflict"
+        return "won"
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(attempt, range(50)))
+    assert outcomes.count("won") == 1
+    assert outcomes.count("conflict") == 49
+    final = store.get(lead.id)
+    assert final.version == 2
+    assert final.notes == f"writer {outcomes.index('won')}"
+
+
+def test_parallel_updates_without_a_version_all_apply(store: LeadStore) -> None:
+    lead = store.create({"name": "Counter"})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda i: store.update(lead.id, {"notes": f"n{i}"}), range(8)))
+    assert store.get(lead.id).version == 9
+
+
+# -- fuzzy search ---------------------------------------------------------------------------
+
+SEARCH_LEADS = [
+    {"name": "François Dupré-Ştefan", "company": "Société Générale", "email": "fd@sg.fr"},
+    {"name": "Michael Smith", "company": "Acme Inc", "email": "michael.smith@acme.com"},
+    {"name": "John Smith", "company": "Globex", "email": "jsmith@globex.com"},
+    {"name": "Johnny Walker", "company": "Initech", "email": "johnny@initech.io"},
+    {"name": "Sarah Lee", "company": "TechCorp", "email": "sarah@techcorp.io"},
+    {"name": "Michelle O'Brien", "company": "Hooli", "email": "m.obrien@hooli.com"},
+    {"name": "Zoë Kowalski", "company": "Umbrella Corp", "email": "zoe.k@umbrella.com"},
+    {"name": "Anna Müller", "company": "Stark Industries", "email": "anna@stark.de"},
+]
+
+# (query, the name that must come first)
+SEARCH_TABLE = [
+    ("Francois Dupre", "François Dupré-Ştefan"),  # accents dropped, part of the surname
+    ("françois", "François Dupré-Ştefan"),  # first name only
+    ("dupre", "François Dupré-Ştefan"),  # last name only
+    ("stefan", "François Dupré-Ştefan"),
+    ("Micheal", "Michael Smith"),  # misspelt, and not Michelle
+    ("michael", "Michael Smith"),
+    ("John", "John Smith"),  # not Johnny
+    ("Jon Smith", "John Smith"),
+    ("JOHN SMITH", "John Smith"),
+    ("Walker", "Johnny Walker"),
+    ("acme", "Michael Smith"),  # company
+    ("Acme Inc.", "Michael Smith"),
+    ("techcorp", "Sarah Lee"),
+    ("sarah@techcorp.io", "Sarah Lee"),  # e-mail
+    ("jsmith", "John Smith"),  # e-mail local part
+    ("michael.smith", "Michael Smith"),
+    ("Muller", "Anna Müller"),
+    ("Zoe", "Zoë Kowalski"),
+    ("Kowalsky", "Zoë Kowalski"),
+    ("umbrella", "Zoë Kowalski"),
+    ("obrien", "Michelle O'Brien"),
+]
+
+
+@pytest.fixture
+def searchable(store: LeadStore) -> LeadStore:
+    for i, fields in enumerate(SEARCH_LEADS):
+        store.create(fields, lead_id=f"s{i}")
+    return store
+
+
+@pytest.mark.parametrize(("query", "expected"), SEARCH_TABLE, ids=[q for q, _ in SEARCH_TABLE])
+def test_fuzzy_search_finds_the_lead(searchable: LeadStore, query: str, expected: str) -> None:
+    matches = searchable.search(query, limit=5)
+    assert matches, f"nothing found for {query!r}"
+    assert matches[0].lead.name == expected, [(m.lead.name, m.score) for m in matches]
+    assert all(0 < m.score <= 100 for m in matches)
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+
+
+def test_search_ties_are_all_offered(searchable: LeadStore) -> None:
+    top = searchable.search("Smith", limit=5)
+    assert {m.lead.name for m in top[:2]} == {"John Smith", "Michael Smith"}
+    assert top[0].score == top[1].score
+
+
+def test_search_without_a_match_or_text_finds_nothing(searchable: LeadStore) -> None:
+    assert searchable.search("xyzzy qwrtp") == []
+    assert searchable.search("") == []
+    assert searchable.search("  ,. ") == []
+    assert len(searchable.search("smith", limit=1)) == 1
+
+
+def test_search_follows_renames(searchable: LeadStore) -> None:
+    searchable.update("s3", {"name": "Quentin Zephyr", "email": "qz@initech.io"})
+    assert "s3" not in {m.lead.id for m in searchable.search("Walker")}
+    assert "s3" not in {m.lead.id for m in searchable.search("johnny")}
+    assert searchable.search("Zephyr")[0].lead.id == "s3"
+    assert searchable.search("Quentin Zefir")[0].lead.id == "s3"
+    assert searchable.search("qz")[0].lead.id == "s3"
+
+
+# -- the same answers on every backend ------------------------------------------------------
+
+
+GOOD = 70.0
+
+
+@pytest.mark.postgres
+def test_postgres_ranks_exactly_like_sqlite(tmp_path: Path, fresh_postgres_url: str) -> None:
+    sqlite = SqliteLeadStore(tmp_path / "crm.sqlite3", PIPELINE)
+    postgres = PostgresLeadStore(fresh_postgres_url, PIPELINE)
+    extra = [
+        {"name": "Jon Smithers", "company": "Smith & Sons", "email": "jon@smithsons.com"},
+        {"name": "Sara Lee-Chan", "company": "Lee Foods", "email": "sara.lc@leefoods.com"},
+        {"name": "Mikael Schmidt", "company": "Acme GmbH", "email": "mikael@acme.de"},
+    ]
+    try:
+        for store in (sqlite, postgres):
+            store.migrate()
+            for i, fields in enumerate(SEARCH_LEADS + extra):
+                store.create(fields, lead_id=f"s{i}")
+        queries = [q for q, _ in SEARCH_TABLE] + ["smith", "lee", "acme", "mikael", "sara"]
+        for query in queries:
+            # Good matches are identical, scores included. Far-fetched ones (below GOOD) may
+            # differ: rapidfuzz over every lead proposes more of them than the trigram terms.
+            expected = [(m.lead.id, m.score, m.field) for m in sqlite.search(query, 5)]
+            got = [(m.lead.id, m.score, m.field) for m in postgres.search(query, 5)]
+            assert [g for g in got if g[1] >= GOOD] == [e for e in expected if e[1] >= GOOD], query
+            assert got[0] == expected[0], query
+        assert names(postgres.list()) == names(sqlite.list())
+        assert names(postgres.list(q="smith")) == names(sqlite.list(q="smith"))
+    finally:
+        sqlite.close()
+        postgres.close()
+
+
+# -- the database is down -------------------------------------------------------------------
+
+
+def _unavailable_store(backend: str, tmp_path: Path) -> LeadStore:
+    if backend == "sqlite":
+        blocker = tmp_path / "not-a-dir"
+        blocker.write_text("a file where a directory should be")
+        return SqliteLeadStore(blocker / "crm.sqlite3", PIPELINE)
+    if backend == "postgres":
+        return PostgresLeadStore(f"postgresql://postgres@127.0.0.1:{free_port()}/crm", PIPELINE)
+    from agent_service.leads.supabase import SupabaseLeadStore
+
+    return SupabaseLeadStore(f"http://127.0.0.1:{free_port()}", "sb_secret_test", PIPELINE)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres", "supabase"])
+def test_database_down_is_store_unavailable_quickly(backend: str, tmp_path: Path) -> None:
+    store = _unavailable_store(backend, tmp_path)
+    lead = Lead(id="x", name="X", status="New", created_at=time_now(), updated_at=time_now())
+    calls = [
+        store.migrate,
+        store.ping,
+        lambda: store.get("x"),
+        lambda: store.list(),
+        lambda: store.count(),
+        lambda: store.create({"name": "Ann"}),
+        lambda: store.update("x", {"name": "Bo"}),
+        lambda: store.delete("x"),
+        lambda: store.restore(lead),
+        lambda: store.search("john"),
+    ]
+    try:
+        for call in calls:
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                call()
+            assert time.monotonic() - started < 4.0  # a 503 at once, not after a long timeout
+    finally:
+        store.close()
+
+
+def time_now() -> datetime:
+    return now()
+
+
+# -- the Postgres schema: versioned migrations ----------------------------------------------
+
+
+@pytest.mark.postgres
+def test_migrations_are_versioned_idempotent_and_safe_in_parallel(fresh_postgres_url: str) -> None:
+    versions = [version for version, _, _ in migrations()]
+    assert versions == sorted(versions) and versions[0] == "0001"
+    stores = [PostgresLeadStore(fresh_postgres_url, PIPELINE) for _ in range(4)]
+    try:
+        start = threading.Barrier(len(stores))
+
+        def migrate(store: PostgresLeadStore) -> None:
+            start.wait()
+            store.migrate()
+
+        with ThreadPoolExecutor(max_workers=len(stores)) as pool:
+            list(pool.map(migrate, stores))  # four processes starting at once: no error
+        stores[0].migrate()  # and again: nothing to do
+        assert stores[0].applied_migrations() == versions
+        lead = stores[1].create({"name": "Ann Lee"})
+        assert stores[2].search("ann")[0].lead == lead
+    finally:
+        for store in stores:
+            store.close()
+
+
+@pytest.mark.postgres
+def test_migration_files_run_as_they_are_like_in_supabases_sql_editor(
+    fresh_postgres_url: str,
+) -> None:
+    """Each file, pasted as it is and run twice (autocommit, as the SQL editor does), leaves a
+    schema that `migrate()` accepts without applying anything, and that search works on."""
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:
+        for _ in range(2):
+            for _, _, script in migrations():
+                conn.execute(script)
+        conn.execute(
+            "INSERT INTO leads (id, name, status, created_at, updated_at, search_name) "
+            "VALUES ('raw', 'Zoë Raw', 'New', now(), now(), 'zoe raw')"
+        )
+    store = PostgresLeadStore(fresh_postgres_url, PIPELINE)
+    try:
+        store.migrate()
+        assert store.applied_migrations() == [version for version, _, _ in migrations()]
+        assert store.search("Zoe")[0].lead.id == "raw"  # the trigger indexed a raw insert
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_search_terms_follow_every_write(fresh_postgres_url: str) -> None:
+    store = PostgresLeadStore(fresh_postgres_url, PIPELINE)
+    try:
+        store.migrate()
+        a = store.create({"name": "Ann Lee", "company": "Acme", "email": "ann.lee@acme.com"})
+        store.create({"name": "Bob Lee"})
+
+        def terms() -> dict[str, int]:
+            with psycopg.connect(fresh_postgres_url) as conn:
+                return dict(conn.execute("SELECT term, leads FROM search_terms WHERE leads > 0"))
+
+        assert terms() == {"ann": 1, "lee": 2, "acme": 1, "bob": 1}
+        store.update(a.id, {"name": "Anna Lee", "company": None})
+        assert terms() == {"anna": 1, "ann": 1, "lee": 2, "bob": 1}  # ann: from the e-mail
+        store.delete(a.id)
+        assert terms() == {"lee": 1, "bob": 1}
+    finally:
+        store.close()
