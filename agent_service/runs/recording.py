@@ -30,7 +30,11 @@ def leads_before(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def record_thread(directory: Path, thread_id: str, runs: list[dict[str, Any]]) -> Path | None:
     """Write the thread's succeeded turns; returns the file, or None when nothing happened."""
     turns = [
-        {"user": run["message"], "actions": (run.get("result") or {}).get("actions", [])}
+        {
+            "user": run["message"],
+            "actions": (run.get("result") or {}).get("actions", []),
+            "needs": (run.get("result") or {}).get("needs"),
+        }
         for run in runs
         if run["status"] == "succeeded"
     ]

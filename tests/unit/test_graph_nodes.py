@@ -240,3 +240,37 @@ def test_pronoun_without_focus_asks_for_a_name(store: SqliteLeadStore) -> None:
     assert (
         a.send("t", "move him to Won").reply == "I'm not sure which lead you mean; please name it."
     )
+
+
+@pytest.mark.parametrize("text", ["yes, delete it", "Sure, go ahead", "yes please", "confirm."])
+def test_yes_with_tails(text: str) -> None:
+    assert is_yes(text) and not is_no(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["never mind, keep it", "no, don't delete it", "actually no", "cancel that"]
+)
+def test_no_with_tails(text: str) -> None:
+    assert is_no(text) and not is_yes(text)
+
+
+@pytest.mark.parametrize("text", ["yes and move John to Won", "no, delete Sarah instead"])
+def test_an_answer_with_a_new_request_is_neither(text: str) -> None:
+    assert not is_yes(text) and not is_no(text)
+
+
+def test_a_longer_name_is_someone_else(store: SqliteLeadStore) -> None:
+    store.create({"name": "Martin Keller", "company": "Keller AG"})
+    lead, candidates = pick("Martina Kellerman", store.search("Martina Kellerman", limit=8))
+    assert lead is None and candidates == []
+    lead, _ = pick("Martn Keler", store.search("Martn Keler", limit=8))
+    assert lead is not None and lead.name == "Martin Keller"
+
+
+def test_choice_by_email(store: SqliteLeadStore) -> None:
+    johns = store.search("John", limit=8)
+    choices = [
+        {"lead_id": m.lead.id, "label": m.lead.label} for m in johns if "John" in m.lead.name
+    ]
+    chosen = pick_choice("jdoe@globex.com", choices, store)
+    assert chosen == next(m.lead.id for m in johns if m.lead.name == "John Doe")

@@ -347,9 +347,24 @@ class CommandParser:
             if found == "bulk":
                 return "bulk"
             if found is None:
-                if len(clauses) == 1 or _EMAIL.search(clause) or _PHONE.search(clause):
+                if (
+                    len(clauses) == 1
+                    or _EMAIL.search(clause)
+                    or _PHONE.search(clause)
+                    or (
+                        clause.split()[0].lower() in _ACTION_VERBS
+                        # "…, update her" / "…, mark it" only repeats the request
+                        and not re.fullmatch(
+                            r"\w+\s+(?:him|her|them|it|that|this|that one|accordingly)",
+                            clause,
+                            re.I,
+                        )
+                    )
+                ):
                     return None  # an unparsed request, not context
                 referent = _mentioned_lead(clause) or referent
+                continue
+            if calls and calls[-1][0] == "create_lead" and _completes_create(found, calls[-1][1]):
                 continue
             for name, args in found:
                 if name in _LEAD_TOOLS:
@@ -476,7 +491,7 @@ class CommandParser:
         self._check_bulk(reference)
         if not reference:
             return None
-        return [("delete_lead", {"lead": reference})]
+        return [("delete_lead", {"lead": lead}) for lead in _each(reference)]
 
     def _add_note(self, clause: str) -> list[Call] | None:
         patterns = [
@@ -496,7 +511,7 @@ class CommandParser:
     def _update_imperative(self, clause: str) -> list[Call] | None:
         verbs = (
             r"(?:change|update|set|make|fix|correct|edit|replace|modify|switch|put|add|use"
-            r"|save|enter|record|store)"
+            r"|save|enter|record|store|bump|raise|increase|lower|reduce|up|adjust)"
         )
         patterns = [
             rf"^{verbs}\s+(?P<ref>.+?)(?:'s|’s|s')\s+(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:to|=|:|->|→|as|with|into|is)?\s*(?P<value>.+)$",
@@ -662,7 +677,12 @@ class CommandParser:
         )
         paren = re.search(r"\((?P<c>[^)]+)\)", rest)
         if company:
-            args["company"] = _clean(company.group("c"))
+            args["company"] = re.sub(
+                r"\s+(?:at|on|in|during|over|after)\s+(?:the|a|an|our|their|last|this)\s+.*$",
+                "",
+                _clean(company.group("c")),
+                flags=re.I,
+            )
             rest = rest[: company.start()] + " " + rest[company.end() :]
         elif paren:
             args["company"] = _clean(paren.group("c"))
@@ -734,7 +754,9 @@ class CommandParser:
             if relative:
                 stage = "previous" if "previous" in target.lower() else "next"
             status = stage or self._stage_arg(target)
-            return [("change_status", {"lead": reference, "status": status})]
+            return [
+                ("change_status", {"lead": lead, "status": status}) for lead in _each(reference)
+            ]
         match = re.match(
             r"^(?:mark|set|move|put|change|flag|switch)\s+(?:it\s+|that\s+|them\s+)?(?:as|to|into|in)\s+(?P<stage>.+)$",
             clause,
@@ -766,10 +788,10 @@ class CommandParser:
         )
         # One field of one lead.
         for pattern in (
-            rf"^(?:{ask}\s+)?(?:the\s+)?(?P<field>{_FIELD})(?:\s+address)?\s+(?:of|for|on|at)\s+(?P<ref>.+)$",
+            rf"^(?:{ask}\s+)?(?:the\s+|a\s+|an\s+|any\s+)?(?P<field>{_FIELD})(?:\s+address)?\s+(?:of|for|on|at)\s+(?P<ref>.+)$",
             rf"^(?:{ask}\s+)?(?P<owner>his|her|their|its)\s+(?P<field>{_FIELD})(?:\s+address)?$",
             rf"^(?:{ask}\s+)?(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?(?:\s+(?:again|now|currently))?$",
-            rf"^(?:what|which)\s+(?P<field>{_FIELD})\s+(?:is|does|do)\s+(?P<ref>.+?)\s+(?:in|at|have|got|on|using|use)$",
+            rf"^(?:what|which)\s+(?P<field>{_FIELD})\s+(?:is|does|do)\s+(?P<ref>.+?)\s+(?:in|at|have|got|on|using|use|with|from|working for|working at|at now)$",
             rf"^(?:what|which|any)\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:do|did|have)\s+(?:we|you|i)\s+(?:have|got|get|saved|stored|on file)?\s*(?:on|for|about|from)\s+(?P<ref>.+)$",
             r"^(?:how much|what)\s+(?:is|'s)\s+(?P<ref>.+?)(?:'s)?\s+(?:deal\s+)?(?:worth|valued at)$",
             r"^(?:how do i|how can i|how to)\s+(?:reach|contact|call|email|get (?:hold of|in touch with))\s+(?P<ref>.+)$",
@@ -1137,6 +1159,27 @@ _CARRY_VERBS = {
 
 
 _LEAD_TOOLS = {"update_lead", "change_status", "delete_lead"}
+_ACTION_VERBS = {
+    "move",
+    "put",
+    "shift",
+    "push",
+    "bump",
+    "advance",
+    "mark",
+    "set",
+    "change",
+    "update",
+    "delete",
+    "remove",
+    "drop",
+    "add",
+    "create",
+    "rename",
+    "edit",
+    "undo",
+    "revert",
+}
 _PRONOUNS = {"him", "her", "them", "it", "he", "she", "they", "that lead", "this lead", "that one"}
 _NOT_NAMES = {
     "i",
@@ -1196,6 +1239,29 @@ _NOT_NAMES = {
     "meeting",
     "today",
 }
+
+
+def _completes_create(found: list[Call], created: dict[str, Any]) -> bool:
+    """After "I met Lucy Gray from Finch": "add her as a lead" repeats the request, and a
+    bare "lucy@finch.ai" is her email. Fold such clauses into the new lead."""
+    if len(found) != 1:
+        return False
+    name, args = found[0]
+    if name == "create_lead" and _is_pronoun(args["name"]) and len(args) == 1:
+        return True
+    if name == "find_leads" and set(args) == {"lead"} and _EMAIL.fullmatch(args["lead"]):
+        created.setdefault("email", args["lead"])
+        return True
+    return False
+
+
+def _each(reference: str) -> list[str]:
+    """ "Ann and Bob", "Ann, Bob & Carl" → each lead; a single reference stays whole."""
+    parts = [p.strip() for p in re.split(r",\s*(?:and\s+)?|\s+and\s+|\s*&\s*", reference)]
+    parts = [p for p in parts if p]
+    if len(parts) < 2 or any(len(p.split()) > 4 for p in parts):
+        return [reference]
+    return parts
 
 
 def _is_pronoun(reference: str) -> bool:

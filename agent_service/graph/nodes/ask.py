@@ -63,6 +63,12 @@ NO = {
     "no don't",
     "leave it",
     "not now",
+    "actually no",
+    "no actually",
+    "wait no",
+    "no wait",
+    "on second thought no",
+    "hmm no",
 }
 ORDINALS = {
     "first": 1,
@@ -84,7 +90,7 @@ _PICK_FILLER = re.compile(
 
 
 def _answer_key(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s'#.]", " ", text.lower()).split()).rstrip(".")
+    return " ".join(re.sub(r"[^\w\s'#.@+\-]", " ", text.lower()).split()).rstrip(".")
 
 
 # Words that may follow a yes or a no without changing it ("yes, delete it", "no, keep it").
