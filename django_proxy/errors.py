@@ -74,6 +74,9 @@ class ApiMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api(request) and not request.user.is_authenticated:
+            # Here, not in a view: before CSRF's check, so anonymous is a 401, not a 403.
+            return error_response("Sign in to use the CRM.", "unauthorized", 401)
         response = self.get_response(request)
         if (
             is_api(request)
@@ -91,11 +94,6 @@ class ApiMiddleware:
                 replacement["Allow"] = response["Allow"]
             return replacement
         return response
-
-    def process_view(self, request: HttpRequest, view, args, kwargs) -> HttpResponse | None:  # noqa: ANN001
-        if is_api(request) and not request.user.is_authenticated:
-            return error_response("Sign in to use the CRM.", "unauthorized", 401)
-        return None
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not is_api(request):
