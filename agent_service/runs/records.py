@@ -2,16 +2,29 @@
 
 Kept in the database (not only in memory) so a run's status survives a restart and the
 conversation can be shown again; a run cut off by a restart is marked failed at start-up.
+
+Two implementations with the same methods: `RunRecords` (a SQLite file, one process) and
+`PostgresRunRecords` (PostgreSQL, shared by several agent-service processes). `open_records(url)`
+picks one from a `sqlite:///…` or `postgresql://…` URL.
+
+With several processes on one database, "cut off by a restart" must not hit another live
+process's runs: each `PostgresRunRecords` holds a session advisory lock on its own worker key
+for its lifetime and stamps its runs with that key; `fail_unfinished` only fails unfinished runs
+whose worker no longer holds its lock (the process died, so its connection and lock are gone).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from agent_service.errors import StoreUnavailable
 
@@ -155,3 +168,278 @@ def _run_row(row: tuple) -> dict[str, Any]:
         "error": json.loads(error) if error else None,
         "created_at": created_at,
     }
+
+
+class Records(Protocol):
+    """What the run manager needs from run records (both implementations provide it)."""
+
+    def claim_thread(self, thread_id: str, user_id: str) -> bool: ...
+    def owner(self, thread_id: str) -> str | None: ...
+    def touch_thread(self, thread_id: str) -> None: ...
+    def create_run(
+        self, run_id: str, thread_id: str, user_id: str, message: str
+    ) -> dict[str, Any]: ...
+    def update_run(self, run_id: str, **fields: Any) -> None: ...
+    def get_run(self, run_id: str) -> dict[str, Any] | None: ...
+    def thread_runs(self, thread_id: str) -> list[dict[str, Any]]: ...
+    def delete_thread(self, thread_id: str) -> None: ...
+    def fail_unfinished(self, message: str) -> int: ...
+    def idle_threads(self, ttl: timedelta) -> list[str]: ...
+    def close(self) -> None: ...
+
+
+def open_records(url: str) -> RunRecords | PostgresRunRecords:
+    """Run records at `url`: `postgresql://…` (or `postgres://…`), `sqlite:///path`, or a path."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresRunRecords(url)
+    return RunRecords(url.removeprefix("sqlite:///"))
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------
+
+log = logging.getLogger("agent_service")
+
+PG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chat_threads (
+    thread_id text PRIMARY KEY,
+    user_id text NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chat_runs (
+    run_id text PRIMARY KEY,
+    seq bigserial,
+    thread_id text NOT NULL,
+    user_id text NOT NULL,
+    message text NOT NULL,
+    status text NOT NULL,
+    step text,
+    result jsonb,
+    error jsonb,
+    worker bigint,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chat_runs_thread ON chat_runs (thread_id, created_at, seq);
+CREATE INDEX IF NOT EXISTS chat_runs_unfinished ON chat_runs (status)
+    WHERE status IN ('queued', 'running');
+CREATE INDEX IF NOT EXISTS chat_threads_updated ON chat_threads (updated_at);
+ALTER TABLE chat_threads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat_runs ENABLE ROW LEVEL SECURITY;
+"""
+
+# Advisory lock keys (two-int form): (SCHEMA_LOCK, 0) serializes schema creation, and
+# (WORKER_LOCK, worker) is held by each live process for as long as it runs.
+SCHEMA_LOCK = 0x52554E53  # "RUNS"
+WORKER_LOCK = 0x574F524B  # "WORK"
+RUN_COLUMNS = "run_id, thread_id, user_id, message, status, step, result, error, created_at"
+UPDATABLE = frozenset({"status", "step", "result", "error"})
+UNAVAILABLE = "The run database is unavailable right now."
+
+
+def _pg_run_row(row: tuple) -> dict[str, Any]:
+    run_id, thread_id, user_id, message, status, step, result, error, created_at = row
+    return {
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "user_id": user_id,
+        "message": message,
+        "status": status,
+        "step": step,
+        "result": result,
+        "error": error,
+        "created_at": created_at.astimezone(UTC).isoformat(),
+    }
+
+
+class PostgresRunRecords:
+    """Threads and runs in PostgreSQL, shared by every agent-service process of a deployment."""
+
+    def __init__(self, url: str, *, max_size: int = 10) -> None:
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self._psycopg = psycopg
+        self.url = url
+        # A random positive key per process; collisions over 2**62 are not a concern.
+        self.worker = secrets.randbits(62) + 1
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"connect_timeout": 2, "application_name": "crm-run-records"},
+            check=ConnectionPool.check_connection,
+            timeout=3.0,
+            name="crm-runs",
+            open=False,
+        )
+        self._lock = threading.Lock()
+        self._ready = False
+        self._worker_conn: Any = None
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _ensure_ready(self) -> None:
+        """Open the pool, create the schema and take this worker's lock (once, lazily, so a
+        database that is down at start-up is retried on the next call)."""
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            # The worker connection first: a database that is down fails here at once.
+            worker_conn = self._psycopg.connect(
+                self.url, autocommit=True, connect_timeout=2, application_name="crm-run-worker"
+            )
+            try:
+                worker_conn.execute(
+                    "SELECT pg_advisory_lock(%s, %s)", (WORKER_LOCK, self._lock_key(self.worker))
+                )
+                if self._pool.closed:
+                    self._pool.open(wait=False)
+                with self._pool.connection() as conn:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (SCHEMA_LOCK,))
+                    conn.execute(PG_SCHEMA)
+            except BaseException:
+                worker_conn.close()
+                raise
+            self._worker_conn = worker_conn
+            self._ready = True
+
+    @staticmethod
+    def _lock_key(worker: int) -> int:
+        """The int4 half of the advisory lock key for a worker id."""
+        return (worker % (2**31 - 1)) + 1
+
+    @contextmanager
+    def _db(self) -> Iterator[Any]:
+        psycopg = self._psycopg
+        try:
+            self._ensure_ready()
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as exc:
+            raise StoreUnavailable(UNAVAILABLE) from exc
+
+    # -- threads -------------------------------------------------------------------------------
+
+    def claim_thread(self, thread_id: str, user_id: str) -> bool:
+        """Give a new thread to `user_id`; False if it belongs to someone else."""
+        stamp = datetime.now(UTC)
+        with self._db() as conn:
+            conn.execute(
+                "INSERT INTO chat_threads (thread_id, user_id, created_at, updated_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (thread_id) DO NOTHING",
+                (thread_id, user_id, stamp, stamp),
+            )
+            row = conn.execute(
+                "SELECT user_id FROM chat_threads WHERE thread_id = %s", (thread_id,)
+            ).fetchone()
+        return row is not None and row[0] == user_id
+
+    def owner(self, thread_id: str) -> str | None:
+        with self._db() as conn:
+            row = conn.execute(
+                "SELECT user_id FROM chat_threads WHERE thread_id = %s", (thread_id,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def touch_thread(self, thread_id: str) -> None:
+        with self._db() as conn:
+            conn.execute(
+                "UPDATE chat_threads SET updated_at = %s WHERE thread_id = %s",
+                (datetime.now(UTC), thread_id),
+            )
+
+    def delete_thread(self, thread_id: str) -> None:
+        with self._db() as conn:
+            conn.execute("DELETE FROM chat_runs WHERE thread_id = %s", (thread_id,))
+            conn.execute("DELETE FROM chat_threads WHERE thread_id = %s", (thread_id,))
+
+    def idle_threads(self, ttl: timedelta) -> list[str]:
+        cutoff = datetime.now(UTC) - ttl
+        with self._db() as conn:
+            rows = conn.execute(
+                "SELECT thread_id FROM chat_threads WHERE updated_at < %s", (cutoff,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def create_run(self, run_id: str, thread_id: str, user_id: str, message: str) -> dict[str, Any]:
+        stamp = datetime.now(UTC)
+        with self._db() as conn:
+            row = conn.execute(
+                "INSERT INTO chat_runs (run_id, thread_id, user_id, message, status, worker, "
+                "created_at, updated_at) VALUES (%s, %s, %s, %s, 'queued', %s, %s, %s) "
+                f"RETURNING {RUN_COLUMNS}",
+                (run_id, thread_id, user_id, message, self.worker, stamp, stamp),
+            ).fetchone()
+        return _pg_run_row(row)
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        """Set `status`, `step`, `result` or `error` of a run."""
+        from psycopg import sql
+        from psycopg.types.json import Jsonb
+
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not run fields: {', '.join(sorted(unknown))}")
+        values = {
+            k: (Jsonb(v) if k in {"result", "error"} and v is not None else v)
+            for k, v in fields.items()
+        }
+        values["updated_at"] = datetime.now(UTC)
+        query = sql.SQL("UPDATE chat_runs SET {} WHERE run_id = %s").format(
+            sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in values)
+        )
+        with self._db() as conn:
+            conn.execute(query, [*values.values(), run_id])
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        with self._db() as conn:
+            row = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM chat_runs WHERE run_id = %s", (run_id,)
+            ).fetchone()
+        return _pg_run_row(row) if row else None
+
+    def thread_runs(self, thread_id: str) -> list[dict[str, Any]]:
+        with self._db() as conn:
+            rows = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM chat_runs WHERE thread_id = %s "
+                "ORDER BY created_at, seq",
+                (thread_id,),
+            ).fetchall()
+        return [_pg_run_row(r) for r in rows]
+
+    def fail_unfinished(self, message: str) -> int:
+        """Mark failed the queued/running runs of processes that are gone (their worker lock is
+        free), and this process's own; the runs of other live processes are left alone."""
+        from psycopg.types.json import Jsonb
+
+        error = Jsonb({"type": "internal", "message": message})
+        with self._db() as conn:
+            cur = conn.execute(
+                "UPDATE chat_runs AS r SET status = 'failed', step = NULL, error = %s, "
+                "updated_at = %s "
+                "WHERE r.status IN ('queued', 'running') AND ("
+                "  r.worker IS NULL OR r.worker = %s OR NOT EXISTS ("
+                "    SELECT 1 FROM pg_locks AS l"
+                "    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+                "      AND l.classid::bigint = %s"
+                "      AND l.objid::bigint = (r.worker %% 2147483647) + 1))",
+                (error, datetime.now(UTC), self.worker, WORKER_LOCK),
+            )
+            return cur.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            if self._worker_conn is not None:
+                try:
+                    self._worker_conn.close()  # releases the worker lock
+                except self._psycopg.Error:
+                    pass
+                self._worker_conn = None
+            if not self._pool.closed:
+                self._pool.close()
+            self._ready = False

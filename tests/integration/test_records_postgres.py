@@ -1,0 +1,198 @@
+"""Run records on SQLite and PostgreSQL: the same behaviour, plus what only matters when several
+agent-service processes share one Postgres database (thread claims, restarts of one process)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from agent_service.errors import StoreUnavailable
+from agent_service.runs.records import PostgresRunRecords, RunRecords, open_records
+from tests.utils.servers import free_port
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def records(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunRecords]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+    else:
+        url = request.getfixturevalue("fresh_postgres_url")
+    opened = open_records(url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_open_records_picks_the_backend(tmp_path: Path, fresh_postgres_url: str) -> None:
+    sqlite = open_records(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    plain = open_records(str(tmp_path / "b.sqlite3"))
+    postgres = open_records(fresh_postgres_url)
+    try:
+        assert isinstance(sqlite, RunRecords) and isinstance(plain, RunRecords)
+        assert isinstance(postgres, PostgresRunRecords)
+        assert (tmp_path / "a.sqlite3").exists() and (tmp_path / "b.sqlite3").exists()
+    finally:
+        for opened in (sqlite, plain, postgres):
+            opened.close()
+
+
+def test_a_thread_belongs_to_its_first_user(records: RunRecords) -> None:
+    assert records.owner("t1") is None
+    assert records.claim_thread("t1", "alice") is True
+    assert records.claim_thread("t1", "alice") is True
+    assert records.claim_thread("t1", "bob") is False
+    assert records.owner("t1") == "alice"
+
+
+def test_a_run_is_recorded_and_updated(records: RunRecords) -> None:
+    records.claim_thread("t1", "alice")
+    run = records.create_run("r1", "t1", "alice", "Move John to Won")
+    assert run["status"] == "queued"
+    assert (run["run_id"], run["thread_id"], run["user_id"]) == ("r1", "t1", "alice")
+    assert run["message"] == "Move John to Won"
+    assert run["step"] is None and run["result"] is None and run["error"] is None
+    assert isinstance(run["created_at"], str)
+    records.update_run("r1", status="running", step="router")
+    assert (records.get_run("r1") or {})["step"] == "router"
+    result = {"reply": "Lead 'John Smith' status updated to 'Won'.", "actions": [], "n": 1.5}
+    records.update_run("r1", status="succeeded", step=None, result=result)
+    done = records.get_run("r1") or {}
+    assert (done["status"], done["step"], done["result"]) == ("succeeded", None, result)
+    records.update_run("r1", error={"type": "timeout", "message": "too long"})
+    assert (records.get_run("r1") or {})["error"] == {"type": "timeout", "message": "too long"}
+    assert records.get_run("nope") is None
+
+
+def test_thread_runs_keep_their_order_and_go_with_the_thread(records: RunRecords) -> None:
+    records.claim_thread("t1", "alice")
+    records.claim_thread("t2", "alice")
+    for i in range(5):
+        records.create_run(f"r{i}", "t1", "alice", f"message {i}")
+    records.create_run("other", "t2", "alice", "elsewhere")
+    assert [r["run_id"] for r in records.thread_runs("t1")] == [f"r{i}" for i in range(5)]
+    records.delete_thread("t1")
+    assert records.thread_runs("t1") == []
+    assert records.owner("t1") is None
+    assert records.get_run("r0") is None
+    assert [r["run_id"] for r in records.thread_runs("t2")] == ["other"]
+    records.delete_thread("t1")  # idempotent
+
+
+def test_idle_threads(records: RunRecords) -> None:
+    records.claim_thread("old", "alice")
+    time.sleep(0.05)
+    records.claim_thread("new", "alice")
+    assert records.idle_threads(timedelta(seconds=0.03)) == ["old"]
+    records.touch_thread("old")
+    assert records.idle_threads(timedelta(seconds=0.03)) == []
+    assert records.idle_threads(timedelta(hours=1)) == []
+
+
+def test_unfinished_runs_fail_after_a_restart(records: RunRecords) -> None:
+    records.claim_thread("t1", "alice")
+    records.create_run("queued", "t1", "alice", "a")
+    records.create_run("running", "t1", "alice", "b")
+    records.update_run("running", status="running", step="router")
+    records.create_run("done", "t1", "alice", "c")
+    records.update_run("done", status="succeeded", result={"reply": "ok"})
+    assert records.fail_unfinished("The service restarted.") == 2
+    for run_id in ("queued", "running"):
+        run = records.get_run(run_id) or {}
+        assert (run["status"], run["step"]) == ("failed", None)
+        assert run["error"] == {"type": "internal", "message": "The service restarted."}
+    assert (records.get_run("done") or {})["status"] == "succeeded"
+    assert records.fail_unfinished("again") == 0
+
+
+# -- several processes on one Postgres database ----------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_starting_process_leaves_the_runs_of_live_processes_alone(
+    fresh_postgres_url: str,
+) -> None:
+    first, second = PostgresRunRecords(fresh_postgres_url), PostgresRunRecords(fresh_postgres_url)
+    try:
+        first.claim_thread("t1", "alice")
+        first.create_run("r1", "t1", "alice", "hello")
+        first.update_run("r1", status="running")
+        assert second.fail_unfinished("restarted") == 0  # the first process is alive
+        assert (second.get_run("r1") or {})["status"] == "running"
+        first.close()  # the first process is gone: its lock is released with its connection
+        assert second.fail_unfinished("restarted") == 1
+        assert (second.get_run("r1") or {})["status"] == "failed"
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.postgres
+def test_parallel_claims_from_several_processes_give_one_owner(fresh_postgres_url: str) -> None:
+    processes = [PostgresRunRecords(fresh_postgres_url) for _ in range(3)]
+    start = threading.Barrier(30)
+
+    def claim(i: int) -> bool:
+        start.wait()
+        return processes[i % 3].claim_thread("contested", f"user-{i}")
+
+    try:
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            won = list(pool.map(claim, range(30)))
+        assert won.count(True) == 1
+        owner = processes[0].owner("contested")
+        assert owner == f"user-{won.index(True)}"
+        assert all(p.owner("contested") == owner for p in processes)
+    finally:
+        for p in processes:
+            p.close()
+
+
+@pytest.mark.postgres
+def test_runs_written_by_one_process_are_read_by_another(fresh_postgres_url: str) -> None:
+    writer, reader = PostgresRunRecords(fresh_postgres_url), PostgresRunRecords(fresh_postgres_url)
+    try:
+        writer.claim_thread("t1", "alice")
+        writer.create_run("r1", "t1", "alice", "hello")
+        writer.update_run("r1", status="succeeded", result={"reply": "Hi.", "actions": []})
+        assert reader.owner("t1") == "alice"
+        assert reader.claim_thread("t1", "bob") is False
+        assert (reader.get_run("r1") or {})["result"] == {"reply": "Hi.", "actions": []}
+    finally:
+        writer.close()
+        reader.close()
+
+
+@pytest.mark.postgres
+def test_only_run_fields_can_be_updated(fresh_postgres_url: str) -> None:
+    records = PostgresRunRecords(fresh_postgres_url)
+    try:
+        records.claim_thread("t1", "alice")
+        records.create_run("r1", "t1", "alice", "hello")
+        with pytest.raises(ValueError, match="thread_id"):
+            records.update_run("r1", thread_id="t2")
+        assert (records.get_run("r1") or {})["thread_id"] == "t1"
+    finally:
+        records.close()
+
+
+def test_a_down_database_is_store_unavailable() -> None:
+    records = PostgresRunRecords(f"postgresql://postgres@127.0.0.1:{free_port()}/crm")
+    try:
+        for call in (
+            lambda: records.claim_thread("t", "u"),
+            lambda: records.get_run("r"),
+            lambda: records.fail_unfinished("x"),
+        ):
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                call()
+            assert time.monotonic() - started < 8
+    finally:
+        records.close()
