@@ -20,6 +20,7 @@ import logging
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -150,6 +151,24 @@ class RunRecords:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def wait_turn(self, run_id: str, thread_id: str, timeout: float) -> bool:
+        """Wait until `run_id` is the oldest unfinished run of its thread (messages of a thread
+        are processed in order, even by several processes); False after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            row = self._run(
+                "SELECT run_id FROM chat_runs WHERE thread_id = ? "
+                "AND status IN ('queued', 'running') ORDER BY created_at, rowid LIMIT 1",
+                (thread_id,),
+            ).fetchone()
+            if row is None or row[0] == run_id:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 0.1)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -184,6 +203,7 @@ class Records(Protocol):
     def thread_runs(self, thread_id: str) -> list[dict[str, Any]]: ...
     def delete_thread(self, thread_id: str) -> None: ...
     def fail_unfinished(self, message: str) -> int: ...
+    def wait_turn(self, run_id: str, thread_id: str, timeout: float) -> bool: ...
     def idle_threads(self, ttl: timedelta) -> list[str]: ...
     def close(self) -> None: ...
 
@@ -235,6 +255,7 @@ WORKER_LOCK = 0x574F524B  # "WORK"
 RUN_COLUMNS = "run_id, thread_id, user_id, message, status, step, result, error, created_at"
 UPDATABLE = frozenset({"status", "step", "result", "error"})
 UNAVAILABLE = "The run database is unavailable right now."
+ORPHANED = "The service process running this message stopped; nothing more was done."
 
 
 def _pg_run_row(row: tuple) -> dict[str, Any]:
@@ -432,13 +453,53 @@ class PostgresRunRecords:
             )
             return cur.rowcount
 
+    def wait_turn(self, run_id: str, thread_id: str, timeout: float) -> bool:
+        """Wait until `run_id` is the oldest unfinished run of its thread, whichever process
+        runs the earlier ones; False after `timeout` seconds. An earlier run left unfinished by
+        a process that died (its worker lock is free) is marked failed instead of waited for."""
+        from psycopg.types.json import Jsonb
+
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            with self._db() as conn:
+                row = conn.execute(
+                    "SELECT r.run_id, r.worker IS NOT NULL AND r.worker <> %s AND NOT EXISTS ("
+                    "  SELECT 1 FROM pg_locks AS l"
+                    "  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+                    "    AND l.classid::bigint = %s"
+                    "    AND l.objid::bigint = (r.worker %% 2147483647) + 1) AS orphaned "
+                    "FROM chat_runs AS r WHERE r.thread_id = %s "
+                    "AND r.status IN ('queued', 'running') ORDER BY r.created_at, r.seq LIMIT 1",
+                    (self.worker, WORKER_LOCK, thread_id),
+                ).fetchone()
+                if row is None or row[0] == run_id:
+                    return True
+                if row[1]:
+                    conn.execute(
+                        "UPDATE chat_runs SET status = 'failed', step = NULL, error = %s, "
+                        "updated_at = %s WHERE run_id = %s AND status IN ('queued', 'running')",
+                        (
+                            Jsonb({"type": "internal", "message": ORPHANED}),
+                            datetime.now(UTC),
+                            row[0],
+                        ),
+                    )
+                    continue
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 0.1)
+
     def close(self) -> None:
         with self._lock:
             if self._worker_conn is not None:
                 try:
-                    self._worker_conn.close()  # releases the worker lock
+                    # Released now, not whenever the server notices the closed connection.
+                    self._worker_conn.execute("SELECT pg_advisory_unlock_all()")
                 except self._psycopg.Error:
-                    pass
+                    pass  # the connection is gone already, and the lock with it
+                self._worker_conn.close()
                 self._worker_conn = None
             if not self._pool.closed:
                 self._pool.close()

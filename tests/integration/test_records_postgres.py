@@ -196,3 +196,73 @@ def test_a_down_database_is_store_unavailable() -> None:
             assert time.monotonic() - started < 8
     finally:
         records.close()
+
+
+# -- messages of a thread in order, across processes ------------------------------------------
+
+
+def test_a_run_waits_for_the_earlier_runs_of_its_thread(records: RunRecords) -> None:
+    records.claim_thread("t1", "alice")
+    records.claim_thread("t2", "alice")
+    records.create_run("first", "t1", "alice", "one")
+    records.create_run("second", "t1", "alice", "two")
+    records.create_run("elsewhere", "t2", "alice", "other thread")
+    assert records.wait_turn("first", "t1", timeout=1) is True
+    assert records.wait_turn("elsewhere", "t2", timeout=1) is True  # threads are independent
+    started = time.monotonic()
+    assert records.wait_turn("second", "t1", timeout=0.2) is False
+    assert time.monotonic() - started >= 0.2
+    threading.Timer(0.1, lambda: records.update_run("first", status="succeeded")).start()
+    assert records.wait_turn("second", "t1", timeout=5) is True
+
+
+@pytest.mark.postgres
+def test_processes_take_turns_on_one_thread(fresh_postgres_url: str) -> None:
+    """Messages of one thread sent to three processes are processed one at a time, in the
+    order they were recorded, whichever process holds them."""
+    processes = [PostgresRunRecords(fresh_postgres_url) for _ in range(3)]
+    order: list[str] = []
+    busy = threading.Lock()
+
+    def execute(i: int) -> None:
+        records = processes[i % 3]
+        run_id = f"r{i}"
+        assert records.wait_turn(run_id, "t1", timeout=30)
+        assert busy.acquire(blocking=False), "two runs of one thread at once"
+        records.update_run(run_id, status="running")
+        order.append(run_id)
+        time.sleep(0.01)
+        busy.release()
+        records.update_run(run_id, status="succeeded")
+
+    try:
+        processes[0].claim_thread("t1", "alice")
+        for i in range(9):
+            processes[i % 3].create_run(f"r{i}", "t1", "alice", f"message {i}")
+        workers = [threading.Thread(target=execute, args=(i,)) for i in reversed(range(9))]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        assert order == [f"r{i}" for i in range(9)]
+    finally:
+        for p in processes:
+            p.close()
+
+
+@pytest.mark.postgres
+def test_a_run_left_by_a_dead_process_does_not_block_its_thread(fresh_postgres_url: str) -> None:
+    dead, alive = PostgresRunRecords(fresh_postgres_url), PostgresRunRecords(fresh_postgres_url)
+    try:
+        dead.claim_thread("t1", "alice")
+        dead.create_run("stuck", "t1", "alice", "one")
+        dead.update_run("stuck", status="running")
+        alive.create_run("next", "t1", "alice", "two")
+        assert alive.wait_turn("next", "t1", timeout=0.2) is False  # its process is alive
+        dead.close()
+        assert alive.wait_turn("next", "t1", timeout=2) is True
+        stuck = alive.get_run("stuck") or {}
+        assert stuck["status"] == "failed" and stuck["error"]["type"] == "internal"
+    finally:
+        dead.close()
+        alive.close()
