@@ -18,7 +18,13 @@ import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.csrf import csrf_failure as django_csrf_failure
 
 from django_proxy.agent import AgentUnavailable
@@ -85,8 +91,12 @@ class ApiMiddleware:
         ):
             # Django's own 404/405/500 pages, rendered for an API path: say it in JSON.
             status = response.status_code
+            try:
+                phrase = HTTPStatus(status).phrase + "."
+            except ValueError:
+                phrase = "The request failed."
             replacement = error_response(
-                HTTPStatus(status).phrase + ".",
+                phrase,
                 _TYPES.get(status, "internal" if status >= 500 else "invalid_input"),
                 status,
             )
@@ -102,6 +112,10 @@ class ApiMiddleware:
             return error_response(AGENT_UNAVAILABLE, "agent_unavailable", 503)
         if isinstance(exc, ProxyError):
             return error_response(exc.detail, exc.type, exc.status_code, exc.headers)
+        if isinstance(exc, RequestDataTooBig):
+            return error_response("The request body is too large.", "invalid_input", 413)
+        if isinstance(exc, (Http404, PermissionDenied, SuspiciousOperation, BadRequest)):
+            return None  # Django answers 400/403/404; __call__ turns the page into JSON
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response("Internal error; nothing was changed.", "internal", 500)
 

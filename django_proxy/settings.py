@@ -16,6 +16,7 @@
 | `CHAT_RATE_LIMIT` | `30` | chat messages per user per minute (0 turns the limit off) |
 | `MAX_MESSAGE_CHARS` | `2000` | longer chat messages are refused with 400 |
 | `FRONTEND_DIST` | `<repo>/frontend/dist` | the built React app served at `/` |
+| `DEMO_PASSWORD` / `DEMO_PASSWORD_FILE` | generated / `<repo>/var/demo-password` | `ensure_demo_user` |
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ CHAT_RATE_LIMIT = int(_number("CHAT_RATE_LIMIT", 30))
 CHAT_RATE_WINDOW_SECONDS = 60
 MAX_MESSAGE_CHARS = int(_number("MAX_MESSAGE_CHARS", 2000, minimum=1))
 FRONTEND_DIST = Path(_env("FRONTEND_DIST") or REPO_ROOT / "frontend" / "dist")
+# Where `ensure_demo_user` keeps the generated demo password (unless DEMO_PASSWORD is set).
+DEMO_PASSWORD_FILE = Path(_env("DEMO_PASSWORD_FILE") or REPO_ROOT / "var" / "demo-password")
 
 # -- Django -------------------------------------------------------------------------------------
 INSTALLED_APPS = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.proxy.stack import Stack, agent_process, prepare_proxy, proxy_env, proxy_process
+from tests.proxy.stack import Stack, running_stack
 
 USERS = {"alice": "alice-pass-4821", "bob": "bob-pass-9137", "carol": "carol-pass-5560"}
 INDEX_HTML = '<!doctype html><title>CRM</title><div id="root"></div><script src="/assets/app-1a2b.js"></script>'
@@ -26,8 +26,5 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The agent service (offline model, temp SQLite) behind the proxy, with three users."""
     directory = tmp_path_factory.mktemp("proxy-stack")
     write_frontend(directory / "dist")
-    with agent_process(directory) as agent:
-        env = proxy_env(directory, agent.url, CHAT_RATE_LIMIT="1000")
-        prepare_proxy(env, USERS)
-        with proxy_process(env, directory) as proxy:
-            yield Stack(agent=agent, proxy=proxy, users=USERS, directory=directory)
+    with running_stack(directory, USERS, CHAT_RATE_LIMIT="1000") as running:
+        yield running

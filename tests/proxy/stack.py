@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,27 +140,22 @@ def proxy_env(directory: Path, agent_url: str, **extra: str) -> dict[str, str]:
     )
 
 
+PREPARE = """
+import os
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+for name, password in USERS.items():
+    os.environ["DEMO_PASSWORD"] = password
+    call_command("ensure_demo_user", username=name)
+"""
+
+
 def prepare_proxy(env: dict[str, str], users: dict[str, str]) -> None:
-    """Migrate the proxy's database and create the users: the first with `createsuperuser
-    --noinput`, the others with `ensure_demo_user` (what `make run` uses)."""
-    manage(env, "migrate", "--noinput", "-v", "0")
-    names = list(users)
-    if names:
-        manage(
-            env,
-            "createsuperuser",
-            "--noinput",
-            extra_env={
-                "DJANGO_SUPERUSER_USERNAME": names[0],
-                "DJANGO_SUPERUSER_PASSWORD": users[names[0]],
-                "DJANGO_SUPERUSER_EMAIL": f"{names[0]}@example.com",
-            },
-        )
-    for name in names[1:]:
-        out = manage(
-            env, "ensure_demo_user", "--username", name, extra_env={"DEMO_PASSWORD": users[name]}
-        )
-        assert out.strip() == f"Demo login: {name} / {users[name]}"
+    """Migrate the proxy's database and create the users (`ensure_demo_user`), in one process;
+    test_settings.py runs the same commands one by one from the command line."""
+    out = manage(env, "shell", "-v", "0", "-c", f"USERS = {users!r}\n{PREPARE}")
+    for name, password in users.items():
+        assert f"Demo login: {name} / {password}" in out
 
 
 @contextmanager
@@ -193,6 +189,28 @@ class Stack:
         """A direct call to the agent service (to check what the proxy forwarded)."""
         headers = {"Authorization": f"Bearer {TOKEN}", "X-CRM-User": user}
         return requests.get(self.agent.url + path, headers=headers, timeout=10)
+
+
+@contextmanager
+def running_stack(
+    directory: Path,
+    users: dict[str, str],
+    agent_env: dict[str, str] | None = None,
+    **proxy_extra: str,
+) -> Iterator[Stack]:
+    """The agent service and the proxy in front of it; the proxy's database is prepared while
+    the agent service starts (both take seconds on a busy machine)."""
+    port = free_port()
+    env = proxy_env(directory, f"http://127.0.0.1:{port}", **proxy_extra)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        prepared = pool.submit(prepare_proxy, env, users)
+        try:
+            with agent_process(directory, port=port, **(agent_env or {})) as agent:
+                prepared.result()
+                with proxy_process(env, directory) as proxy:
+                    yield Stack(agent=agent, proxy=proxy, users=users, directory=directory)
+        finally:
+            prepared.cancel()
 
 
 class Browser(requests.Session):

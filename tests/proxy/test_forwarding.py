@@ -315,3 +315,13 @@ def test_the_chat_rate_limit_is_per_user_and_answers_429(stack: Stack, limited: 
     bob = Browser(limited)
     bob.login("bob", stack.users["bob"])
     assert bob.post("/api/chat/", json={"message": "who is in Lost?"}).status_code == 202
+
+
+def test_a_body_over_the_size_limit_gets_413_json(alice: Browser) -> None:
+    response = alice.post(
+        "/api/leads/",
+        data=b'{"name": "' + b"x" * 3_000_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is too large.", "type": "invalid_input"}

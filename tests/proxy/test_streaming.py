@@ -21,14 +21,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.proxy.stack import (
-    Browser,
-    Stack,
-    agent_process,
-    prepare_proxy,
-    proxy_env,
-    proxy_process,
-)
+from tests.proxy.stack import Browser, Stack, running_stack
 from tests.utils.servers import serve
 
 USERS = {"erin": "erin-pass-3141"}
@@ -81,11 +74,8 @@ def stack(
         "OPENAI_BASE_URL": model_url,
         "OPENAI_MAX_RETRIES": "0",
     }
-    with agent_process(directory, **openai) as agent:
-        env = proxy_env(directory, agent.url, SSE_KEEPALIVE_SECONDS="0.3")
-        prepare_proxy(env, USERS)
-        with proxy_process(env, directory) as proxy:
-            yield Stack(agent=agent, proxy=proxy, users=USERS, directory=directory)
+    with running_stack(directory, USERS, openai, SSE_KEEPALIVE_SECONDS="0.3") as running:
+        yield running
 
 
 def read_lines(browser: Browser, path: str, lines: queue.Queue[str | None]) -> None:

@@ -1,7 +1,8 @@
 """`manage.py ensure_demo_user`: create or update the demo user and print its login.
 
 The password is `DEMO_PASSWORD` if set, else one generated once and kept in
-`var/demo-password` (so restarting `make run` keeps the same login and open sessions).
+`DEMO_PASSWORD_FILE` (default `var/demo-password`), so restarting `make run` keeps the same
+login and the open sessions.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="demo")
 
     def handle(self, *args: object, username: str, **options: object) -> None:
-        password_file = settings.REPO_ROOT / "var" / "demo-password"
+        password_file = settings.DEMO_PASSWORD_FILE
         password = os.environ.get("DEMO_PASSWORD", "").strip()
         if not password:
             password = _stored_password(password_file) or secrets.token_urlsafe(12)
