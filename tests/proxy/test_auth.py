@@ -65,6 +65,9 @@ def test_login_serves_the_app_with_a_csrf_cookie(stack: Stack) -> None:
 
     asset = browser.get("/assets/app-1a2b.js")  # WhiteNoise
     assert asset.status_code == 200 and asset.text == APP_JS
+    anonymous = Browser(stack.proxy.url)
+    assert anonymous.get("/assets/app-1a2b.js").status_code == 200  # assets are public
+    assert anonymous.get("/index.html").status_code == 404  # the page is not
 
     me = browser.get("/api/me/")
     assert me.status_code == 200
