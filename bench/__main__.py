@@ -30,30 +30,55 @@ from bench import report, servers
 BENCHMARKS = ("overhead", "studio", "search", "load", "stream", "proxy")
 
 
+def _sizes_env(name: str, default: list[int]) -> list[int]:
+    raw = os.environ.get(name)
+    return [int(s.replace("_", "")) for s in raw.split(",") if s.strip()] if raw else default
+
+
 def sizes(quick: bool) -> dict[str, dict[str, Any]]:
-    """Per benchmark, the keyword arguments of its `run()`."""
-    search_sizes = os.environ.get("BENCH_SEARCH_SIZES")
-    if search_sizes:
-        search = [int(s) for s in search_sizes.split(",") if s.strip()]
-    else:
-        search = [1_000] if quick else [1_000, 100_000, 1_000_000]
+    """Per benchmark, the keyword arguments of its `run()`.
+
+    Search: Postgres at 1k/100k/1M; SQLite/rapidfuzz at 1k/100k only, because at 1M one query
+    takes about 2 s and the full mix would cost minutes of the 10-minute budget (run
+    `python -m bench.search --sizes 1000000 --backends sqlite` for it). Override with
+    BENCH_SEARCH_SIZES (both backends) or BENCH_SEARCH_SQLITE_SIZES / BENCH_SEARCH_POSTGRES_SIZES.
+    """
+    both = _sizes_env("BENCH_SEARCH_SIZES", [1_000] if quick else [])
+    sqlite = _sizes_env("BENCH_SEARCH_SQLITE_SIZES", both or [1_000, 100_000])
+    postgres = _sizes_env("BENCH_SEARCH_POSTGRES_SIZES", both or [1_000, 100_000, 1_000_000])
+    search = {"sizes_by_backend": {"sqlite": sqlite, "postgres": postgres}}
     if quick:
         return {
             "overhead": {"marks": (1, 3, 6), "window": 2, "threads": 1},
             "studio": {"latency_turns": 4, "clients": 3, "turns_per_client": 2},
-            "search": {"sizes": search},
+            "search": search,
             "load": {"sessions": 4, "turns": 3},
             "stream": {"samples": 2},
             "proxy": {},
         }
     return {
-        "overhead": {"marks": (1, 50, 200), "window": 5, "threads": 3},
-        "studio": {"latency_turns": 40, "clients": 16, "turns_per_client": 10},
-        "search": {"sizes": search},
+        "overhead": {"marks": (1, 50, 200), "window": 5, "threads": 2},
+        "studio": {"latency_turns": 20, "clients": 16, "turns_per_client": 8},
+        "search": search,
         "load": {"sessions": 200, "turns": 10},
         "stream": {"samples": 15},
         "proxy": {},
     }
+
+
+def run_search(sizes_by_backend: dict[str, list[int]]) -> dict[str, Any]:
+    """bench/search.py's run() once per backend with that backend's sizes, merged."""
+    from bench import search
+
+    merged: dict[str, Any] = {}
+    for backend, backend_sizes in sizes_by_backend.items():
+        if not backend_sizes:
+            continue
+        result = search.run(backend_sizes, backends=[backend])
+        merged.setdefault("queries", result.get("queries", []))
+        merged[backend] = result.get(backend, {})
+    merged["sizes"] = sorted({s for sizes_ in sizes_by_backend.values() for s in sizes_})
+    return merged
 
 
 def _call(run: Callable[..., Any], **kwargs: Any) -> Any:
@@ -127,6 +152,8 @@ def _as_section(key: str, result: Any) -> dict[str, Any]:
 
 
 def run_one(key: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    if key == "search" and (Path(__file__).parent / "search.py").exists():
+        return search_section(_call(run_search, **kwargs))
     try:
         module = importlib.import_module(f"bench.{key}")
     except ModuleNotFoundError as exc:
@@ -168,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "quick": quick,
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "sections": {},
     }
@@ -193,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 section = {"title": key, "error": f"{type(exc).__name__}: {exc}", "targets": []}
             section["seconds"] = round(time.monotonic() - t0, 1)
+            section["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
             results["sections"][key] = section
             print(f"[bench] {key} done in {section['seconds']:.0f} s", file=sys.stderr, flush=True)
             results["meta"]["total_seconds"] = round(time.monotonic() - started, 1)

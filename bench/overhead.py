@@ -147,6 +147,60 @@ def _stats(samples: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(ordered), "p95": p95, "n": len(ordered)}
 
 
+class _Timed:
+    """Wraps methods of an object in place and adds up the time spent in them."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, obj: Any, method: str, label: str) -> None:
+        inner = getattr(obj, method)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.ms[label] = self.ms.get(label, 0.0) + (time.perf_counter() - start) * 1000
+                self.calls[label] = self.calls.get(label, 0) + 1
+
+        setattr(obj, method, timed)
+
+
+def breakdown(
+    agent: ChatAgent, prune: Callable[[str], None] | None, turns: int = 30
+) -> dict[str, float]:
+    """Where one of our turns goes (ms per turn), measured with plain timers on a warm thread:
+    checkpoint reads and writes, pruning, lead store calls; the rest is LangGraph's loop, the
+    nodes' own work and the offline model."""
+    thread = "breakdown"
+    for turn in range(1, 21):
+        agent.send(thread, message(turn, False))
+    timer = _Timed()
+    saver = agent.checkpointer
+    for method in ("get_tuple",):
+        timer.wrap(saver, method, "checkpoint read (get_tuple)")
+    for method in ("put", "put_writes"):
+        timer.wrap(saver, method, "checkpoint write (put, put_writes)")
+    if prune is not None:
+        timer.wrap(agent, "_prune", "prune older checkpoints")
+    for method in ("get", "search", "update", "list", "create"):
+        if hasattr(agent.store, method):
+            timer.wrap(agent.store, method, "lead store calls")
+    start = time.perf_counter()
+    for turn in range(21, 21 + turns):
+        agent.send(thread, MOVES[turn % 2])
+    total = (time.perf_counter() - start) * 1000 / turns
+    out = {
+        f"{label} ({timer.calls[label] / turns:.1f} calls)": ms / turns
+        for label, ms in sorted(timer.ms.items())
+    }
+    out["graph loop, nodes, offline model (rest)"] = total - sum(out.values())
+    out["total"] = total
+    return {k: round(v, 2) for k, v in out.items()}
+
+
 def profile(agent: ChatAgent, turns: int = 60, top: int = 25) -> dict[str, Any]:
     """cProfile of `turns` turns of one thread of our setup: where a turn's time goes."""
     for turn in range(1, 4):
@@ -202,6 +256,7 @@ def run(
     from agent_service.leads.sqlite import SqliteLeadStore
 
     setups: dict[str, dict[int, list[float]]] = {}
+    parts: dict[str, dict[str, float]] = {}
     notes: list[str] = []
     kwargs = {"threads": threads, "marks": marks, "window": window}
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
@@ -210,6 +265,7 @@ def run(
         _seed(store)
         with ours(store, f"sqlite:///{folder / 'ours.sqlite3'}") as agent:
             setups["ours · SQLite"] = run_threads(agent.send, prefix="ours", **kwargs)
+            parts["ours · SQLite"] = breakdown(agent, agent._prune)
         with stock(store, f"sqlite:///{folder / 'stock.sqlite3'}") as agent:
             setups["stock · SqliteSaver"] = run_threads(stock_send(agent), prefix="stock", **kwargs)
         stock_file_mb = (folder / "stock.sqlite3").stat().st_size / 1e6
@@ -226,6 +282,7 @@ def run(
             notes.append(f"Postgres rows: lead store on {store_kind}; checkpoints on Postgres.")
             with ours(pg_store, create_database(postgres_url, "bench_ours")) as agent:
                 setups["ours · Postgres"] = run_threads(agent.send, prefix="ours", **kwargs)
+                parts["ours · Postgres"] = breakdown(agent, agent._prune)
             with stock(pg_store, create_database(postgres_url, "bench_stock")) as agent:
                 setups["stock · PostgresSaver"] = run_threads(
                     stock_send(agent), prefix="stock", **kwargs
@@ -311,6 +368,19 @@ def run(
             "figures": {n: {str(m): v for m, v in f.items()} for n, f in figures.items()},
         },
         "profile": profile_data,
+        "tables": [_breakdown_table(parts)] if parts else [],
+    }
+
+
+def _breakdown_table(parts: dict[str, dict[str, float]]) -> dict[str, Any]:
+    labels: list[str] = []
+    for figures in parts.values():
+        labels += [label for label in figures if label not in labels and label != "total"]
+    labels.append("total")
+    return {
+        "title": "Where our turn goes (ms per turn, status changes on a warm thread, plain timers)",
+        "columns": ["part", *parts],
+        "rows": [[label, *(parts[name].get(label) for name in parts)] for label in labels],
     }
 
 

@@ -22,6 +22,10 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def _loads(values: list[float] | None) -> str:
+    return " / ".join(f"{v:.2f}" for v in values) if values else "–"
+
+
 def _mark(met: bool | None) -> str:
     return {True: "**met**", False: "**missed**", None: "not measured"}[met]
 
@@ -39,7 +43,9 @@ def markdown(results: dict[str, Any]) -> str:
         "# Benchmarks",
         "",
         f"Run {meta['started_at']} on {meta['cpus']} CPU(s), Python {meta['python']}"
-        f"{' (quick sizes)' if meta.get('quick') else ''}; total {meta['total_seconds']:.0f} s.",
+        f"{' (quick sizes)' if meta.get('quick') else ''}; total {meta['total_seconds']:.0f} s; "
+        f"load average at start {_loads(meta.get('load_average_at_start'))} "
+        "(anything else running on the machine slows every figure).",
         "",
         "## Targets",
         "",
@@ -55,10 +61,15 @@ def markdown(results: dict[str, Any]) -> str:
             out += [f"Not measured: {section['error']}", ""]
         if section.get("rows"):
             out += [table(section["columns"], section["rows"]), ""]
+        for extra in section.get("tables", []):
+            out += [f"{extra['title']}:", "", table(extra["columns"], extra["rows"]), ""]
         for note in section.get("notes", []):
             out.append(f"- {note}")
         if section.get("seconds") is not None:
-            out.append(f"- Took {section['seconds']:.0f} s.")
+            out.append(
+                f"- Took {section['seconds']:.0f} s; load average after: "
+                f"{_loads(section.get('load_average_after'))}."
+            )
         profile = section.get("profile")
         if profile:
             out += ["", f"Profile of our turn ({profile['turns']} turns, cProfile):", ""]
