@@ -146,8 +146,8 @@ async def relay_stream(
                 continue
             try:
                 chunk = pending.result()
-            except requests.RequestException as exc:
-                log.warning("event stream from the agent service broke off: %s", exc)
+            except Exception as exc:  # a broken or cut connection: the stream just ends
+                log.warning("event stream from the agent service broke off: %r", exc)
                 return
             finally:
                 pending = None
@@ -156,4 +156,12 @@ async def relay_stream(
             if chunk:
                 yield chunk
     finally:
+        if pending is not None:  # the browser left mid-read: the read ends when we close
+            pending.add_done_callback(_discard_outcome)
         response.close()
+
+
+def _discard_outcome(future: asyncio.Future[bytes | None]) -> None:
+    """Collect an abandoned read's outcome (else asyncio logs "exception never retrieved")."""
+    if not future.cancelled():
+        future.exception()

@@ -145,3 +145,26 @@ def test_the_first_event_arrives_while_the_run_is_still_running(
     reader.join(timeout=5)
     assert not reader.is_alive()  # the stream ends after the result
     assert browser.get(f"/api/chat/status/{task_id}/").json()["status"] == "succeeded"
+
+
+def test_a_browser_leaving_mid_stream_is_harmless(
+    stack: Stack, model: tuple[GatedModel, str]
+) -> None:
+    gated, _ = model
+    gated.gate.clear()
+    browser = stack.browser("erin")
+    task_id = browser.post("/api/chat/", json={"message": "Good evening"}).json()["task_id"]
+    response = browser.get(f"/api/chat/events/{task_id}/", stream=True)
+    assert response.status_code == 200
+    first = next(response.iter_lines(decode_unicode=True))
+    assert first == "event: status"
+    response.close()  # the tab is closed while the run is still going
+
+    gated.gate.set()
+    deadline = time.monotonic() + 15
+    while browser.get(f"/api/chat/status/{task_id}/").json()["status"] != "succeeded":
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.05)
+    assert browser.get("/api/leads/").status_code == 200
+    log = stack.proxy.log_tail(400)
+    assert "Traceback" not in log and "ERROR" not in log, log
