@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
@@ -41,6 +42,7 @@ SEARCH_COLUMNS = ("search_name", "search_company", "search_email")
 # Any constant shared by every process migrating this schema (pg_advisory_xact_lock key).
 MIGRATION_LOCK = 0x4C454144  # "LEAD"
 CONNECT_TIMEOUT_S = 2
+TRANSACTION_POOLER_PORT = "6543"
 POOL_TIMEOUT_S = 3.0
 WAIT_SLICE_S = 0.1
 DOWN_GRACE_S = 5.0
@@ -58,6 +60,19 @@ def migrations() -> list[tuple[str, str, str]]:
         if match:
             found.append((match.group(1), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def connection_kwargs(url: str, application_name: str) -> dict[str, Any]:
+    """psycopg connection options: a short connect timeout and, behind a transaction-mode
+    pooler (Supabase's on port 6543, PgBouncer), no server-side prepared statements, which such
+    poolers cannot keep across transactions."""
+    kwargs: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "application_name": application_name,
+    }
+    if str(conninfo_to_dict(url).get("port", "")) == TRANSACTION_POOLER_PORT:
+        kwargs["prepare_threshold"] = None
+    return kwargs
 
 
 def _row_to_lead(row: tuple) -> Lead:
@@ -93,7 +108,7 @@ class PostgresLeadStore:
             url,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "crm-lead-store"},
+            kwargs=connection_kwargs(url, "crm-lead-store"),
             check=ConnectionPool.check_connection,
             timeout=pool_timeout,
             # A failed connection attempt is given up at once (the next request tries again)

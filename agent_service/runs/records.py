@@ -246,6 +246,18 @@ CREATE INDEX IF NOT EXISTS chat_runs_unfinished ON chat_runs (status)
 CREATE INDEX IF NOT EXISTS chat_threads_updated ON chat_threads (updated_at);
 ALTER TABLE chat_threads ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chat_runs ENABLE ROW LEVEL SECURITY;
+-- On Supabase, keep the public API roles away from the conversations (see leads migration 0004).
+DO $$
+DECLARE
+    api_role text;
+BEGIN
+    FOREACH api_role IN ARRAY ARRAY['anon', 'authenticated'] LOOP
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = api_role) THEN
+            EXECUTE format('REVOKE ALL ON TABLE chat_threads, chat_runs FROM %I', api_role);
+        END IF;
+    END LOOP;
+END;
+$$;
 """
 
 # Advisory lock keys (two-int form): (SCHEMA_LOCK, 0) serializes schema creation, and
@@ -280,6 +292,8 @@ class PostgresRunRecords:
         import psycopg
         from psycopg_pool import ConnectionPool
 
+        from agent_service.leads.postgres import connection_kwargs
+
         self._psycopg = psycopg
         self.url = url
         # A random positive key per process; collisions over 2**62 are not a concern.
@@ -288,7 +302,7 @@ class PostgresRunRecords:
             url,
             min_size=1,
             max_size=max_size,
-            kwargs={"connect_timeout": 2, "application_name": "crm-run-records"},
+            kwargs=connection_kwargs(url, "crm-run-records"),
             check=ConnectionPool.check_connection,
             timeout=3.0,
             name="crm-runs",

@@ -533,6 +533,31 @@ def test_migration_files_run_as_they_are_like_in_supabases_sql_editor(
 
 
 @pytest.mark.postgres
+def test_both_ways_of_matching_every_word_agree(fresh_postgres_url: str) -> None:
+    """search_leads() intersects the words' leads with a hash when few leads hold them and walks
+    the rarest word's leads otherwise (forced here with budget 0): same candidates either way."""
+    from bench.search import load_postgres, synthetic_leads
+
+    store = PostgresLeadStore(fresh_postgres_url, PIPELINE)
+    try:
+        store.migrate()
+        load_postgres(fresh_postgres_url, synthetic_leads(2000))
+        with psycopg.connect(fresh_postgres_url) as conn:
+            for query in ["john smith", "jenifer lopes", "hooli software", "sarah.lee@acme.com"]:
+                hashed = conn.execute("SELECT id FROM search_leads(%s)", (query,)).fetchall()
+                walked = conn.execute(
+                    "SELECT id FROM search_leads(%s, budget => 0)", (query,)
+                ).fetchall()
+                assert hashed == walked, query
+                assert hashed, query
+        lopez = store.create({"name": "Jennifer López", "email": "jlo@example.com"})
+        assert store.search("Jenifer Lopes")[0].lead == lopez
+        assert store.search("jlo@example.com")[0].lead == lopez
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
 def test_search_terms_follow_every_write(fresh_postgres_url: str) -> None:
     store = PostgresLeadStore(fresh_postgres_url, PIPELINE)
     try:
@@ -551,3 +576,51 @@ def test_search_terms_follow_every_write(fresh_postgres_url: str) -> None:
         assert terms() == {"lee": 1, "bob": 1}
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_on_supabase_the_public_api_roles_cannot_touch_the_crm(
+    postgres_server, fresh_postgres_url: str
+) -> None:
+    """Supabase's `anon`/`authenticated` roles (created here as Supabase has them) may neither
+    read leads nor call the search functions; `service_role` (the agent service's key) may."""
+    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+        for role, extra in [("anon", ""), ("authenticated", ""), ("service_role", " BYPASSRLS")]:
+            exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+            if not exists.fetchone():
+                admin.execute(f"CREATE ROLE {role} NOLOGIN{extra}")
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:
+        # Supabase's default privileges: everything in public to the API roles.
+        conn.execute(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES "
+            "TO anon, authenticated, service_role"
+        )
+        conn.execute(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS "
+            "TO anon, authenticated, service_role"
+        )
+        conn.execute("GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role")
+    store = PostgresLeadStore(fresh_postgres_url, PIPELINE)
+    try:
+        store.migrate()
+        store.create({"name": "Secret Lead"})
+    finally:
+        store.close()
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:
+        for role in ("anon", "authenticated"):
+            for statement in (
+                "SELECT count(*) FROM leads",
+                "SELECT count(*) FROM search_leads('secret')",
+                "SELECT rebuild_search_terms()",
+                "TRUNCATE search_terms",
+            ):
+                conn.execute(f"SET ROLE {role}")
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(statement)
+                conn.execute("RESET ROLE")
+        conn.execute("SET ROLE service_role")
+        assert conn.execute("SELECT name FROM search_leads('secret')").fetchone() == (
+            "Secret Lead",
+        )
+        assert conn.execute("SELECT count(*) FROM list_leads(ARRAY['New'])").fetchone() == (1,)
+        conn.execute("RESET ROLE")

@@ -100,10 +100,12 @@ $$;
 
 -- Candidate leads for a normalized query, best first, at most `candidates`:
 --   1. exact e-mail or exact full name;
---   2. leads holding, for every word of the query, one of the `per_word` distinct terms most
---      similar to that word (trigram similarity), in name order. They are found by walking the
---      leads of the word with the fewest leads and checking the other words; the walk stops
---      after `scan` leads, which bounds the work for very common words;
+--   2. leads holding, for every word of the query (of an e-mail: of its local part), one of
+--      that word's close terms: among the `per_word` distinct terms most similar to the word
+--      (trigram similarity), those at least half as similar as the best. When few leads hold
+--      them (at most `budget` over all words) the sets are intersected with a hash; otherwise
+--      the leads of the rarest word are walked in name order, checking the other words, and
+--      the walk stops after `scan` leads per term, which bounds the work for common words;
 --   3. leads holding a close term of any word: each term's first leads in name order, taken in
 --      turns across terms, so one common term cannot crowd out a rarer, closer one and a
 --      misspelt word among several still finds something.
@@ -111,7 +113,8 @@ CREATE OR REPLACE FUNCTION search_leads(
     query text,
     candidates integer DEFAULT 50,
     per_word integer DEFAULT 6,
-    scan integer DEFAULT 3000
+    scan integer DEFAULT 3000,
+    budget integer DEFAULT 15000
 )
 RETURNS SETOF leads
 LANGUAGE plpgsql
@@ -120,70 +123,110 @@ SET search_path = public, extensions
 AS $$
 DECLARE
     words text[];
-    nwords integer;
-    driver integer;
-    c_word bigint[];
+    nmatch integer;
+    c_word integer[];
     c_term text[];
     c_sim real[];
-    c_leads integer[];
+    c_strong boolean[];
+    driver integer;
+    held bigint;
+    found_words integer;
+    every_id text[] := '{}';
 BEGIN
     query := btrim(coalesce(query, ''));
     IF query = '' THEN
         RETURN;
     END IF;
+    -- The words every candidate must match first (an e-mail's local part), then the others.
     words := ARRAY(
-        SELECT DISTINCT w FROM regexp_split_to_table(query, '[ .@]+') AS w WHERE w <> ''
+        SELECT DISTINCT w
+        FROM regexp_split_to_table(
+            CASE WHEN strpos(query, '@') > 0 THEN split_part(query, '@', 1) ELSE query END,
+            '[ .@]+'
+        ) AS w
+        WHERE w <> ''
     );
-    nwords := cardinality(words);
+    nmatch := cardinality(words);
+    IF strpos(query, '@') > 0 THEN
+        words := words || ARRAY(
+            SELECT DISTINCT w FROM regexp_split_to_table(split_part(query, '@', 2), '[ .@]+') AS w
+            WHERE w <> '' AND w <> ALL(words)
+        );
+    END IF;
     PERFORM set_config('pg_trgm.similarity_threshold', '0.2', true);
 
-    SELECT array_agg(w.i), array_agg(t.term), array_agg(t.sim), array_agg(t.leads)
-    INTO c_word, c_term, c_sim, c_leads
-    FROM unnest(words) WITH ORDINALITY AS w(word, i)
-    CROSS JOIN LATERAL (
-        SELECT s.term, similarity(s.term, w.word) AS sim, s.leads
-        FROM search_terms AS s
-        WHERE s.term % w.word AND s.leads > 0
-        ORDER BY sim DESC, s.term
-        LIMIT per_word
+    SELECT array_agg(t.i), array_agg(t.term), array_agg(t.sim),
+           array_agg(t.sim >= 0.5 * t.best)
+    INTO c_word, c_term, c_sim, c_strong
+    FROM (
+        SELECT w.i::integer AS i, t.term, t.sim, max(t.sim) OVER (PARTITION BY w.i) AS best
+        FROM unnest(words) WITH ORDINALITY AS w(word, i)
+        CROSS JOIN LATERAL (
+            SELECT s.term, similarity(s.term, w.word) AS sim
+            FROM search_terms AS s
+            WHERE s.term % w.word AND s.leads > 0
+            ORDER BY sim DESC, s.term
+            LIMIT per_word
+        ) AS t
     ) AS t;
 
-    SELECT c.word INTO driver
-    FROM unnest(c_word, c_leads) AS c(word, leads)
-    GROUP BY c.word
-    ORDER BY sum(c.leads), c.word
-    LIMIT 1;
+    IF nmatch > 1 THEN
+        -- How many leads hold the strong terms of each word; the rarest word drives.
+        SELECT count(*), sum(g.leads), (array_agg(g.word ORDER BY g.leads, g.word))[1]
+        INTO found_words, held, driver
+        FROM (
+            SELECT c.word, sum(s.leads) AS leads
+            FROM unnest(c_word, c_term, c_strong) AS c(word, term, strong)
+            JOIN search_terms AS s ON s.term = c.term
+            WHERE c.strong AND c.word <= nmatch
+            GROUP BY c.word
+        ) AS g;
+
+        IF found_words < nmatch THEN
+            NULL;  -- a word matches no term: no lead holds them all
+        ELSIF held <= budget THEN
+            every_id := ARRAY(
+                SELECT lt.lead_id
+                FROM unnest(c_word, c_term, c_strong) AS c(word, term, strong)
+                JOIN lead_terms AS lt ON lt.term = c.term
+                WHERE c.strong AND c.word <= nmatch
+                GROUP BY lt.lead_id
+                HAVING bit_or(1::bigint << (c.word - 1)) = (1::bigint << nmatch) - 1
+                LIMIT 10 * candidates
+            );
+        ELSE
+            every_id := ARRAY(
+                SELECT x.lead_id
+                FROM unnest(c_word, c_term, c_strong) AS d(word, term, strong)
+                CROSS JOIN LATERAL (
+                    SELECT lt.lead_id
+                    FROM (
+                        SELECT y.lead_id
+                        FROM lead_terms AS y
+                        WHERE y.term = d.term
+                        ORDER BY y.sort_key, y.lead_id
+                        LIMIT scan
+                    ) AS lt
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM generate_series(1, nmatch) AS o(word)
+                        WHERE o.word <> driver AND NOT EXISTS (
+                            SELECT 1
+                            FROM lead_terms AS z
+                            JOIN unnest(c_word, c_term, c_strong) AS c(word, term, strong)
+                              ON c.term = z.term AND c.word = o.word AND c.strong
+                            WHERE z.lead_id = lt.lead_id
+                        )
+                    )
+                    LIMIT candidates
+                ) AS x
+                WHERE d.word = driver AND d.strong
+            );
+        END IF;
+    END IF;
 
     RETURN QUERY
     WITH close_terms AS (
         SELECT * FROM unnest(c_word, c_term, c_sim) AS c(word, term, sim)
-    ),
-    every_word AS (
-        SELECT x.lead_id, x.sort_key
-        FROM close_terms AS d
-        CROSS JOIN LATERAL (
-            SELECT lt.lead_id, lt.sort_key
-            FROM (
-                SELECT y.lead_id, y.sort_key
-                FROM lead_terms AS y
-                WHERE y.term = d.term
-                ORDER BY y.sort_key, y.lead_id
-                LIMIT scan
-            ) AS lt
-            WHERE NOT EXISTS (
-                SELECT 1
-                FROM generate_series(1, nwords) AS o(word)
-                WHERE o.word <> driver
-                  AND NOT EXISTS (
-                      SELECT 1
-                      FROM lead_terms AS z
-                      WHERE z.lead_id = lt.lead_id
-                        AND z.term IN (SELECT c.term FROM close_terms AS c WHERE c.word = o.word)
-                  )
-            )
-            LIMIT candidates
-        ) AS x
-        WHERE nwords > 1 AND d.word = driver
     ),
     any_word AS (
         SELECT x.lead_id, x.sort_key, c.sim, x.turn
@@ -202,8 +245,9 @@ BEGIN
         FROM leads AS l
         WHERE l.search_email = query OR l.search_name = query
         UNION ALL
-        SELECT e.lead_id, 1, 0::bigint, 1.0::real, e.sort_key
-        FROM every_word AS e
+        SELECT l.id, 1, 0::bigint, 1.0::real, l.search_name
+        FROM leads AS l
+        WHERE l.id = ANY(every_id)
         UNION ALL
         SELECT a.lead_id, 2, a.turn, a.sim, a.sort_key
         FROM any_word AS a
