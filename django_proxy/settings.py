@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -201,7 +202,14 @@ STATIC_URL = "/static/"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 # The built frontend's files (assets/…) at the site root; index.html goes through a view.
-WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.is_dir() else None
+# (With autorefresh, as in development, a build made after the start is served at once.)
+WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.is_dir() or WHITENOISE_AUTOREFRESH else None
+# WhiteNoise hands Django file responses with a sync iterator, which Django under ASGI reads
+# whole before sending (and says so, once). The assets are small; the event streams (the only
+# thing that must not be read whole) use an async iterator.
+warnings.filterwarnings(
+    "ignore", message="StreamingHttpResponse must consume synchronous iterators", category=Warning
+)
 # Vite names built assets by content hash (assets/index-gAcL2B1P.js): cache them for good.
 WHITENOISE_IMMUTABLE_FILE_TEST = r"^/assets/.+-[A-Za-z0-9_-]{8,}\.\w+$"
 
