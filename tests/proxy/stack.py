@@ -132,12 +132,13 @@ def manage(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = N
 
 
 def proxy_env(directory: Path, agent_url: str, **extra: str) -> dict[str, str]:
-    return _base_env(
-        DJANGO_DATABASE_URL=f"sqlite:///{directory / 'django.sqlite3'}",
-        AGENT_SERVICE_URL=agent_url,
-        FRONTEND_DIST=str(directory / "dist"),
+    values = {
+        "DJANGO_DATABASE_URL": f"sqlite:///{directory / 'django.sqlite3'}",
+        "AGENT_SERVICE_URL": agent_url,
+        "FRONTEND_DIST": str(directory / "dist"),
         **extra,
-    )
+    }
+    return _base_env(**values)
 
 
 PREPARE = """
