@@ -21,10 +21,10 @@ def end_chat_on_logout(sender, request, user, **kwargs) -> None:  # noqa: ANN001
     from django_proxy.api import end_thread
 
     try:
-        refusal = end_thread(request, user.pk, timeout=LOGOUT_TIMEOUT_SECONDS)
+        ended = end_thread(request, user.pk, timeout=LOGOUT_TIMEOUT_SECONDS) is None
     except AgentUnavailable:
-        refusal = True
-    if refusal is not None:
+        ended = False
+    if not ended:
         log.warning(
             "could not delete the chat thread of user %s at logout; it will expire", user.pk
         )
