@@ -152,22 +152,9 @@ class RunRecords:
         return [r[0] for r in rows]
 
     def wait_turn(self, run_id: str, thread_id: str, timeout: float) -> bool:
-        """Wait until `run_id` is the oldest unfinished run of its thread (messages of a thread
-        are processed in order, even by several processes); False after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            row = self._run(
-                "SELECT run_id FROM chat_runs WHERE thread_id = ? "
-                "AND status IN ('queued', 'running') ORDER BY created_at, rowid LIMIT 1",
-                (thread_id,),
-            ).fetchone()
-            if row is None or row[0] == run_id:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 0.1)
+        """True at once: a SQLite deployment is one process, and within a process the run
+        manager's per-thread lock already runs a thread's messages one at a time, in order."""
+        return True
 
     def close(self) -> None:
         with self._lock:
@@ -468,9 +455,11 @@ class PostgresRunRecords:
             return cur.rowcount
 
     def wait_turn(self, run_id: str, thread_id: str, timeout: float) -> bool:
-        """Wait until `run_id` is the oldest unfinished run of its thread, whichever process
-        runs the earlier ones; False after `timeout` seconds. An earlier run left unfinished by
-        a process that died (its worker lock is free) is marked failed instead of waited for."""
+        """Wait until no other process has an earlier unfinished run of this thread; False after
+        `timeout` seconds. This process's own earlier runs are not waited for: the run manager's
+        per-thread lock already orders them (and a run whose final status could not be written
+        must not block its thread). An earlier run left unfinished by a process that died (its
+        worker lock is free) is marked failed instead of waited for."""
         from psycopg.types.json import Jsonb
 
         deadline = time.monotonic() + timeout
@@ -484,8 +473,10 @@ class PostgresRunRecords:
                     "    AND l.classid::bigint = %s"
                     "    AND l.objid::bigint = (r.worker %% 2147483647) + 1) AS orphaned "
                     "FROM chat_runs AS r WHERE r.thread_id = %s "
-                    "AND r.status IN ('queued', 'running') ORDER BY r.created_at, r.seq LIMIT 1",
-                    (self.worker, WORKER_LOCK, thread_id),
+                    "AND r.status IN ('queued', 'running') "
+                    "AND (r.run_id = %s OR r.worker IS DISTINCT FROM %s) "
+                    "ORDER BY r.created_at, r.seq LIMIT 1",
+                    (self.worker, WORKER_LOCK, thread_id, run_id, self.worker),
                 ).fetchone()
                 if row is None or row[0] == run_id:
                     return True

@@ -201,49 +201,83 @@ def test_a_down_database_is_store_unavailable() -> None:
 # -- messages of a thread in order, across processes ------------------------------------------
 
 
-def test_a_run_waits_for_the_earlier_runs_of_its_thread(records: RunRecords) -> None:
-    records.claim_thread("t1", "alice")
-    records.claim_thread("t2", "alice")
-    records.create_run("first", "t1", "alice", "one")
-    records.create_run("second", "t1", "alice", "two")
-    records.create_run("elsewhere", "t2", "alice", "other thread")
-    assert records.wait_turn("first", "t1", timeout=1) is True
-    assert records.wait_turn("elsewhere", "t2", timeout=1) is True  # threads are independent
-    started = time.monotonic()
-    assert records.wait_turn("second", "t1", timeout=0.2) is False
-    assert time.monotonic() - started >= 0.2
-    threading.Timer(0.1, lambda: records.update_run("first", status="succeeded")).start()
-    assert records.wait_turn("second", "t1", timeout=5) is True
+def test_sqlite_runs_are_never_held_back(tmp_path: Path) -> None:
+    """One process per SQLite file: the run manager's own per-thread lock orders its runs."""
+    records = RunRecords(str(tmp_path / "runs.sqlite3"))
+    try:
+        records.claim_thread("t1", "alice")
+        records.create_run("first", "t1", "alice", "one")
+        records.create_run("second", "t1", "alice", "two")
+        assert records.wait_turn("second", "t1", timeout=0) is True
+    finally:
+        records.close()
+
+
+@pytest.mark.postgres
+def test_a_run_waits_for_earlier_runs_of_its_thread_in_other_processes(
+    fresh_postgres_url: str,
+) -> None:
+    first, second = PostgresRunRecords(fresh_postgres_url), PostgresRunRecords(fresh_postgres_url)
+    try:
+        first.claim_thread("t1", "alice")
+        first.claim_thread("t2", "alice")
+        first.create_run("one", "t1", "alice", "one")
+        second.create_run("two", "t1", "alice", "two")
+        second.create_run("elsewhere", "t2", "alice", "other thread")
+        first.create_run("three", "t1", "alice", "three")
+        assert first.wait_turn("one", "t1", timeout=1) is True
+        assert second.wait_turn("elsewhere", "t2", timeout=1) is True  # threads are independent
+        started = time.monotonic()
+        assert second.wait_turn("two", "t1", timeout=0.2) is False
+        assert time.monotonic() - started >= 0.2
+        # "three" waits for "two" (another process), not for "one" (its own process's manager
+        # orders those).
+        assert first.wait_turn("three", "t1", timeout=0.2) is False
+        threading.Timer(0.1, lambda: first.update_run("one", status="succeeded")).start()
+        assert second.wait_turn("two", "t1", timeout=5) is True
+        second.update_run("two", status="failed")
+        assert first.wait_turn("three", "t1", timeout=1) is True
+    finally:
+        first.close()
+        second.close()
 
 
 @pytest.mark.postgres
 def test_processes_take_turns_on_one_thread(fresh_postgres_url: str) -> None:
     """Messages of one thread sent to three processes are processed one at a time, in the
-    order they were recorded, whichever process holds them."""
+    order they were recorded, whichever process holds them. Each process handles its own
+    runs in order, as the run manager's per-thread lock does."""
     processes = [PostgresRunRecords(fresh_postgres_url) for _ in range(3)]
     order: list[str] = []
     busy = threading.Lock()
+    failures: list[str] = []
 
-    def execute(i: int) -> None:
-        records = processes[i % 3]
-        run_id = f"r{i}"
-        assert records.wait_turn(run_id, "t1", timeout=30)
-        assert busy.acquire(blocking=False), "two runs of one thread at once"
-        records.update_run(run_id, status="running")
-        order.append(run_id)
-        time.sleep(0.01)
-        busy.release()
-        records.update_run(run_id, status="succeeded")
+    def process(p: int) -> None:
+        records = processes[p]
+        for i in range(p, 9, 3):
+            run_id = f"r{i}"
+            if not records.wait_turn(run_id, "t1", timeout=30):
+                failures.append(f"{run_id} timed out")
+                return
+            if not busy.acquire(blocking=False):
+                failures.append(f"{run_id} ran beside another run of its thread")
+                return
+            records.update_run(run_id, status="running")
+            order.append(run_id)
+            time.sleep(0.01)
+            busy.release()
+            records.update_run(run_id, status="succeeded")
 
     try:
         processes[0].claim_thread("t1", "alice")
         for i in range(9):
             processes[i % 3].create_run(f"r{i}", "t1", "alice", f"message {i}")
-        workers = [threading.Thread(target=execute, args=(i,)) for i in reversed(range(9))]
+        workers = [threading.Thread(target=process, args=(p,)) for p in reversed(range(3))]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join(timeout=60)
+        assert failures == []
         assert order == [f"r{i}" for i in range(9)]
     finally:
         for p in processes:

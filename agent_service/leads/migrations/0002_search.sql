@@ -89,9 +89,11 @@ DECLARE
     total bigint;
 BEGIN
     TRUNCATE lead_terms, search_terms;
+    -- In index order: filling the primary key sequentially is much faster at a million leads.
     INSERT INTO lead_terms (term, sort_key, lead_id)
     SELECT t, l.search_name, l.id
-    FROM leads AS l, lead_search_terms(l.search_name, l.search_company, l.search_email) AS t;
+    FROM leads AS l, lead_search_terms(l.search_name, l.search_company, l.search_email) AS t
+    ORDER BY 1, 2, 3;
     INSERT INTO search_terms (term, leads) SELECT term, count(*) FROM lead_terms GROUP BY term;
     SELECT count(*) INTO total FROM lead_terms;
     RETURN total;
