@@ -19,20 +19,23 @@ from agent_service.graph.models import build_chat_model
 from agent_service.leads.store import LeadStore, open_store
 from agent_service.runs.checkpoints import open_checkpoints
 from agent_service.runs.manager import RESTART_MESSAGE, RunManager
-from agent_service.runs.records import RunRecords
+from agent_service.runs.records import open_records
 from agent_service.settings import ROOT, Settings, get_settings
 
 log = logging.getLogger("agent_service")
 SWEEP_SECONDS = 600
 
 
-def runs_path(settings: Settings) -> str:
-    """Run records live beside the SQLite checkpoints (or under var/ with Postgres checkpoints)."""
+def runs_url(settings: Settings) -> str:
+    """Run records live with the checkpoints: in the same PostgreSQL database (shared by every
+    agent-service process), or in a SQLite file beside the SQLite checkpoints."""
     url = settings.checkpoint_url
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        return str(path.with_name(path.stem + "-runs.sqlite3"))
-    return str(ROOT / "var" / "runs.sqlite3")
+        return f"sqlite:///{path.with_name(path.stem + '-runs.sqlite3')}"
+    return f"sqlite:///{ROOT / 'var' / 'runs.sqlite3'}"
 
 
 def create_app(settings: Settings | None = None, store: LeadStore | None = None) -> FastAPI:
@@ -45,7 +48,7 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
         app.state.migrated = False
         ensure_migrated(app)
         checkpoints = open_checkpoints(settings.checkpoint_url)
-        records = RunRecords(runs_path(settings))
+        records = open_records(runs_url(settings))
         failed = records.fail_unfinished(RESTART_MESSAGE)
         if failed:
             log.warning("marked %d run(s) cut off by a restart as failed", failed)

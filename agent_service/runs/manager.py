@@ -18,7 +18,7 @@ from typing import Any
 from agent_service.errors import CrmError, InvalidInput, RunNotFound, ThreadNotFound
 from agent_service.graph.agent import ChatAgent
 from agent_service.runs.checkpoints import Checkpoints
-from agent_service.runs.records import RunRecords
+from agent_service.runs.records import Records
 from agent_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class RunManager:
     def __init__(
         self,
         agent: ChatAgent,
-        records: RunRecords,
+        records: Records,
         checkpoints: Checkpoints,
         settings: Settings,
         on_clear: Callable[[str, list[dict[str, Any]]], None] | None = None,
@@ -114,7 +114,21 @@ class RunManager:
         run_id, thread_id = run["run_id"], run["thread_id"]
         channel = self._channels[run_id]
         try:
-            async with lock:
+            # The run records decide the order: this run goes when it is the oldest unfinished
+            # run of its thread, whichever process (several agent processes may share one
+            # PostgreSQL database) handles the earlier ones.
+            if not await asyncio.to_thread(
+                self.records.wait_turn, run_id, thread_id, self.settings.run_timeout_seconds
+            ):
+                await self._fail(
+                    run,
+                    channel,
+                    "timeout",
+                    "An earlier message of this conversation is still being processed; "
+                    "nothing was changed.",
+                )
+                return
+            async with lock:  # held while running, so a clear waits for the run to end
                 await self._set(run, channel, "status", status="running")
                 loop = asyncio.get_running_loop()
 

@@ -232,10 +232,10 @@ def test_restart_keeps_context_and_fails_cut_off_runs(tmp_path: Path) -> None:
         seed(client)
         say(client, "t10", "Move Sarah to Won")
     # A run left 'running' by a crash is reported failed after the restart.
-    from agent_service.main import runs_path
-    from agent_service.runs.records import RunRecords
+    from agent_service.main import runs_url
+    from agent_service.runs.records import open_records
 
-    records = RunRecords(runs_path(settings))
+    records = open_records(runs_url(settings))
     records.create_run("cut-off", "t10", "alice", "Move John to Lost")
     records.update_run("cut-off", status="running")
     records.close()
