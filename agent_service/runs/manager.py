@@ -114,21 +114,20 @@ class RunManager:
         run_id, thread_id = run["run_id"], run["thread_id"]
         channel = self._channels[run_id]
         try:
-            # The run records decide the order: this run goes when it is the oldest unfinished
-            # run of its thread, whichever process (several agent processes may share one
-            # PostgreSQL database) handles the earlier ones.
-            if not await asyncio.to_thread(
-                self.records.wait_turn, run_id, thread_id, self.settings.run_timeout_seconds
-            ):
-                await self._fail(
-                    run,
-                    channel,
-                    "timeout",
-                    "An earlier message of this conversation is still being processed; "
-                    "nothing was changed.",
-                )
-                return
-            async with lock:  # held while running, so a clear waits for the run to end
+            async with lock:  # FIFO: this process's messages of the thread, in order
+                # Several agent processes may share one PostgreSQL database: wait until no
+                # other process has an earlier unfinished message of this thread.
+                if not await asyncio.to_thread(
+                    self.records.wait_turn, run_id, thread_id, self.settings.run_timeout_seconds
+                ):
+                    await self._fail(
+                        run,
+                        channel,
+                        "timeout",
+                        "An earlier message of this conversation is still being processed; "
+                        "nothing was changed.",
+                    )
+                    return
                 await self._set(run, channel, "status", status="running")
                 loop = asyncio.get_running_loop()
 
