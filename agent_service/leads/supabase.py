@@ -59,17 +59,20 @@ class SupabaseLeadStore:
     def __init__(self, url: str, key: str, pipeline: Pipeline) -> None:
         self.url = url
         self.pipeline = pipeline
+        # Our own HTTP client: its timeout bounds every request, and closing it releases them.
+        self._http = httpx.Client(timeout=REQUEST_TIMEOUT_S)
         try:
             self._client: Client = create_client(
                 url,
                 key,
                 options=ClientOptions(
-                    postgrest_client_timeout=REQUEST_TIMEOUT_S,
+                    httpx_client=self._http,
                     # Retries back off for seconds: a down database must answer 503 at once.
                     postgrest_client_retry=False,
                 ),
             )
         except Exception as exc:  # the client validates the URL and key eagerly
+            self._http.close()
             raise InvalidInput(f"Invalid SUPABASE_URL or SUPABASE_KEY: {exc}") from exc
 
     def _call(self, action: Callable[[], T]) -> T:
@@ -109,10 +112,7 @@ class SupabaseLeadStore:
         self._call(lambda: self._leads().select("id").limit(1).execute())
 
     def close(self) -> None:
-        postgrest = getattr(self._client, "_postgrest", None)
-        session = getattr(postgrest, "session", None)
-        if session is not None:
-            session.close()
+        self._http.close()
 
     # -- reads ---------------------------------------------------------------------------------
 
