@@ -292,8 +292,9 @@ def run(sessions: int = 200, turns: int = 10) -> dict[str, Any]:
             for name, seconds in data["cpu_s"].items()
         )
         notes.append(
-            f"CPU per answered turn during the run: {per_turn} "
-            f"(2 cores = {2000 / max(data['turns_per_s'], 0.001):.1f} core-ms available per turn)."
+            f"CPU per answered turn during the run: {per_turn}; the target of "
+            f"{TARGET_TURNS_PER_S:.0f} turns/s on 2 cores leaves "
+            f"{2000 / TARGET_TURNS_PER_S:.0f} core-ms per turn for all of them together."
         )
     if data["timed_out"]:
         notes.append(f"Stopped after {PHASE_TIMEOUT_S:.0f} s: unfinished sessions were cancelled.")

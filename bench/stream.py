@@ -113,11 +113,15 @@ def frontend_samples(page: Any, base: str, samples: int, offset: int) -> list[tu
     for i in range(samples):
         stage = STAGES[(offset + i) % 2]
         box.fill(f"Move {name} to {stage}")
+        if box.input_value() != f"Move {name} to {stage}":
+            raise RuntimeError("the chat box did not take the message")
         seen = page.evaluate(
             "() => performance.getEntriesByType('mark')"
             ".filter(m => m.name.startsWith('crm:reply-shown:')).length"
         )
-        box.press("Enter")
+        # The button waits (Playwright's actionability check) until the widget is ready to
+        # send again; Enter pressed while the previous reply is still settling would be lost.
+        page.get_by_role("button", name="Send message").click()
         page.wait_for_function(
             "n => performance.getEntriesByType('mark')"
             ".filter(m => m.name.startsWith('crm:reply-shown:')).length > n",
@@ -132,7 +136,6 @@ def frontend_samples(page: Any, base: str, samples: int, offset: int) -> list[tu
         reply = f"Lead '{name}' status updated to '{stage}'."
         page.get_by_role("log", name="Conversation").get_by_text(reply).last.wait_for()
         out.append((mark[0], mark[1]))
-        page.wait_for_timeout(150)  # the widget re-enables sending
     return out
 
 

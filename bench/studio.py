@@ -27,6 +27,7 @@ from bench import servers
 from bench.clients import agent_headers, agent_turn, summary
 
 TARGET_RATIO = 0.5
+WARMUP = 2  # turns on client 0's thread before the latency is measured
 FIRST = (
     "Alice",
     "Bruno",
@@ -109,10 +110,10 @@ async def measure(
     turn: Turn, latency_turns: int, clients: int, turns_per_client: int
 ) -> dict[str, Any]:
     """Sequential latency (client 0) and concurrent throughput (clients 1…)."""
-    for t in range(2):  # warm-up
+    for t in range(WARMUP):
         await turn(0, t)
     latencies = []
-    for t in range(2, 2 + latency_turns):
+    for t in range(WARMUP, WARMUP + latency_turns):
         start = time.perf_counter()
         await turn(0, t)
         latencies.append((time.perf_counter() - start) * 1000)
@@ -265,7 +266,7 @@ def run(latency_turns: int = 40, clients: int = 16, turns_per_client: int = 10) 
             }
         ],
         "notes": [
-            f"Latency: {latency_turns} sequential turns on one thread after 2 warm-up turns. "
+            f"Latency: {latency_turns} sequential turns on one thread after {WARMUP} warm-up turns. "
             f"Throughput: {clients} concurrent clients × {turns_per_client} turns, each on its "
             "own thread and lead (a status change each turn).",
             "Ours = POST /threads/{id}/runs + GET /runs/{id}/events until `result`; theirs = "
