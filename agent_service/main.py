@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 from agent_service.api.deps import current_user, ensure_migrated, require_token
 from agent_service.api.errors import install_error_handlers
 from agent_service.api.routes import health, leads, runs, threads
+from agent_service.errors import StoreUnavailable
 from agent_service.graph.agent import ChatAgent
 from agent_service.graph.models import build_chat_model
 from agent_service.leads.store import LeadStore, open_store
@@ -49,7 +50,11 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
         ensure_migrated(app)
         checkpoints = open_checkpoints(settings.checkpoint_url)
         records = open_records(runs_url(settings))
-        failed = records.fail_unfinished(RESTART_MESSAGE)
+        try:
+            failed = records.fail_unfinished(RESTART_MESSAGE)
+        except StoreUnavailable:
+            failed = 0
+            log.warning("run records unavailable at start-up; runs get 503 until they are back")
         if failed:
             log.warning("marked %d run(s) cut off by a restart as failed", failed)
         agent = ChatAgent(

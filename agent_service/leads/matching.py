@@ -17,6 +17,7 @@ from rapidfuzz import fuzz
 from agent_service.leads.models import Lead
 
 _NON_WORD = re.compile(r"[^a-z0-9@.]+")
+_LONE_DOT = re.compile(r"\.(?![a-z0-9])|(?<![a-z0-9])\.")
 
 
 def normalize(text: str | None) -> str:
@@ -26,8 +27,9 @@ def normalize(text: str | None) -> str:
     """
     if not text:
         return ""
-    folded = anyascii(text).lower()
-    return " ".join(_NON_WORD.sub(" ", folded).replace(" . ", " ").split()).strip(". ")
+    folded = _NON_WORD.sub(" ", anyascii(text).lower())
+    # A dot is kept only inside a word ("j.smith@acme.com"), not after an initial ("J. Smith").
+    return " ".join(_LONE_DOT.sub(" ", folded).split())
 
 
 def search_keys(name: str, company: str | None, email: str | None) -> dict[str, str]:

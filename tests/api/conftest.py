@@ -25,9 +25,15 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**values)
 
 
-@pytest.fixture
-def agent_url(tmp_path: Path) -> Iterator[str]:
-    with serve(create_app(make_settings(tmp_path))) as url:
+@pytest.fixture(params=["sqlite", "postgres"])
+def agent_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The agent service on SQLite files, and on one PostgreSQL database (leads, checkpoints and
+    run records), so every API test runs on both."""
+    overrides: dict[str, object] = {}
+    if request.param == "postgres":
+        url = request.getfixturevalue("fresh_postgres_url")
+        overrides = {"crm_database_url": url, "checkpoint_database_url": url}
+    with serve(create_app(make_settings(tmp_path, **overrides))) as url:
         yield url
 
 

@@ -99,3 +99,11 @@ def test_rank_finds_accented_names_from_plain_text() -> None:
     leads = [lead("François Dupré-Ştefan"), lead("Frank Dupont")]
     assert rank("Francois Dupre", leads, 5)[0].lead.name == "François Dupré-Ştefan"
     assert rank("stefan", leads, 5)[0].lead.name == "François Dupré-Ştefan"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("J. Smith", "j smith"), ("Acme Inc.", "acme inc"), ("j.smith@acme.com", "j.smith@acme.com")],
+)
+def test_a_dot_is_kept_only_inside_a_word(text: str, expected: str) -> None:
+    assert normalize(text) == expected
