@@ -8,7 +8,6 @@ each reply following its own message, and either process can show any run and th
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +47,13 @@ def test_one_thread_across_two_processes_keeps_its_order(
         messages = [f"Move Olga to {stage}" for stage in STAGES]
         clients = [a, b] * (len(messages) // 2)
 
-        def post(i: int) -> str:
-            time.sleep(0.01 * i)  # posted in this order, without waiting for any reply
-            response = clients[i].post("/threads/shared/runs", json={"message": messages[i]})
+        run_ids = []
+        for message, client in zip(messages, clients, strict=True):
+            # Posted one after the other without waiting for any reply: the runs queue up in
+            # both processes at once.
+            response = client.post("/threads/shared/runs", json={"message": message})
             assert response.status_code == 202, response.text
-            return response.json()["run_id"]
-
-        with ThreadPoolExecutor(max_workers=len(messages)) as pool:
-            run_ids = list(pool.map(post, range(len(messages))))
+            run_ids.append(response.json()["run_id"])
         runs = [_wait(b if i % 2 == 0 else a, r) for i, r in enumerate(run_ids)]  # cross-read
         assert [r["status"] for r in runs] == ["succeeded"] * len(messages), runs
         for run, stage in zip(runs, STAGES, strict=True):
