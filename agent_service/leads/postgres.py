@@ -35,7 +35,14 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
 from agent_service.leads.matching import Match, normalize, rank, search_keys
 from agent_service.leads.models import EDITABLE_FIELDS, Lead, LeadCreate, LeadUpdate, Pipeline
-from agent_service.leads.store import MAX_LIST, new_id, now, validate_create, validate_update
+from agent_service.leads.store import (
+    MAX_LIST,
+    filters_sql,
+    new_id,
+    now,
+    validate_create,
+    validate_update,
+)
 
 COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM leads"
@@ -82,11 +89,6 @@ def _row_to_lead(row: tuple) -> Lead:
     data["created_at"] = data["created_at"].astimezone(UTC)
     data["updated_at"] = data["updated_at"].astimezone(UTC)
     return Lead(**data)
-
-
-def like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 class PostgresLeadStore:
@@ -245,17 +247,7 @@ class PostgresLeadStore:
             return conn.execute(f"SELECT count(*) FROM leads {where}", params).fetchone()[0]
 
     def _filters(self, status: str | None, q: str | None) -> tuple[str, list[Any]]:
-        clauses, params = [], []
-        if status:
-            clauses.append("status = %s")
-            params.append(self.pipeline.canonical(status))
-        if q and normalize(q):
-            clauses.append(
-                "(search_name LIKE %s ESCAPE '\\' OR search_company LIKE %s ESCAPE '\\' "
-                "OR search_email LIKE %s ESCAPE '\\')"
-            )
-            params += [like_pattern(normalize(q))] * 3
-        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return filters_sql(self.pipeline, status, q, "%s")
 
     # -- writes --------------------------------------------------------------------------------
 

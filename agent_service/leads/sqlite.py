@@ -21,7 +21,14 @@ from rapidfuzz import fuzz, process
 from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
 from agent_service.leads.matching import Match, normalize, rank, search_keys
 from agent_service.leads.models import EDITABLE_FIELDS, Lead, LeadCreate, LeadUpdate, Pipeline
-from agent_service.leads.store import MAX_LIST, new_id, now, validate_create, validate_update
+from agent_service.leads.store import (
+    MAX_LIST,
+    filters_sql,
+    new_id,
+    now,
+    validate_create,
+    validate_update,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS leads (
@@ -60,11 +67,6 @@ def stage_order_sql(pipeline: Pipeline) -> tuple[str, list[str]]:
     """An ORDER BY expression putting leads in pipeline order, with its parameters."""
     whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(pipeline.stages)))
     return f"CASE status {whens} ELSE {len(pipeline.stages)} END", list(pipeline.stages)
-
-
-def like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 class _Corpus:
@@ -206,17 +208,7 @@ class SqliteLeadStore:
             return conn.execute(f"SELECT count(*) FROM leads {where}", params).fetchone()[0]
 
     def _filters(self, status: str | None, q: str | None) -> tuple[str, list[Any]]:
-        clauses, params = [], []
-        if status:
-            clauses.append("status = ?")
-            params.append(self.pipeline.canonical(status))
-        if q and normalize(q):
-            clauses.append(
-                "(search_name LIKE ? ESCAPE '\\' OR search_company LIKE ? ESCAPE '\\' "
-                "OR search_email LIKE ? ESCAPE '\\')"
-            )
-            params += [like_pattern(normalize(q))] * 3
-        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return filters_sql(self.pipeline, status, q, "?")
 
     # -- writes --------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import ValidationError
 
 from agent_service.errors import InvalidInput
-from agent_service.leads.matching import Match
+from agent_service.leads.matching import Match, normalize
 from agent_service.leads.models import Lead, LeadCreate, LeadUpdate, Pipeline
 
 MAX_LIST = 1000
@@ -107,6 +107,32 @@ def validate_update(
             raise InvalidInput("status cannot be removed")
         fields["status"] = pipeline.canonical(fields["status"])
     return fields, model.version
+
+
+def like_pattern(text: str) -> str:
+    """`text` as a LIKE pattern matching it anywhere (`%`, `_` and `\\` escaped)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filters_sql(
+    pipeline: Pipeline, status: str | None, q: str | None, placeholder: str
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (with its parameters) of `list`/`count` on the SQL backends: the stage,
+    and `q` as a substring of the normalized name, company or email."""
+    clauses, params = [], []
+    if status:
+        clauses.append(f"status = {placeholder}")
+        params.append(pipeline.canonical(status))
+    if q and normalize(q):
+        clauses.append(
+            " OR ".join(
+                f"{column} LIKE {placeholder} ESCAPE '\\'"
+                for column in ("search_name", "search_company", "search_email")
+            ).join("()")
+        )
+        params += [like_pattern(normalize(q))] * 3
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def open_store(settings: Any) -> LeadStore:

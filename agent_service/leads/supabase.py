@@ -25,8 +25,15 @@ from supabase import Client, ClientOptions, create_client
 from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
 from agent_service.leads.matching import Match, normalize, rank, search_keys
 from agent_service.leads.models import EDITABLE_FIELDS, Lead, LeadCreate, LeadUpdate, Pipeline
-from agent_service.leads.postgres import SEARCH_CANDIDATES, UPDATE_RETRIES, like_pattern, migrations
-from agent_service.leads.store import MAX_LIST, new_id, now, validate_create, validate_update
+from agent_service.leads.postgres import SEARCH_CANDIDATES, UPDATE_RETRIES, migrations
+from agent_service.leads.store import (
+    MAX_LIST,
+    like_pattern,
+    new_id,
+    now,
+    validate_create,
+    validate_update,
+)
 
 COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
 SELECT = ",".join(COLUMNS)
