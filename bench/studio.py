@@ -271,6 +271,9 @@ def run(latency_turns: int = 40, clients: int = 16, turns_per_client: int = 10) 
             "own thread and lead (a status change each turn).",
             "Ours = POST /threads/{id}/runs + GET /runs/{id}/events until `result`; theirs = "
             "POST /threads/{id}/runs/wait. Every reply is checked.",
+            "langgraph dev's in-memory queue looks for new runs every 0.5 s when it is idle "
+            "(langgraph_runtime_inmem, `Runs.next`), which dominates its one-turn latency; that "
+            "is how the dev server ships.",
             f"Runs/s: ours {our['runs_per_s']:.1f}, langgraph dev {their['runs_per_s']:.1f} "
             f"({our['runs_per_s'] / their['runs_per_s']:.2f}×).",
         ],
