@@ -44,6 +44,7 @@ class TurnResult:
 
 
 StepCallback = Callable[[str], None]
+INTERRUPT_CHANNEL = "__interrupt__"  # where LangGraph saves a pending interrupt() as a write
 
 
 class ChatAgent:
@@ -68,15 +69,28 @@ class ChatAgent:
     def config(thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}}
 
-    def send(self, thread_id: str, message: str, on_step: StepCallback | None = None) -> TurnResult:
-        """Process one user message on `thread_id` and return what it did."""
+    def send(
+        self,
+        thread_id: str,
+        message: str,
+        on_step: StepCallback | None = None,
+        *,
+        prune: bool = True,
+    ) -> TurnResult:
+        """Process one user message on `thread_id` and return what it did.
+
+        One checkpoint read (is the thread paused on a question?) and one write per turn; the
+        reply comes from the `respond` node's update. `prune=False` leaves pruning the older
+        checkpoints to the caller (`prune()`), e.g. after the reply has been sent.
+        """
         config = self.config(thread_id)
-        snapshot = self.graph.get_state(config)
-        paused = bool(snapshot.interrupts)
         graph_input: Any = (
-            Command(resume=message) if paused else {"messages": [HumanMessage(message)]}
+            Command(resume=message)
+            if self.is_paused(thread_id)
+            else {"messages": [HumanMessage(message)]}
         )
         usage = {"input_tokens": 0, "output_tokens": 0}
+        turn: dict[str, Any] = {}
         for chunk in self.graph.stream(
             graph_input, config, context=self.context, stream_mode="updates", durability="exit"
         ):
@@ -86,10 +100,10 @@ class ChatAgent:
                 if on_step:
                     on_step(node)
                 _count_usage(update, usage)
-        values = self.graph.get_state(config).values
-        turn = values.get("turn") or {}
-        if self._prune:
-            self._prune(thread_id)
+                if isinstance(update, dict) and update.get("turn"):
+                    turn = update["turn"]
+        if prune:
+            self.prune(thread_id)
         return TurnResult(
             reply=turn.get("reply", ""),
             actions=list(turn.get("actions") or []),
@@ -97,6 +111,18 @@ class ChatAgent:
             choices=list(turn.get("choices") or []),
             usage=usage,
         )
+
+    def is_paused(self, thread_id: str) -> bool:
+        """Whether the thread waits on a question (an `interrupt()` of the ask node)."""
+        saved = self.checkpointer.get_tuple(self.config(thread_id))
+        return saved is not None and any(
+            channel == INTERRUPT_CHANNEL for _, channel, _ in saved.pending_writes or []
+        )
+
+    def prune(self, thread_id: str) -> None:
+        """Drop the thread's older checkpoints (only the latest is ever read)."""
+        if self._prune:
+            self._prune(thread_id)
 
     def pending(self, thread_id: str) -> dict[str, Any] | None:
         """The question the thread waits on, if any."""

@@ -9,6 +9,7 @@ listeners follow; the outcome is written to the run records.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -80,6 +81,7 @@ class RunManager:
         self._users: dict[str, int] = {}
         self._channels: dict[str, _Channel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._active: dict[str, dict[str, Any]] = {}  # this process's unfinished runs
 
     # -- submitting and executing ------------------------------------------------------------
 
@@ -102,6 +104,7 @@ class RunManager:
         run_id = uuid.uuid4().hex
         run = await asyncio.to_thread(self.records.create_run, run_id, thread_id, user_id, text)
         channel = self._channels[run_id] = _Channel()
+        self._active[run_id] = run
         await channel.publish("status", public_run(run))
         self._users[thread_id] = self._users.get(thread_id, 0) + 1
         lock = self._locks.setdefault(thread_id, asyncio.Lock())
@@ -137,7 +140,11 @@ class RunManager:
                     )
 
                 work = asyncio.ensure_future(
-                    asyncio.to_thread(self.agent.send, thread_id, run["message"], on_step)
+                    asyncio.to_thread(
+                        functools.partial(
+                            self.agent.send, thread_id, run["message"], on_step, prune=False
+                        )
+                    )
                 )
                 try:
                     turn = await asyncio.wait_for(
@@ -159,12 +166,15 @@ class RunManager:
                     await self._set(
                         run, channel, "result", status="succeeded", step=None, result=turn.public()
                     )
+                    # After the reply is out: housekeeping off the user's clock.
+                    await asyncio.to_thread(self._prune, thread_id)
                 await asyncio.to_thread(self.records.touch_thread, thread_id)
         except CrmError as exc:  # the run records themselves are unavailable
             log.warning("run %s could not be recorded: %s", run_id, exc.detail)
             run.update(status="failed", error={"type": exc.type, "message": exc.detail})
             await channel.publish("error", public_run(run))
         finally:
+            self._active.pop(run_id, None)
             self._users[thread_id] -= 1
             if not self._users[thread_id]:
                 del self._users[thread_id]
@@ -173,12 +183,19 @@ class RunManager:
                 KEEP_EVENTS_SECONDS, self._channels.pop, run_id, None
             )
 
+    def _prune(self, thread_id: str) -> None:
+        try:
+            self.agent.prune(thread_id)
+        except Exception:  # an unpruned checkpoint costs space, never correctness
+            log.exception("could not prune the checkpoints of thread %s", thread_id)
+
     async def _step(self, run: dict[str, Any], channel: _Channel, node: str) -> None:
+        """The node running now: sent to listeners and shown by `get`, kept in memory only
+        (a database write per node would cost more than the node itself)."""
         if run.get("status") in TERMINAL:
             return
         run["step"] = node
         await channel.publish("step", {"step": node})
-        await asyncio.to_thread(self.records.update_run, run["run_id"], step=node)
 
     async def _set(self, run: dict[str, Any], channel: _Channel, event: str, **fields: Any) -> None:
         await asyncio.to_thread(self.records.update_run, run["run_id"], **fields)
@@ -198,7 +215,7 @@ class RunManager:
     # -- reading -------------------------------------------------------------------------------
 
     async def get(self, run_id: str, user_id: str) -> dict[str, Any]:
-        run = await asyncio.to_thread(self.records.get_run, run_id)
+        run = self._active.get(run_id) or await asyncio.to_thread(self.records.get_run, run_id)
         if run is None or run["user_id"] != user_id:
             raise RunNotFound(run_id)
         return public_run(run)

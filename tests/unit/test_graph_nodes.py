@@ -274,3 +274,16 @@ def test_choice_by_email(store: SqliteLeadStore) -> None:
     ]
     chosen = pick_choice("jdoe@globex.com", choices, store)
     assert chosen == next(m.lead.id for m in johns if m.lead.name == "John Doe")
+
+
+def test_a_lead_id_is_matched_exactly(store: SqliteLeadStore) -> None:
+    sarah = store.search("Sarah Lee")[0].lead
+    custom = store.create({"name": "Jane Roe"}, lead_id="crm-4711")
+    a, _ = agent(
+        store,
+        calls(call("change_status", lead=sarah.id, status="Won")),
+        calls(call("change_status", lead="crm-4711", status="Lost")),
+    )
+    assert a.send("t", "move it").reply == "Lead 'Sarah Lee' status updated to 'Won'."
+    assert a.send("t", "move it").reply == "Lead 'Jane Roe' status updated to 'Lost'."
+    assert store.get(custom.id).status == "Lost"

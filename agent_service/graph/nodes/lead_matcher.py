@@ -42,6 +42,11 @@ _QUALIFIED = re.compile(
 )
 
 
+# Lead ids are opaque tokens (12 hex characters when the store makes them): one word with a
+# digit. Names never look like that, so they skip the id lookup.
+_ID = re.compile(r"^(?=[\w-]*\d)[\w-]{4,64}$")
+
+
 def is_pronoun(reference: str) -> bool:
     return bool(_PRONOUN.match(normalize(reference)))
 
@@ -143,11 +148,11 @@ def lead_matcher(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if op["tool"] in NO_LEAD or op.get("lead_id") or not reference:
         return {}
     store = get_context(runtime).store
-    try:
-        lead = store.get(reference.strip())
-        return _resolved(state, op, lead)
-    except LeadNotFound:
-        pass
+    if _ID.match(reference.strip()):
+        try:
+            return _resolved(state, op, store.get(reference.strip()))
+        except LeadNotFound:
+            pass
     if is_pronoun(reference):
         group = state.get("focus_group", 1)
         focus = _focus_leads(store, state.get("focus", [])[: max(group, 1)])

@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 from agent_service.graph.context import Context, get_context
 from agent_service.graph.state import State
 
-KEEP_FACTOR = 2  # messages kept in state: twice the window the model sees
+KEEP_FACTOR = 1  # messages kept in state: the window the model sees (the UI reads run records)
 
 
 def respond(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

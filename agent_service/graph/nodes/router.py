@@ -38,12 +38,18 @@ NOT_UNDERSTOOD = (
 MAX_CALLS = 10
 
 
+def _count_messages(messages: list[AnyMessage]) -> int:
+    # Not `len` itself: trim_messages inspects a builtin's signature with ast.parse, which is not
+    # thread-safe on CPython 3.11 (gh-106905) and crashed a run under load.
+    return len(messages)
+
+
 def model_window(messages: list[AnyMessage], window: int) -> list[AnyMessage]:
     """The last `window` messages, starting at a user message so every tool call is answered."""
     return trim_messages(
         messages,
         strategy="last",
-        token_counter=len,
+        token_counter=_count_messages,
         max_tokens=window,
         start_on="human",
         include_system=False,
