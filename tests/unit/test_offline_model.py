@@ -347,3 +347,33 @@ def test_a_correction_redirects_the_previous_operation() -> None:
     assert [(c["name"], c["args"]) for c in answer.tool_calls] == [
         status("Stephanie", "Meeting booked")
     ]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("Sarah and John both signed", [status("Sarah", "Won"), status("John", "Won")]),
+        (
+            "delete Ann and Bob",
+            [("delete_lead", {"lead": "Ann"}), ("delete_lead", {"lead": "Bob"})],
+        ),
+        ("delete John Smith, he is a duplicate", [("delete_lead", {"lead": "John Smith"})]),
+        ("I think we should drop the Hooli deal", [("delete_lead", {"lead": "the Hooli deal"})]),
+        ("set Sarah to 8k", [("update_lead", {"lead": "Sarah", "value": 8000.0})]),
+        ("update Sarah phone 555-1234", [("update_lead", {"lead": "Sarah", "phone": "555-1234"})]),
+        ("put Lena Hoffmann in Qualified", [status("Lena Hoffmann", "Qualified")]),
+    ],
+)
+def test_more_everyday_phrasings(message: str, expected: list) -> None:
+    assert calls_of(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("move all Contacted leads to Lost", BULK),
+        ("put a reminder to call John tomorrow", NOT_UNDERSTOOD),
+    ],
+)
+def test_requests_it_refuses(message: str, reply: str) -> None:
+    assert PARSER.parse(message) == type(PARSER.parse(message))(reply=reply)

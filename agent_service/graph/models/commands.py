@@ -92,6 +92,7 @@ _POLITE_PREFIX = re.compile(
     r"|(?:can|could|would|will) you(?: please)?\s+|please\s+|pls\s+|plz\s+|kindly\s+"
     r"|i(?:'d| would) like (?:you )?to\s+|i want (?:you )?to\s+|i need (?:you )?to\s+"
     r"|i wanna\s+|let's\s+|lets\s+|go ahead and\s+|just\s+|you can\s+|help me\s+"
+    r"|i think (?:we|you) should\s+|(?:we|you) should\s+|(?:we|i) need to\s+|(?:we|i) have to\s+"
     r"|i(?:'d| would) like\s+(?=(?:a|the) (?:list|details))"
     r")+",
     re.I,
@@ -165,6 +166,7 @@ _MONEY = re.compile(
     re.I,
 )
 
+_BULK = re.compile(r"^(?:all|every|everyone|everybody|each)\b", re.I)
 _ALL = re.compile(
     r"^(all|all (the |my |our )?leads|every lead|everyone|everybody|all of them|them all"
     r"|the whole (pipeline|board|list)|everything)$",
@@ -270,16 +272,22 @@ class CommandParser:
         notes = re.search(r"(?:,\s*|\s+)(?:notes?|comment)\s*[:\-—]\s*.+$", text, re.I)
         head, tail = (text[: notes.start()], text[notes.start() :]) if notes else (text, "")
         bulk = False
+        fallback: list[Call] | None = None
         for by_comma, clauses in self._splits(head):
             clauses = [*clauses[:-1], clauses[-1] + tail] if clauses else [tail]
-            calls = self._parse_clauses(clauses, referent)
+            dropped: list[str] = []
+            calls = self._parse_clauses(clauses, referent, dropped)
             if calls == "bulk":
                 bulk = True
                 continue
             if calls and by_comma and calls[0][0] == "create_lead":
                 continue  # "Add Sarah, TechCorp, sarah@x.io": commas separate fields
-            if calls:
+            if calls and not dropped and not any("," in a.get("lead", "") for _, a in calls):
                 return Parsed(calls=_tidy(calls))
+            if calls and fallback is None:
+                fallback = calls  # some clauses were context ("he stopped answering")
+        if fallback:
+            return Parsed(calls=_tidy(fallback))
         if bulk:
             return Parsed(reply=BULK)
         stripped = _strip_politeness(text).lower()
@@ -331,7 +339,9 @@ class CommandParser:
                 ways.append((by_comma, way))
         return ways
 
-    def _parse_clauses(self, clauses: list[str], referent: str | None) -> list[Call] | str | None:
+    def _parse_clauses(
+        self, clauses: list[str], referent: str | None, dropped: list[str]
+    ) -> list[Call] | str | None:
         """Calls of every clause; clauses that ask for nothing ("he stopped answering") are
         context: a lead they name is what later pronouns in the message refer to."""
         calls: list[Call] = []
@@ -342,8 +352,8 @@ class CommandParser:
             if not clause:
                 continue
             found = self._parse_clause(clause)
-            if found is None and verb:
-                found = self._parse_clause(f"{verb} {clause}")
+            if found is None and verb and not _STATEMENT.search(clause):
+                found = self._parse_clause(f"{verb} {clause}")  # "…, Bob to Lost"
             if found == "bulk":
                 return "bulk"
             if found is None:
@@ -363,6 +373,7 @@ class CommandParser:
                 ):
                     return None  # an unparsed request, not context
                 referent = _mentioned_lead(clause) or referent
+                dropped.append(clause)
                 continue
             if calls and calls[-1][0] == "create_lead" and _completes_create(found, calls[-1][1]):
                 continue
@@ -411,7 +422,7 @@ class CommandParser:
 
     @staticmethod
     def _check_bulk(reference: str) -> None:
-        if _ALL.match(_clean(reference)):
+        if _ALL.match(_clean(reference)) or _BULK.match(_clean(reference)):
             raise _Bulk
 
     def _field_value(self, field_name: str, raw: str) -> Any:
@@ -725,6 +736,9 @@ class CommandParser:
             target = match.group("stage")
             reference = match.group("ref")
             loose = verb in {
+                "drop",
+                "throw",
+                "stick",
                 "set",
                 "change",
                 "update",
@@ -749,6 +763,8 @@ class CommandParser:
                 return None
             if re.search(rf"(?:'s|’s)\s+(?:{_UPDATE_FIELD})$", reference, re.I):
                 return None
+            if re.match(r"^(?:a|an|some)\s", reference, re.I):
+                return None  # "put a reminder to call John": not a lead
             reference = _ref(reference)
             self._check_bulk(reference)
             if relative:
@@ -973,6 +989,16 @@ class CommandParser:
                 rf"^(?P<ref>[^,]+?)\s*(?:,|:|-|—)\s*(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?::|is|=)?\s*(?P<value>.+)$",
                 None,
             ),
+            (  # "update Sarah phone 555-1234", "sarah email s@x.io": a name, then the detail
+                r"^(?:(?:update|change|set|fix|edit)\s+)?(?P<ref>[^,]+?)\s+(?P<field>e-?mail|phone|mobile|cell)"
+                r"(?:\s+(?:address|number))?\s*(?:to|is|=|:)?\s+(?P<value>[+(\w].+)$",
+                None,
+            ),
+            (  # "set Sarah to 8k": a money amount can only be the deal value
+                r"^(?:set|change|update|bump|raise|lower|increase|reduce|adjust)\s+(?P<ref>.+?)\s+"
+                r"(?:to|at)\s+(?P<value>(?:usd|eur|gbp)?\s*[$€£]?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million|usd|eur|gbp|dollars|euros)?)$",
+                "value",
+            ),
             (  # "phone +233 20 555 0101" after "email is …": a contact detail, no verb
                 r"^(?:(?:his|her|their|its|the)\s+)?(?:new\s+)?(?P<field>e-?mail|phone|mobile|cell)"
                 r"(?:\s+(?:address|number))?\s+(?P<value>[+(\w].+)$",
@@ -1094,7 +1120,10 @@ class CommandParser:
                 if re.match(r"^(?:i|we|you|what|who|it|there)$", reference, re.I):
                     continue
                 self._check_bulk(reference)
-                return [("change_status", {"lead": reference, "status": stage})]
+                reference = re.sub(r"\s+(?:both|all|too|as well)$", "", reference, flags=re.I)
+                return [
+                    ("change_status", {"lead": lead, "status": stage}) for lead in _each(reference)
+                ]
         # "John is now in Won", "mark-less" statements naming a stage.
         match = re.match(
             r"^(?P<ref>.+?)\s+(?:is|are|'s|has been|was|should be|belongs|goes|needs to be|needs to go|can go|moved|moves|went|got|is moving|now)"
@@ -1159,6 +1188,8 @@ _CARRY_VERBS = {
 
 
 _LEAD_TOOLS = {"update_lead", "change_status", "delete_lead"}
+# A clause with a verb of its own ("he is a duplicate") never borrows the previous clause's.
+_STATEMENT = re.compile(r"\b(?:is|are|was|were|has|have|had|he|she|they|it|i|we)\b", re.I)
 _ACTION_VERBS = {
     "move",
     "put",
