@@ -1290,8 +1290,8 @@ def _each(reference: str) -> list[str]:
     """ "Ann and Bob", "Ann, Bob & Carl" → each lead; a single reference stays whole."""
     parts = [p.strip() for p in re.split(r",\s*(?:and\s+)?|\s+and\s+|\s*&\s*", reference)]
     parts = [p for p in parts if p]
-    if len(parts) < 2 or any(len(p.split()) > 4 for p in parts):
-        return [reference]
+    if len(parts) < 2 or any(len(p.split()) > 4 or _STATEMENT.search(p) for p in parts):
+        return [reference]  # "John Smith, he is a duplicate" is one lead and a remark
     return parts
 
 
