@@ -83,13 +83,19 @@ def run_threads(
     load even when other work comes and goes on the machine.
     """
     messages = Messages()
+
+    def untimed(thread: str, text: str) -> None:
+        send(thread, text)
+        if after is not None:
+            after(thread)
+
     for turn in range(1, 4):  # warm-up: imports, caches, prepared statements
-        send(f"{prefix}-warm", messages.filler(turn))
+        untimed(f"{prefix}-warm", messages.filler(turn))
     samples: dict[int, list[float]] = {mark: [] for mark in marks}
     for t in range(threads):
         for mark in marks:
             for turn in range(1, mark):
-                send(f"{prefix}-{t}-{mark}", messages.filler(turn))
+                untimed(f"{prefix}-{t}-{mark}", messages.filler(turn))
         for i in range(window):
             for mark in marks:
                 thread = f"{prefix}-{t}-{mark}" if mark > 1 else f"{prefix}-{t}-first-{i}"
