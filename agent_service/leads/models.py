@@ -15,6 +15,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from rapidfuzz import fuzz, process
 
 from agent_service.errors import UnknownStage
 
@@ -155,7 +156,6 @@ STAGE_SYNONYMS = {
     "quoted": "Proposal sent",
     "offer sent": "Proposal sent",
     "closed won": "Won",
-    "closed": "Won",
     "close won": "Won",
     "signed": "Won",
     "deal won": "Won",
@@ -204,7 +204,18 @@ class Pipeline:
         if found:
             return found
         synonym = STAGE_SYNONYMS.get(key)
-        return self.find(synonym) if synonym else None
+        if synonym:
+            return self.find(synonym)
+        return self._closest(key)
+
+    def _closest(self, key: str) -> str | None:
+        """A misspelt stage ("meting boked"), when one stage is clearly meant."""
+        if len(key) < 4:
+            return None
+        names = {self.key(stage): stage for stage in self.stages}
+        names.update({k: v for k, v in STAGE_SYNONYMS.items() if self.find(v)})
+        found = process.extractOne(key, list(names), scorer=fuzz.ratio, score_cutoff=84)
+        return self.find(names[found[0]]) if found else None
 
     def canonical(self, stage: str) -> str:
         """The canonical stage for `stage`, or UnknownStage listing the valid ones."""

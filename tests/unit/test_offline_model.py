@@ -377,3 +377,54 @@ def test_more_everyday_phrasings(message: str, expected: list) -> None:
 )
 def test_requests_it_refuses(message: str, reply: str) -> None:
     assert PARSER.parse(message) == type(PARSER.parse(message))(reply=reply)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("signed the contract with Acme today!!", [status("Acme", "Won")]),
+        ("globex: meeting booked for next tue", [status("globex", "Meeting booked")]),
+        ("move Reuben to meting boked", [status("Reuben", "Meeting booked")]),
+        ("we lost Leila to a competitor 😞", [status("Leila", "Lost")]),
+        ("mark Lina lost", [status("Lina", "Lost")]),
+        ("please get Emeka out of the CRM", [("delete_lead", {"lead": "Emeka"})]),
+        ("nikos number?", [("find_leads", {"lead": "nikos", "field": "phone"})]),
+        ("is nadia@orbitlabs.com in here?", [("find_leads", {"lead": "nadia@orbitlabs.com"})]),
+        ("set his deal to $30,500", [("update_lead", {"lead": "him", "value": 30500.0})]),
+        (
+            "pls add Aoife Byrne from Globex Inc., her phone is +353 1 555 0123",
+            [
+                (
+                    "create_lead",
+                    {"name": "Aoife Byrne", "company": "Globex Inc.", "phone": "+353 1 555 0123"},
+                )
+            ],
+        ),
+    ],
+)
+def test_round_two_phrasings(message: str, expected: list) -> None:
+    assert calls_of(message) == expected
+
+
+def test_closed_alone_is_not_a_stage() -> None:
+    # "closed" may mean won or lost: the change_status node answers with the valid stages.
+    assert calls_of("mark Astrid as closed") == [status("Astrid", "closed")]
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "expected"),
+    [
+        ("move Hana to Won", "sorry, my bad, I meant Lost not Won", [status("Hana", "Lost")]),
+        (
+            "Noor's email is noor@falcon.ae",
+            "argh typo, should be noor.alsayed@falconair.ae",
+            [("update_lead", {"lead": "Noor", "email": "noor.alsayed@falconair.ae"})],
+        ),
+        ("undo", "and the one before it too", [("undo", {})]),
+    ],
+)
+def test_follow_ups_use_the_previous_turn(first: str, follow_up: str, expected: list) -> None:
+    model = OfflineChatModel()
+    answer = model.invoke([HumanMessage(first)])
+    again = model.invoke([HumanMessage(first), answer, HumanMessage(follow_up)])
+    assert [(c["name"], c["args"]) for c in again.tool_calls] == expected

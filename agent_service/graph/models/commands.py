@@ -99,7 +99,8 @@ _POLITE_PREFIX = re.compile(
 )
 _POLITE_SUFFIX = re.compile(
     r"(?:[,\s]+(?:please|pls|plz|thanks|thank you|thx|for me|asap|now|right now|too|as well"
-    r"|again|real quick|quickly))+$",
+    r"|again|real quick|quickly|today|yesterday|this morning|this afternoon|just now|at last"
+    r"|finally|for real))+$",
     re.I,
 )
 
@@ -180,8 +181,32 @@ _LIST_NOUN = (
 _TAIL = r"(?:\s+(?:stage|column|status|phase|bucket|list|pile))?(?:\s+(?:right now|now|currently|at the moment|today))?"
 
 
+_WHEN = {
+    "for",
+    "on",
+    "next",
+    "tomorrow",
+    "today",
+    "tonight",
+    "this",
+    "at",
+    "by",
+    "from",
+    "after",
+    "before",
+    "until",
+    "asap",
+    "now",
+    "yesterday",
+    "already",
+    "-",
+    "—",
+}
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
+
+
 def _clean(text: str) -> str:
-    text = text.strip().strip("\"'`").strip()
+    text = _EMOJI.sub(" ", text).strip().strip("\"'`").strip()
     text = re.sub(r"\s+", " ", text)
     return text.rstrip(" .!?,;:")
 
@@ -196,6 +221,21 @@ def _strip_politeness(text: str) -> str:
     return text
 
 
+def _company(text: str) -> str:
+    """A company as written: "Globex Inc." keeps its dot; "Finch at the expo" loses the rest."""
+    name = re.sub(
+        r"\s+(?:at|on|in|during|over|after)\s+(?:the|a|an|our|their|last|this)\s+.*$",
+        "",
+        _clean(text),
+        flags=re.I,
+    )
+    if re.search(rf"\b{re.escape(name.split()[-1] if name else '')}\.", text) and re.search(
+        r"\b(?:inc|ltd|co|corp|llc|plc|bros|intl)$", name, re.I
+    ):
+        name += "."
+    return name
+
+
 def _ref(text: str) -> str:
     """A lead reference as the matcher expects it: no quotes, possessive or filler."""
     text = _clean(text)
@@ -206,6 +246,13 @@ def _ref(text: str) -> str:
         flags=re.I,
     )
     text = re.sub(r"(?:'s|’s|s')$", "", text)
+    owned = re.match(
+        r"^(his|her|their|its|the|this|that)\s+(?:deal|lead|account|opportunity|one|contact)$",
+        text,
+        re.I,
+    )
+    if owned:  # "his deal", "the deal": the lead in focus
+        return _PRONOUN_OWNER[owned.group(1).lower()]
     owner = text.lower()
     if owner in _PRONOUN_OWNER and owner not in {"the", "this", "that"}:
         return _PRONOUN_OWNER[owner]
@@ -410,7 +457,17 @@ class CommandParser:
         cleaned = re.sub(
             r"\s+(?:stage|column|status|phase|bucket|list|pile|lane)$", "", cleaned, flags=re.I
         )
-        return self.pipeline.resolve(cleaned)
+        found = self.pipeline.resolve(cleaned)
+        if found:
+            return found
+        # "meeting booked for next tue": a stage, then when.
+        words = cleaned.split()
+        for cut in range(len(words) - 1, 0, -1):
+            if words[cut].lower() in _WHEN:
+                found = self.pipeline.resolve(" ".join(words[:cut]))
+                if found:
+                    return found
+        return None
 
     def _stage_arg(self, text: str) -> str:
         """The stage as the user wrote it, without filler (validated by the action node)."""
@@ -485,6 +542,11 @@ class CommandParser:
             r"|scrap|ditch|throw out|take out|archive)\s+(?P<ref>.+?)"
             r"(?:\s+(?:from|off|out of)\s+(?:the\s+|my\s+|our\s+)?(?:crm|pipeline|board|system"
             r"|list|database|db|leads|kanban))?(?:\s+(?:completely|permanently|for good))?$",
+            clause,
+            re.I,
+        ) or re.match(  # "get Emeka out of the CRM": these verbs delete only with the place
+            r"^(?:get|take|kick|throw|pull)\s+(?P<ref>.+?)\s+(?:out of|off|from)\s+(?:the\s+|my\s+|our\s+)?"
+            r"(?:crm|pipeline|board|system|list|database|db|kanban)$",
             clause,
             re.I,
         )
@@ -688,12 +750,7 @@ class CommandParser:
         )
         paren = re.search(r"\((?P<c>[^)]+)\)", rest)
         if company:
-            args["company"] = re.sub(
-                r"\s+(?:at|on|in|during|over|after)\s+(?:the|a|an|our|their|last|this)\s+.*$",
-                "",
-                _clean(company.group("c")),
-                flags=re.I,
-            )
+            args["company"] = _company(company.group("c"))
             rest = rest[: company.start()] + " " + rest[company.end() :]
         elif paren:
             args["company"] = _clean(paren.group("c"))
@@ -780,6 +837,18 @@ class CommandParser:
         )
         if match and self.stage(match.group("stage")):
             return [("change_status", {"lead": "", "status": self.stage(match.group("stage"))})]
+        match = re.match(r"^(?:mark|flag)\s+(?P<rest>.+)$", clause, re.I)
+        if match:  # "mark Lina lost", "flag Tom proposal sent": the stage is the last words
+            words = match.group("rest").split()
+            for size in (2, 1, 3):
+                if len(words) > size and self.stage(" ".join(words[-size:])):
+                    reference = _ref(" ".join(words[:-size]))
+                    self._check_bulk(reference)
+                    stage = self.stage(" ".join(words[-size:]))
+                    return [
+                        ("change_status", {"lead": lead, "status": stage})
+                        for lead in _each(reference)
+                    ]
         match = re.match(
             r"^(?:move|advance|push|bump|progress|promote)\s+(?P<ref>.+?)\s+(?P<dir>forward|ahead|along|on|up|back|backwards|down)(?:\s+(?:a|one)\s+(?:stage|step))?$",
             clause,
@@ -811,6 +880,8 @@ class CommandParser:
             rf"^(?:what|which|any)\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:do|did|have)\s+(?:we|you|i)\s+(?:have|got|get|saved|stored|on file)?\s*(?:on|for|about|from)\s+(?P<ref>.+)$",
             r"^(?:how much|what)\s+(?:is|'s)\s+(?P<ref>.+?)(?:'s)?\s+(?:deal\s+)?(?:worth|valued at)$",
             r"^(?:how do i|how can i|how to)\s+(?:reach|contact|call|email|get (?:hold of|in touch with))\s+(?P<ref>.+)$",
+            r"^(?:is|are|do we have|have we got|do we still have|is there)\s+(?P<ref>.+?)\s+(?:in here|in there|in the (?:crm|system|pipeline|list|database)|on the board|on file|still around)$",
+            rf"^(?P<ref>(?!(?:{'|'.join(sorted(_QUERY_SKIP))})\b)[\w .'’-]+?)\s+(?P<field>{_FIELD})(?:\s+address)?$",
         ):
             match = re.match(pattern, text, re.I)
             if match:
@@ -909,7 +980,8 @@ class CommandParser:
             else:
                 rest = text
         company = re.search(
-            r"\b(?:from|at|with|for|working at|who work at|works at|of)\s+(?:the\s+)?(?P<c>[^?]+?)(?:\s+(?:company|account))?(?:\s+(?:do we have|are there|have we got))?$",
+            r"\b(?:from|at|with|for|working at|who work at|works at|of)\s+(?:the\s+)?(?P<c>[^?]+?)(?:\s+(?:company|account))?"
+            r"(?:\s+(?:do we have|are there|have we got|in (?:the|our|my) (?:pipeline|crm|system|list)|on (?:the|our|my) board|in here))?$",
             rest,
             re.I,
         )
@@ -956,7 +1028,7 @@ class CommandParser:
                 None,
             ),
             (
-                rf"^(?:(?:his|her|their|its|the)\s+)?(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:is now|should be|is|=|:|->|→|to)\s*(?P<value>.+)$",
+                rf"^(?:(?:his|her|their|its|the)\s+)?(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:is now|should be|is|'s|’s|=|:|->|→|to)\s*(?P<value>.+)$",
                 None,
             ),
             (
@@ -995,7 +1067,7 @@ class CommandParser:
                 None,
             ),
             (  # "set Sarah to 8k": a money amount can only be the deal value
-                r"^(?:set|change|update|bump|raise|lower|increase|reduce|adjust)\s+(?P<ref>.+?)\s+"
+                r"^(?:set|change|update|bump|raise|lower|increase|reduce|adjust|put|make)\s+(?P<ref>.+?)\s+"
                 r"(?:to|at)\s+(?P<value>(?:usd|eur|gbp)?\s*[$€£]?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million|usd|eur|gbp|dollars|euros)?)$",
                 "value",
             ),
@@ -1042,7 +1114,7 @@ class CommandParser:
         stage_phrases: list[tuple[str, str]] = [
             # Won
             (
-                r"^(?:we\s+)?(?:closed the deal with|closed a deal with|sealed the deal with|got the deal with|got the contract with|won|closed|signed|landed|bagged)\s+(?P<ref>.+?)(?:'s)?(?:\s+(?:deal|account|contract))?$",
+                r"^(?:we\s+)?(?:closed the deal with|closed a deal with|sealed the deal with|got the deal with|got the contract with|signed (?:the|a) (?:contract|deal|papers|agreement) with|signed with|won|closed|signed|landed|bagged)\s+(?P<ref>.+?)(?:'s)?(?:\s+(?:deal|account|contract))?$",
                 "Won",
             ),
             (
@@ -1188,6 +1260,40 @@ _CARRY_VERBS = {
 
 
 _LEAD_TOOLS = {"update_lead", "change_status", "delete_lead"}
+# First words that make "<words> email" a request rather than "<name> email?"
+_QUERY_SKIP = {
+    "move",
+    "put",
+    "change",
+    "update",
+    "set",
+    "delete",
+    "remove",
+    "clear",
+    "add",
+    "edit",
+    "fix",
+    "mark",
+    "what",
+    "whats",
+    "which",
+    "who",
+    "show",
+    "list",
+    "find",
+    "the",
+    "his",
+    "her",
+    "their",
+    "my",
+    "our",
+    "new",
+    "email",
+    "call",
+    "send",
+    "get",
+    "drop",
+}
 # A clause with a verb of its own ("he is a duplicate") never borrows the previous clause's.
 _STATEMENT = re.compile(r"\b(?:is|are|was|were|has|have|had|he|she|they|it|i|we)\b", re.I)
 _ACTION_VERBS = {

@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
-from agent_service.graph.models.commands import CommandParser
+from agent_service.graph.models.commands import _EMAIL, _PHONE, CommandParser
 from agent_service.graph.tools import TOOLS_BY_NAME
 from agent_service.settings import DEFAULT_STAGES
 
@@ -47,6 +47,36 @@ class OfflineChatModel(BaseChatModel):
             raise ValueError(f"the offline model needs the CRM tools; missing: {sorted(missing)}")
         return self
 
+    def _follow_up(
+        self, messages: Sequence[BaseMessage], text: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Messages that only make sense after the previous turn: "sorry, I meant Stephanie",
+        "I meant Lost, not Won", "should be noor@x.ae", "and the one before it too"."""
+        key = text.strip().rstrip(".!?")
+        previous = _previous_calls(messages)
+        if not previous:
+            return []
+        if _AGAIN.match(key) and previous[-1][0] == "undo":
+            return [("undo", {})]
+        correction = _CORRECTION.match(key)
+        if not correction:
+            return []
+        meant = correction.group("ref").strip().strip("'\"")
+        stage = self._parser.stage(meant)
+        value = _contact_value(meant)
+        redirected = []
+        for name, args in previous:
+            if stage and "status" in args:
+                args["status"] = stage
+            elif value and value[0] in args:
+                args[value[0]] = value[1]
+            elif not stage and not value and "lead" in args:
+                args["lead"] = meant
+            else:
+                continue
+            redirected.append((name, args))
+        return redirected
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -56,9 +86,8 @@ class OfflineChatModel(BaseChatModel):
     ) -> ChatResult:
         text = _latest_user_text(messages)
         parsed = self._parser.parse(text)
-        correction = _CORRECTION.match(text.strip().rstrip(".!"))
-        if correction and not parsed.calls:
-            parsed.calls = _redirect(messages, correction.group("ref"))
+        if not parsed.calls:
+            parsed.calls = self._follow_up(messages, text)
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:
@@ -74,24 +103,36 @@ class OfflineChatModel(BaseChatModel):
 
 
 _CORRECTION = re.compile(
-    r"^(?:(?:sorry|oops|no|nope|ah|argh|my bad|wait)[,!.]?\s+)*(?:i\s+meant|i\s+mean|meant"
-    r"|i was talking about|i was referring to|make that|i said|try)\s+(?P<ref>.+)$",
+    r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo)[,!.:]?\s+)*"
+    r"(?:i\s+meant|i\s+mean|meant|i was talking about|i was referring to|make that|i said|try"
+    r"|it should be|should be|should have been|it's actually|it is actually|correct one is"
+    r"|the right one is)\s+(?P<ref>.+?)(?:\s+not\s+.+)?$",
+    re.I,
+)
+_AGAIN = re.compile(
+    r"^(?:and\s+)?(?:the one before(?: it| that)?|the previous one|one more|another one|again"
+    r"|undo again|that one too|keep going|once more|one more time)(?:\s+too)?(?:\s+please)?$",
     re.I,
 )
 
 
-def _redirect(messages: Sequence[BaseMessage], reference: str) -> list[tuple[str, dict]]:
-    """ "Sorry, I meant Stephanie": the previous turn's operations, aimed at that lead."""
+def _previous_calls(messages: Sequence[BaseMessage]) -> list[tuple[str, dict[str, Any]]]:
+    """The tool calls of the previous turn, if it made any."""
     for message in reversed(messages[:-1]):
+        if isinstance(message, HumanMessage):
+            continue
         if isinstance(message, AIMessage) and message.tool_calls:
-            calls = [(c["name"], dict(c["args"])) for c in message.tool_calls]
-            with_lead = [args for _, args in calls if "lead" in args]
-            if not with_lead:
-                return []
-            for args in with_lead:
-                args["lead"] = reference.strip()
-            return calls
+            return [(c["name"], dict(c["args"])) for c in message.tool_calls]
     return []
+
+
+def _contact_value(text: str) -> tuple[str, str] | None:
+    """("email", …) or ("phone", …) when `text` is just an email address or a phone number."""
+    if _EMAIL.fullmatch(text):
+        return "email", text.lower()
+    if _PHONE.fullmatch(text):
+        return "phone", text
+    return None
 
 
 def _latest_user_text(messages: Sequence[BaseMessage]) -> str:

@@ -118,8 +118,13 @@ _NO_TAIL = {
 }
 
 
+_FILLER = re.compile(r"^(?:(?:hmm+|oh|ah|um+|uh+|well|wait|ok|okay|so)\s+)+")
+
+
 def _segments(text: str) -> list[str]:
-    return [_answer_key(part) for part in re.split(r"[,.!;]+|\s+-\s+", text) if part.strip()]
+    """The answer's parts, without filler words ("hmm on second thought, don't")."""
+    parts = (_answer_key(part) for part in re.split(r"[,.!;]+|\s+-\s+", text) if part.strip())
+    return [key for key in (_FILLER.sub("", part) for part in parts) if key]
 
 
 def is_yes(text: str) -> bool:
