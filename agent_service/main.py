@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             await manager.drain()
+            manager.close()
             records.close()
             checkpoints.close()
             app.state.store.close()

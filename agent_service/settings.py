@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     history_window: int = Field(20, ge=2, le=200)
     max_message_chars: int = Field(2000, ge=1)
     run_timeout_seconds: float = Field(120.0, gt=0)
+    max_concurrent_runs: int = Field(16, ge=1, le=256)
 
     @field_validator("crm_pipeline", mode="before")
     @classmethod

@@ -8,16 +8,19 @@ turn costs the same at message 1 and message 200.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
+from agent_service.errors import CrmError, StoreUnavailable
 from agent_service.graph.context import Context
 from agent_service.graph.graph import compile_graph
 from agent_service.leads.store import LeadStore
@@ -43,6 +46,7 @@ class TurnResult:
         }
 
 
+log = logging.getLogger(__name__)
 StepCallback = Callable[[str], None]
 INTERRUPT_CHANNEL = "__interrupt__"  # where LangGraph saves a pending interrupt() as a write
 
@@ -91,17 +95,25 @@ class ChatAgent:
         )
         usage = {"input_tokens": 0, "output_tokens": 0}
         turn: dict[str, Any] = {}
-        for chunk in self.graph.stream(
-            graph_input, config, context=self.context, stream_mode="updates", durability="exit"
-        ):
-            for node, update in chunk.items():
-                if node.startswith("__"):
-                    continue
-                if on_step:
-                    on_step(node)
-                _count_usage(update, usage)
-                if isinstance(update, dict) and update.get("turn"):
-                    turn = update["turn"]
+        done: list[dict[str, Any]] = []  # outcomes of this turn so far, for a failure's report
+        try:
+            for chunk in self.graph.stream(
+                graph_input, config, context=self.context, stream_mode="updates", durability="exit"
+            ):
+                for node, update in chunk.items():
+                    if node.startswith("__"):
+                        continue
+                    if on_step:
+                        on_step(node)
+                    _count_usage(update, usage)
+                    if isinstance(update, dict) and update.get("turn"):
+                        turn = update["turn"]
+                    if isinstance(update, dict) and isinstance(update.get("results"), list):
+                        done = update["results"]
+        except Exception as exc:
+            error = as_crm_error(exc)
+            self._recover(config, error, done)
+            raise _with_what_was_done(error, done) from exc
         if prune:
             self.prune(thread_id)
         return TurnResult(
@@ -124,6 +136,47 @@ class ChatAgent:
         if self._prune:
             self._prune(thread_id)
 
+    def _recover(self, config: dict[str, Any], error: CrmError, done: list[dict[str, Any]]) -> None:
+        """After a turn failed half-way, leave the thread valid for the next message: every
+        tool call answered (OpenAI refuses a history with an unanswered call), no queued
+        operation and no question pending, and the failure in the conversation."""
+        try:
+            snapshot = self.graph.get_state(config)
+            messages = list(snapshot.values.get("messages") or [])
+            answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+            missing = [
+                call
+                for m in messages
+                if isinstance(m, AIMessage)
+                for call in m.tool_calls
+                if call["id"] not in answered
+            ]
+            if not (missing or snapshot.values.get("queue") or snapshot.interrupts):
+                return
+            lines = [r["line"] for r in done if r.get("line")]
+            self.graph.update_state(
+                config,
+                {
+                    "messages": [
+                        *(
+                            ToolMessage(
+                                content=f"Not done: {error.detail}",
+                                tool_call_id=call["id"],
+                                name=call["name"],
+                            )
+                            for call in missing
+                        ),
+                        AIMessage("\n".join([*lines, error.detail])),
+                    ],
+                    "queue": [],
+                    "pending": None,
+                    "results": [],
+                },
+                as_node="respond",
+            )
+        except Exception:  # the checkpoint database itself may be what failed
+            log.warning("could not repair thread %s after a failed turn", config, exc_info=True)
+
     def pending(self, thread_id: str) -> dict[str, Any] | None:
         """The question the thread waits on, if any."""
         values = self.graph.get_state(self.config(thread_id)).values
@@ -139,6 +192,31 @@ class ChatAgent:
     def clear(self, thread_id: str) -> None:
         """Forget the conversation: delete the thread's checkpoints."""
         self.checkpointer.delete_thread(thread_id)
+
+
+def as_crm_error(exc: BaseException) -> CrmError:
+    """Our error for `exc`: database errors (the checkpointer's too) are `StoreUnavailable`."""
+    if isinstance(exc, CrmError):
+        return exc
+    if isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith(
+        ("psycopg", "psycopg_pool")
+    ):
+        return StoreUnavailable()
+    log.exception("turn failed")
+    return CrmError("Internal error; nothing was changed.")
+
+
+def _with_what_was_done(error: CrmError, done: list[dict[str, Any]]) -> CrmError:
+    """The error, saying what the turn had already done when there was something."""
+    lines = [r["line"] for r in done if r.get("action")]
+    if not lines:
+        return error
+    reason = error.detail.split(";")[0].rstrip(".")
+    report = type(error).__new__(type(error))
+    CrmError.__init__(
+        report, f"{reason}. Done before that: {' '.join(lines)} Nothing else was changed."
+    )
+    return report
 
 
 def _count_usage(update: Any, usage: dict[str, int]) -> None:

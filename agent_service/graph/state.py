@@ -17,6 +17,7 @@ class Operation(TypedDict, total=False):
     args: dict[str, Any]
     lead_id: str | None  # set by the lead matcher (or by the user's answer to "which one?")
     confirmed: bool  # deletes only: the user said yes
+    version: int  # deletes only: the version of the lead the user was asked about
     answered: bool  # a ToolMessage for this call is already in the history
 
 

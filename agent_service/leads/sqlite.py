@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -106,6 +107,22 @@ def _top(query: str, choices: list[str], scorer: Any, limit: int) -> list[int]:
     ]
 
 
+class _Holder:
+    """Lives in a thread's local storage; collected when the thread ends."""
+
+
+def _release(
+    conn: sqlite3.Connection, connections: list[sqlite3.Connection], lock: threading.Lock
+) -> None:
+    with lock:
+        if conn in connections:
+            connections.remove(conn)
+    try:
+        conn.close()
+    except sqlite3.Error:
+        pass
+
+
 class SqliteLeadStore:
     """Leads in one SQLite file."""
 
@@ -135,6 +152,11 @@ class SqliteLeadStore:
         self._local.conn = conn
         with self._connections_lock:
             self._connections.append(conn)
+        # Worker threads come and go (anyio retires idle ones): when this thread ends, its
+        # thread-local holder is collected and the connection is closed, not leaked.
+        holder = _Holder()
+        self._local.holder = holder
+        weakref.finalize(holder, _release, conn, self._connections, self._connections_lock)
         return conn
 
     @contextmanager
@@ -153,8 +175,12 @@ class SqliteLeadStore:
                     conn.execute("ROLLBACK")
                 raise
             if write:
-                conn.execute("UPDATE store_meta SET value = value + 1 WHERE key = 'revision'")
-                conn.execute("COMMIT")
+                try:
+                    conn.execute("UPDATE store_meta SET value = value + 1 WHERE key = 'revision'")
+                    conn.execute("COMMIT")
+                finally:  # a failed COMMIT must not leave this connection holding the lock
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
         except sqlite3.IntegrityError as exc:
             raise InvalidInput(f"Conflicting lead data: {exc}") from exc
         except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:

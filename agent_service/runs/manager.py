@@ -13,11 +13,12 @@ import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from agent_service.errors import CrmError, InvalidInput, RunNotFound, ThreadNotFound
-from agent_service.graph.agent import ChatAgent
+from agent_service.graph.agent import ChatAgent, as_crm_error
 from agent_service.runs.checkpoints import Checkpoints
 from agent_service.runs.records import Records
 from agent_service.settings import Settings
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 TERMINAL = {"succeeded", "failed"}
 RESTART_MESSAGE = "The assistant restarted before this message was finished; please send it again."
 KEEP_EVENTS_SECONDS = 120
+STUCK = "This message was not finished; please send it again."
 
 
 def public_run(run: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +84,11 @@ class RunManager:
         self._channels: dict[str, _Channel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._active: dict[str, dict[str, Any]] = {}  # this process's unfinished runs
+        # Graph runs (which wait on the model) get threads of their own, so the short database
+        # calls of new messages, history and status never queue behind them.
+        self._runs_pool = ThreadPoolExecutor(
+            max_workers=settings.max_concurrent_runs, thread_name_prefix="run"
+        )
 
     # -- submitting and executing ------------------------------------------------------------
 
@@ -140,10 +147,11 @@ class RunManager:
                     )
 
                 work = asyncio.ensure_future(
-                    asyncio.to_thread(
+                    loop.run_in_executor(
+                        self._runs_pool,
                         functools.partial(
                             self.agent.send, thread_id, run["message"], on_step, prune=False
-                        )
+                        ),
                     )
                 )
                 try:
@@ -169,9 +177,16 @@ class RunManager:
                     # After the reply is out: housekeeping off the user's clock.
                     await asyncio.to_thread(self._prune, thread_id)
                 await asyncio.to_thread(self.records.touch_thread, thread_id)
-        except CrmError as exc:  # the run records themselves are unavailable
-            log.warning("run %s could not be recorded: %s", run_id, exc.detail)
-            run.update(status="failed", error={"type": exc.type, "message": exc.detail})
+        except Exception as exc:  # the run records themselves failed: still end the stream
+            error = exc if isinstance(exc, CrmError) else CrmError()
+            log.warning("run %s could not be recorded: %s", run_id, error.detail, exc_info=exc)
+            run.update(status="failed", error={"type": error.type, "message": error.detail})
+            try:  # a run must not stay "running" in the records when only its start failed
+                await asyncio.to_thread(
+                    self.records.update_run, run_id, status="failed", step=None, error=run["error"]
+                )
+            except Exception:
+                log.warning("run %s stays unfinished in the records", run_id)
             await channel.publish("error", public_run(run))
         finally:
             self._active.pop(run_id, None)
@@ -230,7 +245,11 @@ class RunManager:
             return
         # Finished before (or run by another process): replay from the records.
         yield "status", run
+        deadline = asyncio.get_running_loop().time() + self.settings.run_timeout_seconds + 30
         while run["status"] not in TERMINAL:
+            if asyncio.get_running_loop().time() > deadline:  # its process is gone or stuck
+                run = {**run, "status": "failed", "error": {"type": "timeout", "message": STUCK}}
+                break
             await asyncio.sleep(0.25)
             run = await self.get(run_id, user_id)
             if run["step"]:
@@ -264,7 +283,10 @@ class RunManager:
                         "error": True,
                     }
                 )
-        pending = await asyncio.to_thread(self.agent.pending, thread_id)
+        try:
+            pending = await asyncio.to_thread(self.agent.pending, thread_id)
+        except Exception as exc:
+            raise as_crm_error(exc) from exc
         return {"thread_id": thread_id, "messages": messages, "pending": pending}
 
     # -- clearing ------------------------------------------------------------------------------
@@ -283,7 +305,10 @@ class RunManager:
                         await asyncio.to_thread(self._on_clear, thread_id, runs)
                     except Exception:  # recording must never block clearing
                         log.exception("could not record thread %s", thread_id)
-                await asyncio.to_thread(self.checkpoints.delete, thread_id)
+                try:
+                    await asyncio.to_thread(self.checkpoints.delete, thread_id)
+                except Exception as exc:
+                    raise as_crm_error(exc) from exc
                 await asyncio.to_thread(self.records.delete_thread, thread_id)
         finally:
             self._users[thread_id] -= 1
@@ -317,3 +342,7 @@ class RunManager:
         """Wait for the runs in flight (shutdown)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def close(self) -> None:
+        """Release the run threads (after `drain`, at shutdown)."""
+        self._runs_pool.shutdown(wait=False)

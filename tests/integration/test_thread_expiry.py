@@ -48,6 +48,7 @@ def test_idle_threads_expire_and_active_ones_stay(tmp_path: Path) -> None:
         assert records.owner("fresh") == "u1"
         assert agent.graph.get_state(agent.config("fresh")).values["messages"]
     finally:
+        manager.close()
         records.close()
         checkpoints.close()
         store.close()

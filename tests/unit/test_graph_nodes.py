@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
+from agent_service.errors import StoreUnavailable
 from agent_service.graph.agent import ChatAgent
 from agent_service.graph.nodes.ask import is_no, is_yes, pick_choice
 from agent_service.graph.nodes.lead_matcher import clean_reference, is_pronoun, pick
@@ -287,3 +288,94 @@ def test_a_lead_id_is_matched_exactly(store: SqliteLeadStore) -> None:
     assert a.send("t", "move it").reply == "Lead 'Sarah Lee' status updated to 'Won'."
     assert a.send("t", "move it").reply == "Lead 'Jane Roe' status updated to 'Lost'."
     assert store.get(custom.id).status == "Lost"
+
+
+class FlakyStore(SqliteLeadStore):
+    """A SQLite store whose `update`/`get` fail while `down` is set (a database blip)."""
+
+    down: set[str] = set()
+
+    def update(self, *args: object, **kwargs: object):  # type: ignore[override]
+        if "update" in self.down:
+            raise StoreUnavailable()
+        return super().update(*args, **kwargs)
+
+    def get(self, *args: object, **kwargs: object):  # type: ignore[override]
+        if "get" in self.down:
+            raise StoreUnavailable()
+        return super().get(*args, **kwargs)
+
+
+@pytest.fixture
+def flaky(store: SqliteLeadStore) -> FlakyStore:
+    flaky = FlakyStore(store.path, store.pipeline)
+    flaky.down = set()
+    return flaky
+
+
+def test_a_turn_failing_half_way_says_what_was_done_and_leaves_a_valid_thread(
+    flaky: FlakyStore,
+) -> None:
+    a, model = agent(
+        flaky,
+        calls(
+            call("change_status", lead="Sarah", status="Won"),
+            call("update_lead", lead="Johnny", phone="555-0100"),
+        ),
+        calls(call("find_leads", status="Won")),
+    )
+    original = SqliteLeadStore.update
+    writes = []
+
+    def update_once(self: SqliteLeadStore, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if writes:
+            raise StoreUnavailable()
+        writes.append(args)
+        return original(self, *args, **kwargs)
+
+    FlakyStore.update = update_once  # type: ignore[method-assign]
+    try:
+        with pytest.raises(StoreUnavailable) as failure:
+            a.send("t", "move Sarah to Won and change Johnny's phone")
+    finally:
+        FlakyStore.update = SqliteLeadStore.update  # type: ignore[method-assign]
+    assert "Done before that: Lead 'Sarah Lee' status updated to 'Won'." in failure.value.detail
+    assert "Nothing else was changed." in failure.value.detail
+    assert flaky.search("Johnny Cash")[0].lead.phone is None
+
+    result = a.send("t", "who is in Won?")  # the thread goes on, as a new turn
+    assert result.reply.startswith("1 lead in 'Won':")
+    sent = model.received[-1]
+    calls_made = [c["id"] for m in sent if isinstance(m, AIMessage) for c in m.tool_calls]
+    answered = [m.tool_call_id for m in sent if isinstance(m, ToolMessage)]
+    assert set(calls_made) <= set(answered)  # valid input for OpenAI
+
+
+def test_a_failed_answer_to_a_question_does_not_swallow_the_next_message(
+    flaky: FlakyStore,
+) -> None:
+    a, _ = agent(
+        flaky,
+        calls(call("change_status", lead="John", status="Won")),
+        calls(call("change_status", lead="Sarah", status="Lost")),
+    )
+    assert a.send("t", "move John to Won").needs == "clarification"
+    flaky.down = {"get"}
+    with pytest.raises(StoreUnavailable):
+        a.send("t", "the one at Acme")
+    flaky.down = set()
+    assert not a.is_paused("t")
+    result = a.send("t", "never mind, move Sarah to Lost")
+    assert result.reply == "Lead 'Sarah Lee' status updated to 'Lost'."
+    assert {lead.name for lead in flaky.list(status="Won")} == set()
+
+
+def test_a_lead_edited_after_the_delete_question_is_not_deleted(store: SqliteLeadStore) -> None:
+    a, _ = agent(store, calls(call("delete_lead", lead="Sarah")))
+    assert a.send("t", "delete Sarah").needs == "confirmation"
+    sarah = store.search("Sarah Lee")[0].lead
+    store.update(sarah.id, {"notes": "signed a letter of intent"})  # someone else, meanwhile
+    result = a.send("t", "yes")
+    assert result.reply == "Lead 'Sarah Lee' was changed since you confirmed; nothing was deleted."
+    assert result.actions == []
+    assert store.get(sarah.id).notes == "signed a letter of intent"

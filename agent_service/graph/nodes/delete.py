@@ -35,12 +35,16 @@ def delete(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                 "call_id": op["call_id"],
             },
             "focus": [lead.id, *[i for i in state.get("focus", []) if i != lead.id]][:10],
+            # The yes confirms this version: an edit made meanwhile is not deleted unseen.
+            "queue": [{**op, "version": lead.version}, *state["queue"][1:]],
             "focus_group": 1,
         }
     try:
-        deleted = store.delete(lead.id, expected_version=lead.version)
+        deleted = store.delete(lead.id, expected_version=op.get("version", lead.version))
     except (LeadNotFound, VersionConflict):
-        return finish(state, op, f"Lead '{lead.name}' changed just now; nothing was deleted.")
+        return finish(
+            state, op, f"Lead '{lead.name}' was changed since you confirmed; nothing was deleted."
+        )
     update = finish(
         state,
         op,
