@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -20,7 +21,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from agent_service.errors import CrmError, StoreUnavailable
+from agent_service.errors import CrmError, ModelTimeout, StoreUnavailable
 from agent_service.graph.context import Context
 from agent_service.graph.graph import compile_graph
 from agent_service.leads.store import LeadStore
@@ -80,12 +81,14 @@ class ChatAgent:
         on_step: StepCallback | None = None,
         *,
         prune: bool = True,
+        cancel: threading.Event | None = None,
     ) -> TurnResult:
         """Process one user message on `thread_id` and return what it did.
 
         One checkpoint read (is the thread paused on a question?) and one write per turn; the
         reply comes from the `respond` node's update. `prune=False` leaves pruning the older
-        checkpoints to the caller (`prune()`), e.g. after the reply has been sent.
+        checkpoints to the caller (`prune()`), e.g. after the reply has been sent. Once `cancel`
+        is set (the caller gave up waiting), the turn writes no lead any more.
         """
         config = self.config(thread_id)
         graph_input: Any = (
@@ -96,9 +99,12 @@ class ChatAgent:
         usage = {"input_tokens": 0, "output_tokens": 0}
         turn: dict[str, Any] = {}
         done: list[dict[str, Any]] = []  # outcomes of this turn so far, for a failure's report
+        context = self.context
+        if cancel is not None:
+            context = replace(context, store=_CancellableStore(self.store, cancel))
         try:
             for chunk in self.graph.stream(
-                graph_input, config, context=self.context, stream_mode="updates", durability="exit"
+                graph_input, config, context=context, stream_mode="updates", durability="exit"
             ):
                 for node, update in chunk.items():
                     if node.startswith("__"):
@@ -192,6 +198,29 @@ class ChatAgent:
     def clear(self, thread_id: str) -> None:
         """Forget the conversation: delete the thread's checkpoints."""
         self.checkpointer.delete_thread(thread_id)
+
+
+class _CancellableStore:
+    """The lead store of one turn: writes are refused once the turn is cancelled (timed out),
+    so a run reported as failed changes nothing afterwards."""
+
+    _WRITES = frozenset({"create", "update", "delete", "restore"})
+
+    def __init__(self, store: LeadStore, cancel: threading.Event) -> None:
+        self._store = store
+        self._cancel = cancel
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._store, name)
+        if name in self._WRITES and callable(attribute):
+
+            def guarded(*args: Any, **kwargs: Any) -> Any:
+                if self._cancel.is_set():
+                    raise ModelTimeout()
+                return attribute(*args, **kwargs)
+
+            return guarded
+        return attribute
 
 
 def as_crm_error(exc: BaseException) -> CrmError:

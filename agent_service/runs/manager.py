@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -146,11 +147,17 @@ class RunManager:
                         lambda: asyncio.ensure_future(self._step(run, channel, node))
                     )
 
+                cancel = threading.Event()
                 work = asyncio.ensure_future(
                     loop.run_in_executor(
                         self._runs_pool,
                         functools.partial(
-                            self.agent.send, thread_id, run["message"], on_step, prune=False
+                            self.agent.send,
+                            thread_id,
+                            run["message"],
+                            on_step,
+                            prune=False,
+                            cancel=cancel,
                         ),
                     )
                 )
@@ -159,6 +166,7 @@ class RunManager:
                         asyncio.shield(work), self.settings.run_timeout_seconds
                     )
                 except TimeoutError:
+                    cancel.set()  # from now on the turn writes no lead
                     await self._fail(
                         run, channel, "timeout", "The assistant took too long to answer."
                     )
