@@ -317,7 +317,10 @@ class RunManager:
                     await asyncio.to_thread(self.checkpoints.delete, thread_id)
                 except Exception as exc:
                     raise as_crm_error(exc) from exc
-                await asyncio.to_thread(self.records.delete_thread, thread_id)
+                # Only the runs seen here: a message sent meanwhile starts the new conversation.
+                await asyncio.to_thread(
+                    self.records.delete_thread, thread_id, [run["run_id"] for run in runs]
+                )
         finally:
             self._users[thread_id] -= 1
             if not self._users[thread_id]:

@@ -21,7 +21,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -130,9 +130,19 @@ class RunRecords:
         ).fetchall()
         return [_run_row(r) for r in rows]
 
-    def delete_thread(self, thread_id: str) -> None:
-        self._run("DELETE FROM chat_runs WHERE thread_id = ?", (thread_id,))
-        self._run("DELETE FROM chat_threads WHERE thread_id = ?", (thread_id,))
+    def delete_thread(self, thread_id: str, run_ids: Sequence[str] | None = None) -> None:
+        """Delete the thread's runs (only `run_ids`, when given: a message that arrived while
+        the thread was being cleared stays), and the thread once it has no run left."""
+        if run_ids is None:
+            self._run("DELETE FROM chat_runs WHERE thread_id = ?", (thread_id,))
+        else:
+            for run_id in run_ids:
+                self._run("DELETE FROM chat_runs WHERE run_id = ?", (run_id,))
+        self._run(
+            "DELETE FROM chat_threads WHERE thread_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM chat_runs WHERE thread_id = ?)",
+            (thread_id, thread_id),
+        )
 
     def fail_unfinished(self, message: str) -> int:
         """Mark queued/running runs failed (after a restart); returns how many."""
@@ -188,7 +198,7 @@ class Records(Protocol):
     def update_run(self, run_id: str, **fields: Any) -> None: ...
     def get_run(self, run_id: str) -> dict[str, Any] | None: ...
     def thread_runs(self, thread_id: str) -> list[dict[str, Any]]: ...
-    def delete_thread(self, thread_id: str) -> None: ...
+    def delete_thread(self, thread_id: str, run_ids: Sequence[str] | None = None) -> None: ...
     def fail_unfinished(self, message: str) -> int: ...
     def wait_turn(self, run_id: str, thread_id: str, timeout: float) -> bool: ...
     def idle_threads(self, ttl: timedelta) -> list[str]: ...
@@ -373,10 +383,18 @@ class PostgresRunRecords:
                 (datetime.now(UTC), thread_id),
             )
 
-    def delete_thread(self, thread_id: str) -> None:
+    def delete_thread(self, thread_id: str, run_ids: Sequence[str] | None = None) -> None:
+        """As `RunRecords.delete_thread`."""
         with self._db() as conn:
-            conn.execute("DELETE FROM chat_runs WHERE thread_id = %s", (thread_id,))
-            conn.execute("DELETE FROM chat_threads WHERE thread_id = %s", (thread_id,))
+            if run_ids is None:
+                conn.execute("DELETE FROM chat_runs WHERE thread_id = %s", (thread_id,))
+            else:
+                conn.execute("DELETE FROM chat_runs WHERE run_id = ANY(%s)", (list(run_ids),))
+            conn.execute(
+                "DELETE FROM chat_threads WHERE thread_id = %s AND NOT EXISTS "
+                "(SELECT 1 FROM chat_runs WHERE thread_id = %s)",
+                (thread_id, thread_id),
+            )
 
     def idle_threads(self, ttl: timedelta) -> list[str]:
         cutoff = datetime.now(UTC) - ttl

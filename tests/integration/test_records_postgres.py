@@ -300,3 +300,14 @@ def test_a_run_left_by_a_dead_process_does_not_block_its_thread(fresh_postgres_u
     finally:
         dead.close()
         alive.close()
+
+
+def test_clearing_keeps_a_message_that_arrived_meanwhile(records: RunRecords) -> None:
+    records.claim_thread("t1", "alice")
+    records.create_run("seen", "t1", "alice", "before the clear")
+    records.create_run("late", "t1", "alice", "sent while clearing")
+    records.delete_thread("t1", ["seen"])
+    assert [r["run_id"] for r in records.thread_runs("t1")] == ["late"]
+    assert records.owner("t1") == "alice"  # the thread lives on with its new message
+    records.delete_thread("t1", ["late"])
+    assert records.owner("t1") is None
