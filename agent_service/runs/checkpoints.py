@@ -83,7 +83,13 @@ def _postgres(url: str) -> Checkpoints:
         url,
         min_size=1,
         max_size=8,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        kwargs={
+            "autocommit": True,
+            "prepare_threshold": 0,
+            "row_factory": dict_row,
+            "connect_timeout": 3,
+        },
+        timeout=5,  # a database that is down fails the turn in seconds, not after 30 s
         open=True,
     )
     saver = PostgresSaver(pool)  # type: ignore[arg-type]
