@@ -6,14 +6,19 @@ turn the older ones are pruned: the checkpoint tables stay the size of the live 
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -75,7 +80,6 @@ def _sqlite(path: str) -> Checkpoints:
 
 
 def _postgres(url: str) -> Checkpoints:
-    from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
 
@@ -92,10 +96,56 @@ def _postgres(url: str) -> Checkpoints:
         timeout=5,  # a database that is down fails the turn in seconds, not after 30 s
         open=True,
     )
-    saver = PostgresSaver(pool)  # type: ignore[arg-type]
-    saver.setup()
+    saver = _lazy_postgres_saver()(pool)
+    try:  # set up now when the database is there; otherwise on first use
+        with saver._cursor():
+            pass
+    except Exception:
+        log.warning(
+            "checkpoint database unavailable at start-up; chat answers 503 until it is back"
+        )
 
     def prune(thread_id: str) -> None:
         saver.prune([thread_id], strategy="keep_latest")
 
     return Checkpoints(saver=saver, _prune=prune, _close=pool.close)
+
+
+SETUP_LOCK = 726_500_117  # advisory lock key serialising checkpoint-table setup
+
+
+def _lazy_postgres_saver() -> type:
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    class LazyPostgresSaver(PostgresSaver):
+        """Creates its tables on first use, so the service starts (and answers 503) while the
+        database is down, and sets them up once it is back."""
+
+        _ready = False
+        _setting_up = False
+        _setup_lock = threading.RLock()
+
+        def setup(self) -> None:
+            """The stock setup, one process at a time (several agents may start together)."""
+            with self.conn.connection() as conn:  # type: ignore[union-attr]
+                conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+                try:
+                    super().setup()
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+
+        @contextmanager
+        def _cursor(self, *, pipeline: bool = False) -> Iterator[Any]:
+            if not self._ready:
+                with self._setup_lock:  # re-entered by setup() itself in this thread
+                    if not self._ready and not self._setting_up:
+                        self._setting_up = True
+                        try:
+                            self.setup()
+                            self._ready = True
+                        finally:
+                            self._setting_up = False
+            with super()._cursor(pipeline=pipeline) as cursor:
+                yield cursor
+
+    return LazyPostgresSaver

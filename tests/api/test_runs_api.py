@@ -13,7 +13,7 @@ import pytest
 
 from agent_service.main import create_app
 from tests.api.conftest import TOKEN, make_settings
-from tests.utils.servers import serve
+from tests.utils.servers import free_port, serve
 
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-CRM-User": "alice"}
 
@@ -259,3 +259,14 @@ def test_database_down_fails_the_run_cleanly(tmp_path: Path) -> None:
         }
         history = client.get("/threads/t11").json()["messages"]
         assert history[-1]["error"] is True
+
+
+def test_starts_and_answers_503_while_its_postgres_is_down(tmp_path: Path) -> None:
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/crm?connect_timeout=1"
+    settings = make_settings(tmp_path, checkpoint_database_url=down)
+    with serve(create_app(settings)) as url, httpx.Client(base_url=url, headers=HEADERS) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/leads").status_code == 200  # the lead store (SQLite) still works
+        response = client.post("/threads/t12/runs", json={"message": "Move John to Won"})
+        assert response.status_code == 503
+        assert response.json()["type"] == "database_unavailable"
