@@ -221,6 +221,14 @@ def _strip_politeness(text: str) -> str:
     return text
 
 
+def _stage_words(text: str) -> str:
+    """ "the Proposal sent column" → "Proposal sent"."""
+    cleaned = re.sub(r"^(?:the|a|an)\s+", "", _clean(text), flags=re.I)
+    return re.sub(
+        r"\s+(?:stage|column|status|phase|bucket|list|pile|lane)$", "", cleaned, flags=re.I
+    )
+
+
 def _company(text: str) -> str:
     """A company as written: "Globex Inc." keeps its dot; "Finch at the expo" loses the rest."""
     name = re.sub(
@@ -453,10 +461,7 @@ class CommandParser:
 
     def stage(self, text: str) -> str | None:
         """The stage `text` names (synonyms included), or None."""
-        cleaned = re.sub(r"^(?:the|a|an)\s+", "", _clean(text), flags=re.I)
-        cleaned = re.sub(
-            r"\s+(?:stage|column|status|phase|bucket|list|pile|lane)$", "", cleaned, flags=re.I
-        )
+        cleaned = _stage_words(text)
         found = self.pipeline.resolve(cleaned)
         if found:
             return found
@@ -471,10 +476,7 @@ class CommandParser:
 
     def _stage_arg(self, text: str) -> str:
         """The stage as the user wrote it, without filler (validated by the action node)."""
-        cleaned = re.sub(r"^(?:the|a|an)\s+", "", _clean(text), flags=re.I)
-        cleaned = re.sub(
-            r"\s+(?:stage|column|status|phase|bucket|list|pile|lane)$", "", cleaned, flags=re.I
-        )
+        cleaned = _stage_words(text)
         return self.stage(cleaned) or cleaned
 
     @staticmethod
