@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* -type f 2>/dev/null)
 export LANGGRAPH_CLI_NO_ANALYTICS := 1
 
-.PHONY: help install run test test-python test-frontend lint format eval studio bench up seed
+.PHONY: help install system-deps run reset test lint format eval studio bench up seed
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}'
@@ -29,16 +29,21 @@ frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SRC)
 
 install: .venv/.installed $(if $(wildcard frontend/package.json),frontend/dist/index.html) ## Create .venv, install node modules, build the frontend (idempotent)
 
+system-deps: ## Debian packages the tests need (PostgreSQL, Chromium, docker-compose): apt-get as root, else the command to run
+	@scripts/system-deps.sh
+
 seed: install ## Migrate both databases, seed demo leads and the demo user
 	$(PY) -m agent_service.seed
 	$(PY) django_proxy/manage.py migrate --noinput -v 0
 	$(PY) django_proxy/manage.py ensure_demo_user
 
-run: seed ## Start the agent service and the Django proxy (embedded defaults, offline model)
-	@echo "Open http://$${DJANGO_HOST:-127.0.0.1}:$${DJANGO_PORT:-8000}/ and sign in with the login printed above."
+run: seed ## Start the agent service and the Django proxy (embedded defaults, offline model); prints the URL and login once both answer
 	.venv/bin/honcho start -f Procfile
 
-test: install ## Run every test suite (Python, frontend, offline eval gate)
+reset: install ## Restore the demo data: delete every lead, seed the demo leads again (services may be running)
+	$(PY) -m agent_service.seed --reset
+
+test: system-deps install ## Install what is missing (system packages too), then run every test suite (Python, frontend, offline eval gate)
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q
 	@if [ -f frontend/package.json ]; then cd frontend && npm test --silent; fi
@@ -55,8 +60,9 @@ format: .venv/.installed ## ruff fix and format
 eval: install ## Replay the recorded conversations with the offline model
 	$(PY) -m evals --model offline --json var/eval-offline.json
 
-studio: install ## LangGraph Studio's API server (langgraph dev) on the graph, offline model
-	CRM_MODEL=offline .venv/bin/langgraph dev --no-browser --no-reload --port 2024
+studio: install ## LangGraph Studio's API server (langgraph dev) on the graph; STUDIO_PORT (2024), model by CRM_MODEL
+	@echo "Studio: https://smith.langchain.com/studio/?baseUrl=http://127.0.0.1:$${STUDIO_PORT:-2024}"
+	.venv/bin/langgraph dev --no-browser --no-reload --port $${STUDIO_PORT:-2024}
 
 bench: install ## Benchmarks; figures go to bench/results.json and bench/results.md
 	$(PY) -m bench

@@ -1,6 +1,13 @@
-"""`python -m agent_service.seed`: put demo leads in an empty store (idempotent)."""
+"""`python -m agent_service.seed`: put demo leads in an empty store (idempotent).
+
+`--reset` (`make reset`) deletes every lead first, then seeds: the demo data as shipped. The
+demo leads fit the README's examples ("Move John to Meeting booked" has one John to find;
+"Add new lead Priya Patel from Northwind" is new).
+"""
 
 from __future__ import annotations
+
+import sys
 
 from agent_service.leads.store import open_store
 from agent_service.settings import get_settings
@@ -21,7 +28,7 @@ DEMO_LEADS = [
         "value": 8000,
     },
     {
-        "name": "John Doe",
+        "name": "Jane Doe",
         "company": "Globex",
         "email": "jdoe@globex.com",
         "status": "New",
@@ -58,11 +65,15 @@ DEMO_LEADS = [
 ]
 
 
-def seed() -> int:
-    """Insert the demo leads when the store has none; returns how many were added."""
+def seed(*, reset: bool = False) -> int:
+    """Insert the demo leads when the store has none (after deleting every lead with `reset`);
+    returns how many were added."""
     store = open_store(get_settings())
     try:
         store.migrate()
+        while reset and store.count():
+            for lead in store.list(limit=500):
+                store.delete(lead.id)
         if store.count():
             return 0
         for lead in DEMO_LEADS:
@@ -73,5 +84,5 @@ def seed() -> int:
 
 
 if __name__ == "__main__":
-    added = seed()
+    added = seed(reset="--reset" in sys.argv[1:])
     print(f"Seeded {added} demo leads." if added else "Leads already present; nothing seeded.")
