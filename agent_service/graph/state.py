@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+
+# typing_extensions' TypedDict: pydantic (LangGraph Studio's /schemas) refuses typing's on 3.11.
+from typing_extensions import TypedDict
 
 
 class Operation(TypedDict, total=False):
