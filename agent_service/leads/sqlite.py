@@ -8,20 +8,41 @@ in the same transaction, by any process) has moved.
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
+from agent_service.leads.changelog import (
+    CHANGE_COLUMNS,
+    DEFAULT_LIMIT,
+    POLL_S,
+    Op,
+    change_row,
+    changes_query,
+    iso,
+)
 from agent_service.leads.matching import Match, normalize, rank, search_keys
-from agent_service.leads.models import EDITABLE_FIELDS, Lead, LeadCreate, LeadUpdate, Pipeline
+from agent_service.leads.models import (
+    EDITABLE_FIELDS,
+    Actor,
+    Lead,
+    LeadChange,
+    LeadCreate,
+    LeadUpdate,
+    Pipeline,
+)
 from agent_service.leads.store import (
     MAX_LIST,
     filters_sql,
@@ -31,27 +52,35 @@ from agent_service.leads.store import (
     validate_update,
 )
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS leads (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    company TEXT,
-    email TEXT,
-    phone TEXT,
-    status TEXT NOT NULL,
-    value REAL,
-    notes TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1,
-    search_name TEXT NOT NULL DEFAULT '',
-    search_company TEXT NOT NULL DEFAULT '',
-    search_email TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS leads_status ON leads(status);
-CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO store_meta(key, value) VALUES ('revision', 0);
-"""
+MIGRATIONS_PACKAGE = "agent_service.leads.migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def sqlite_migrations() -> list[tuple[str, str, str]]:
+    """The SQLite schema migrations in order: (version, file name, SQL)."""
+    found = []
+    for entry in resources.files(MIGRATIONS_PACKAGE).joinpath("sqlite").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((match.group(1), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script (triggers included), to run inside one transaction
+    (`executescript` would commit first)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                yield pending
+            pending = ""
+    if pending.strip() and not all(
+        not ln.strip() or ln.strip().startswith("--") for ln in pending.splitlines()
+    ):
+        yield pending
+
 
 COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM leads"
@@ -62,6 +91,14 @@ def _row_to_lead(row: sqlite3.Row | tuple) -> Lead:
     data["created_at"] = datetime.fromisoformat(data["created_at"])
     data["updated_at"] = datetime.fromisoformat(data["updated_at"])
     return Lead(**data)
+
+
+def _row_to_change(row: sqlite3.Row | tuple) -> LeadChange:
+    data = dict(zip(CHANGE_COLUMNS, row, strict=True))
+    for key in ("before", "after"):
+        data[key] = json.loads(data[key]) if data[key] is not None else None
+    data["at"] = datetime.fromisoformat(data["at"])
+    return LeadChange(**data)
 
 
 def stage_order_sql(pipeline: Pipeline) -> tuple[str, list[str]]:
@@ -160,7 +197,10 @@ class SqliteLeadStore:
         return conn
 
     @contextmanager
-    def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+    def _db(self, write: bool = False, bump: bool | None = None) -> Iterator[sqlite3.Connection]:
+        """This thread's connection; with `write`, inside `BEGIN IMMEDIATE` … `COMMIT` (which
+        also bumps `revision`, unless `bump` is False). Errors are mapped to store errors."""
+        bump = write if bump is None else bump
         try:
             conn = self._connect()
         except (sqlite3.Error, OSError) as exc:
@@ -176,7 +216,10 @@ class SqliteLeadStore:
                 raise
             if write:
                 try:
-                    conn.execute("UPDATE store_meta SET value = value + 1 WHERE key = 'revision'")
+                    if bump:
+                        conn.execute(
+                            "UPDATE store_meta SET value = value + 1 WHERE key = 'revision'"
+                        )
                     conn.execute("COMMIT")
                 finally:  # a failed COMMIT must not leave this connection holding the lock
                     if conn.in_transaction:
@@ -187,11 +230,28 @@ class SqliteLeadStore:
             raise StoreUnavailable() from exc
 
     def migrate(self) -> None:
-        try:
-            conn = self._connect()
-            conn.executescript(SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailable() from exc
+        """Apply the migrations of `migrations/sqlite/` not yet recorded in
+        `schema_migrations`, in order, in one `BEGIN IMMEDIATE` transaction (so two processes
+        starting together apply each file once)."""
+        with self._db(write=True) as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for version, _name, script in sqlite_migrations():
+                if version in applied:
+                    continue
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    (version, iso(now())),
+                )
+
+    def applied_migrations(self) -> list[str]:
+        with self._db() as conn:
+            return [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
 
     def ping(self) -> None:
         with self._db() as conn:
@@ -238,13 +298,39 @@ class SqliteLeadStore:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def create(self, data: LeadCreate | Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
+    def create(
+        self,
+        data: LeadCreate | Mapping[str, Any],
+        *,
+        lead_id: str | None = None,
+        actor: Actor | None = None,
+    ) -> Lead:
         fields = validate_create(self.pipeline, data)
         stamp = now()
         lead = Lead(id=lead_id or new_id(), created_at=stamp, updated_at=stamp, version=1, **fields)
         with self._db(write=True) as conn:
             self._insert(conn, lead)
+            self._log(conn, actor, "create", lead.id, None, lead)
         return lead
+
+    def _log(
+        self,
+        conn: sqlite3.Connection,
+        actor: Actor | None,
+        op: Op,
+        lead_id: str,
+        before: Lead | None,
+        after: Lead | None,
+    ) -> None:
+        """The change row of this write, in its transaction."""
+        row = change_row(actor, op, lead_id, before, after)
+        row["before"] = json.dumps(row["before"]) if row["before"] is not None else None
+        row["after"] = json.dumps(row["after"]) if row["after"] is not None else None
+        row["at"] = iso(now())
+        conn.execute(
+            f"INSERT INTO lead_changes ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
+        )
 
     def _insert(self, conn: sqlite3.Connection, lead: Lead) -> None:
         keys = search_keys(lead.name, lead.company, lead.email)
@@ -263,6 +349,7 @@ class SqliteLeadStore:
         changes: LeadUpdate | Mapping[str, Any],
         *,
         expected_version: int | None = None,
+        actor: Actor | None = None,
     ) -> Lead:
         fields, body_version = validate_update(self.pipeline, changes)
         expected = expected_version if expected_version is not None else body_version
@@ -301,9 +388,12 @@ class SqliteLeadStore:
             )
             if cur.rowcount != 1:  # cannot happen inside BEGIN IMMEDIATE; kept as a guard
                 raise VersionConflict(lead_id, current.version, current.version + 1)
+            self._log(conn, actor, "update", lead_id, current, updated)
         return updated
 
-    def delete(self, lead_id: str, *, expected_version: int | None = None) -> Lead:
+    def delete(
+        self, lead_id: str, *, expected_version: int | None = None, actor: Actor | None = None
+    ) -> Lead:
         with self._db(write=True) as conn:
             row = conn.execute(f"{SELECT} WHERE id = ?", (lead_id,)).fetchone()
             if row is None:
@@ -312,15 +402,70 @@ class SqliteLeadStore:
             if expected_version is not None and expected_version != lead.version:
                 raise VersionConflict(lead_id, expected_version, lead.version)
             conn.execute("DELETE FROM leads WHERE id = ?", (lead_id,))
+            self._log(conn, actor, "delete", lead_id, lead, None)
         return lead
 
-    def restore(self, lead: Lead) -> Lead:
+    def restore(self, lead: Lead, *, actor: Actor | None = None) -> Lead:
         restored = lead.model_copy(update={"updated_at": now(), "version": lead.version + 1})
         with self._db(write=True) as conn:
             if conn.execute("SELECT 1 FROM leads WHERE id = ?", (lead.id,)).fetchone():
                 raise InvalidInput(f"Lead '{lead.id}' already exists.")
             self._insert(conn, restored)
+            self._log(conn, actor, "restore", lead.id, None, restored)
         return restored
+
+    # -- the change log ------------------------------------------------------------------------
+
+    def changes(
+        self,
+        *,
+        after: int = 0,
+        lead_id: str | None = None,
+        user_id: str | None = None,
+        run_id: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        newest_first: bool = False,
+        limit: int = DEFAULT_LIMIT,
+    ) -> list[LeadChange]:
+        query, params = changes_query(
+            "?",
+            after=after,
+            lead_id=lead_id,
+            user_id=user_id,
+            run_id=run_id,
+            source=source,
+            since=iso(since) if since is not None else None,
+            newest_first=newest_first,
+            limit=limit,
+        )
+        with self._db() as conn:
+            rows = conn.execute(query, params).fetchall()
+        return [_row_to_change(r) for r in rows]
+
+    def last_seq(self) -> int:
+        with self._db() as conn:
+            return conn.execute("SELECT coalesce(max(seq), 0) FROM lead_changes").fetchone()[0]
+
+    def prune_changes(self, older_than: datetime) -> int:
+        with self._db(write=True, bump=False) as conn:
+            cur = conn.execute(
+                "DELETE FROM lead_changes WHERE at < ? "
+                "AND seq < (SELECT max(seq) FROM lead_changes)",
+                (iso(older_than),),
+            )
+            return cur.rowcount
+
+    def wait_for_change(self, after_seq: int, timeout: float) -> int:
+        """Polls `last_seq()` (an index lookup) every POLL_S: SQLite has no notifications
+        across processes."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            seq = self.last_seq()
+            remaining = deadline - time.monotonic()
+            if seq > after_seq or remaining <= 0:
+                return seq
+            time.sleep(min(POLL_S, remaining))
 
     # -- search --------------------------------------------------------------------------------
 

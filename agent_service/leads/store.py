@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from agent_service.errors import InvalidInput
 from agent_service.leads.matching import Match, normalize
-from agent_service.leads.models import Lead, LeadCreate, LeadUpdate, Pipeline
+from agent_service.leads.models import Actor, Lead, LeadChange, LeadCreate, LeadUpdate, Pipeline
 
 MAX_LIST = 1000
 
@@ -28,8 +28,14 @@ class LeadStore(Protocol):
     def ping(self) -> None:
         """Raise `StoreUnavailable` unless the database answers."""
 
-    def create(self, data: LeadCreate | Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
-        """Insert a lead; `InvalidInput`/`UnknownStage` on bad fields."""
+    def create(
+        self,
+        data: LeadCreate | Mapping[str, Any],
+        *,
+        lead_id: str | None = None,
+        actor: Actor | None = None,
+    ) -> Lead:
+        """Insert a lead; `InvalidInput`/`UnknownStage` on bad fields. Logs one change."""
 
     def get(self, lead_id: str) -> Lead:
         """The lead, or `LeadNotFound`."""
@@ -48,17 +54,45 @@ class LeadStore(Protocol):
         changes: LeadUpdate | Mapping[str, Any],
         *,
         expected_version: int | None = None,
+        actor: Actor | None = None,
     ) -> Lead:
         """Apply `changes` atomically; `VersionConflict` if `expected_version` is stale."""
 
-    def delete(self, lead_id: str, *, expected_version: int | None = None) -> Lead:
+    def delete(
+        self, lead_id: str, *, expected_version: int | None = None, actor: Actor | None = None
+    ) -> Lead:
         """Delete the lead and return it as it was."""
 
-    def restore(self, lead: Lead) -> Lead:
+    def restore(self, lead: Lead, *, actor: Actor | None = None) -> Lead:
         """Put back a deleted lead with its id (for undo); `InvalidInput` if the id is taken."""
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
         """Fuzzy candidates for `text` over name, first/last name, company and email."""
+
+    # -- the change log (docs/change-log.md) -------------------------------------------------
+
+    def changes(
+        self,
+        *,
+        after: int = 0,
+        lead_id: str | None = None,
+        user_id: str | None = None,
+        run_id: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        newest_first: bool = False,
+        limit: int = 200,
+    ) -> list[LeadChange]:
+        """Logged changes with `seq > after` matching every filter given, by seq."""
+
+    def last_seq(self) -> int:
+        """The newest change's seq (0 when the log is empty)."""
+
+    def prune_changes(self, older_than: datetime) -> int:
+        """Delete changes older than `older_than` (never the newest); how many went."""
+
+    def wait_for_change(self, after_seq: int, timeout: float) -> int:
+        """Block at most `timeout` s until `last_seq() > after_seq`; the current `last_seq()`."""
 
     def close(self) -> None:
         """Release connections."""
