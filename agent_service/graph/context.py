@@ -10,6 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import Field, PlainValidator
 from pydantic.json_schema import SkipJsonSchema
 
+from agent_service.leads.models import Actor
 from agent_service.leads.store import LeadStore, open_store
 from agent_service.settings import Settings, get_settings
 
@@ -25,11 +26,14 @@ class Context:
     Servers that build the context themselves (LangGraph Studio's `langgraph dev` calls
     `Context(**settings)` with the fields of its "context" form) leave `store` and `model`
     unset; nodes then get the environment's store and the model chosen by `crm_model`
-    (default `CRM_MODEL`, as the service).
+    (default `CRM_MODEL`, as the service). `actor` (who the run writes as: the user, source
+    `chat`, the run and thread ids) is set per run by `ChatAgent.send`; Studio runs write as
+    user `studio`.
     """
 
     store: Annotated[LeadStore, *_Internal] = None  # type: ignore[assignment]
     model: Annotated[BaseChatModel, *_Internal] = None  # type: ignore[assignment]
+    actor: Annotated[Actor, *_Internal] = None  # type: ignore[assignment]
     crm_model: Annotated[
         Literal["openai", "offline"] | None,
         Field(description="The chat model: openai or offline; empty means CRM_MODEL."),
@@ -41,7 +45,7 @@ class Context:
     history_window: Annotated[
         int, Field(ge=2, le=200, description="Messages of the conversation the model sees.")
     ] = 20
-    undo_depth: Annotated[int, SkipJsonSchema()] = 20
+    undo_depth: Annotated[int, SkipJsonSchema()] = 20  # unused: undo reads the change log
     extra: Annotated[dict[str, object], SkipJsonSchema()] = field(default_factory=dict)
 
 
@@ -78,12 +82,34 @@ def default_context() -> Context:
     )
 
 
+def studio_actor() -> Actor:
+    """Who a run started without an actor (LangGraph Studio) writes as: user `studio`, with
+    the run and thread ids of the LangGraph config when there is one."""
+    try:
+        from langgraph.config import get_config
+
+        config = get_config()
+    except RuntimeError:  # outside a run
+        config = {}
+    configurable = config.get("configurable") or {}
+    metadata = config.get("metadata") or {}
+    run_id = configurable.get("run_id") or metadata.get("run_id")
+    thread_id = configurable.get("thread_id") or metadata.get("thread_id")
+    return Actor(
+        user_id="studio",
+        user_name="studio",
+        source="chat",
+        run_id=str(run_id) if run_id else None,
+        thread_id=str(thread_id) if thread_id else None,
+    )
+
+
 def get_context(runtime: object) -> Context:
     """`runtime.context`, completed with the environment's store and model where unset."""
     context = getattr(runtime, "context", None)
     if not isinstance(context, Context):
-        return default_context()
-    if context.store is not None and context.model is not None:
+        context = default_context()
+    if context.store is not None and context.model is not None and context.actor is not None:
         return context
     return replace(
         context,
@@ -91,4 +117,5 @@ def get_context(runtime: object) -> Context:
         model=context.model
         if context.model is not None
         else default_model(context.crm_model, context.openai_model),
+        actor=context.actor if context.actor is not None else studio_actor(),
     )

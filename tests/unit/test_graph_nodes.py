@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agent_service.errors import StoreUnavailable
 from agent_service.graph.agent import ChatAgent
-from agent_service.graph.nodes.ask import is_no, is_yes, pick_choice
+from agent_service.graph.nodes.ask import answer_text, is_no, is_yes, pick_choice
+from agent_service.graph.nodes.history import ago, period
 from agent_service.graph.nodes.lead_matcher import clean_reference, is_pronoun, pick
 from agent_service.graph.nodes.router import model_window
 from agent_service.leads.models import Pipeline
@@ -208,13 +210,18 @@ def test_undo_of_create_and_update_and_empty_log(store: SqliteLeadStore) -> None
         calls(call("undo")),
         calls(call("undo")),
     )
-    created = a.send("t", "add Tom").actions[0]
+    created = a.send("t", "add Tom", user_id="u1").actions[0]
     assert created["changes"]["value"] == [None, 5000]
-    a.send("t", "his email")
-    assert a.send("t", "undo").reply == "Undone: lead 'Tom Baker' email removed."
-    assert a.send("t", "undo").reply == "Undone: lead 'Tom Baker' removed."
-    assert a.send("t", "undo").reply == "There is nothing to undo in this conversation."
+    a.send("t", "his email", user_id="u1")
+    first = a.send("t", "undo", user_id="u1")
+    assert first.actions[0]["type"] == "undo" and "Tom Baker" in first.reply
+    assert store.get(created["lead_id"]).email is None
+    second = a.send("t", "undo", user_id="u1")
+    assert second.actions[0]["type"] == "undo" and "Tom Baker" in second.reply
     assert store.search("Tom Baker") == []
+    # The seeded leads are `system`'s (board) changes, not u1's: nothing more to undo.
+    assert a.send("t", "undo", user_id="u1").reply == "There is nothing to undo."
+    assert len(store.list()) == 5
 
 
 def test_invalid_field_changes_nothing(store: SqliteLeadStore) -> None:
@@ -379,3 +386,39 @@ def test_a_lead_edited_after_the_delete_question_is_not_deleted(store: SqliteLea
     assert result.reply == "Lead 'Sarah Lee' was changed since you confirmed; nothing was deleted."
     assert result.actions == []
     assert store.get(sarah.id).notes == "signed a letter of intent"
+
+
+def test_studio_gets_an_input_and_a_context_schema() -> None:
+    from agent_service.graph.graph import graph
+
+    assert "messages" in graph.get_input_jsonschema()["properties"]
+    context = graph.get_context_jsonschema()
+    assert set(context["properties"]) == {"crm_model", "openai_model", "history_window"}
+
+
+@pytest.mark.parametrize(
+    ("resume", "text"),
+    [
+        ("yes", "yes"),
+        (" no ", "no"),
+        ({"answer": "yes"}, "yes"),
+        ({"message": "the one at Acme"}, "the one at Acme"),
+        ({"answer": 3}, ""),
+        (2, "2"),
+    ],
+)
+def test_a_resume_value_may_be_a_string_or_structured(resume: object, text: str) -> None:
+    assert answer_text(resume) == text
+
+
+def test_history_periods_and_ages() -> None:
+    current = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
+    start, until, words = period("yesterday", current)
+    assert start is not None and until is not None and until - start == timedelta(days=1)
+    assert until.astimezone().hour == 0 and words == "yesterday"
+    assert period(None, current) == (None, None, "recently")
+    assert ago(current - timedelta(seconds=5), current) == "just now"
+    assert ago(current - timedelta(minutes=2, seconds=5), current) == "2 min ago"
+    assert ago(current - timedelta(hours=3), current) == "3 h ago"
+    assert ago(current - timedelta(days=1, hours=1), current) == "1 day ago"
+    assert ago(current - timedelta(days=30), current) == "on 30 Oct 2026"
