@@ -164,3 +164,6 @@ def test_a_delete_resumed_with_a_structured_answer_deletes(
         state = wait({"command": {"resume": {"answer": "yes"}}})
         assert state["turn"]["reply"] == "Lead 'Priya Raman' deleted."
     assert store.search("Priya Raman") == []
+    row = store.changes(lead_id=lead.id, newest_first=True, limit=1)[0]
+    assert (row.op, row.source, row.user_id, row.thread_id) == ("delete", "chat", "studio", thread)
+    assert row.run_id  # the Studio run's id
