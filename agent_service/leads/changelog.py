@@ -66,6 +66,7 @@ def changes_query(
     placeholder: str,
     *,
     after: int = 0,
+    before: int | None = None,
     lead_id: str | None = None,
     user_id: str | None = None,
     run_id: str | None = None,
@@ -76,10 +77,14 @@ def changes_query(
 ) -> tuple[str, list[Any]]:
     """`SELECT … FROM lead_changes WHERE …` for `LeadStore.changes`, with its parameters.
 
-    `since` is passed as given (SQLite callers pass `iso(since)`, Postgres a datetime)."""
+    `before` (seq < before) is an addition to the contract, for walking the log backwards
+    (undo). `since` is passed as given (SQLite callers pass `iso(since)`, Postgres a datetime)."""
     if source is not None and source not in SOURCES:
         raise InvalidInput(f"Unknown change source '{source}': one of {', '.join(SOURCES)}.")
     clauses, params = [f"seq > {placeholder}"], [int(after or 0)]
+    if before is not None:
+        clauses.append(f"seq < {placeholder}")
+        params.append(int(before))
     for column, value in (("lead_id", lead_id), ("user_id", user_id), ("run_id", run_id)):
         if value is not None:
             clauses.append(f"{column} = {placeholder}")

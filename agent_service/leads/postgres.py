@@ -406,6 +406,7 @@ class PostgresLeadStore:
         self,
         *,
         after: int = 0,
+        before: int | None = None,
         lead_id: str | None = None,
         user_id: str | None = None,
         run_id: str | None = None,
@@ -417,6 +418,7 @@ class PostgresLeadStore:
         query, params = changes_query(
             "%s",
             after=after,
+            before=before,
             lead_id=lead_id,
             user_id=user_id,
             run_id=run_id,

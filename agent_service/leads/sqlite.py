@@ -420,6 +420,7 @@ class SqliteLeadStore:
         self,
         *,
         after: int = 0,
+        before: int | None = None,
         lead_id: str | None = None,
         user_id: str | None = None,
         run_id: str | None = None,
@@ -431,6 +432,7 @@ class SqliteLeadStore:
         query, params = changes_query(
             "?",
             after=after,
+            before=before,
             lead_id=lead_id,
             user_id=user_id,
             run_id=run_id,

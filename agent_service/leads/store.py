@@ -75,6 +75,7 @@ class LeadStore(Protocol):
         self,
         *,
         after: int = 0,
+        before: int | None = None,
         lead_id: str | None = None,
         user_id: str | None = None,
         run_id: str | None = None,
@@ -83,7 +84,8 @@ class LeadStore(Protocol):
         newest_first: bool = False,
         limit: int = 200,
     ) -> list[LeadChange]:
-        """Logged changes with `seq > after` matching every filter given, by seq."""
+        """Logged changes with `seq > after` (and `seq < before`, when given: an addition to
+        docs/change-log.md for walking back) matching every filter given, by seq."""
 
     def last_seq(self) -> int:
         """The newest change's seq (0 when the log is empty)."""

@@ -248,6 +248,7 @@ class SupabaseLeadStore:
         self,
         *,
         after: int = 0,
+        before: int | None = None,
         lead_id: str | None = None,
         user_id: str | None = None,
         run_id: str | None = None,
@@ -262,6 +263,8 @@ class SupabaseLeadStore:
         def run() -> list[dict[str, Any]]:
             request = self._client.table("lead_changes").select(",".join(CHANGE_COLUMNS))
             request = request.gt("seq", int(after or 0))
+            if before is not None:
+                request = request.lt("seq", int(before))
             for column, value in (
                 ("lead_id", lead_id),
                 ("user_id", user_id),
