@@ -112,6 +112,7 @@ def test_chat_undo_reverts_a_board_edit(store: LeadStore) -> None:
     chat.say("t", "move Aisha", calls(call("change_status", lead="Aisha", status="Contacted")))
     store.update(aisha.id, {"phone": "555-0100"}, actor=DEMO_BOARD)  # the panel edit, later
     result = chat.say("t", "undo", calls(call("undo")))
+    assert result.reply == "Undone: lead 'Aisha Khan' phone removed."
     assert store.get(aisha.id).phone is None
     assert store.get(aisha.id).status == "Contacted"  # the older chat change stays
     assert [a["type"] for a in result.actions] == ["undo"]
@@ -150,7 +151,7 @@ def test_a_teammates_overwrite_is_not_undone_and_named(store: LeadStore) -> None
     store.update(aisha.id, {"status": "Lost"}, actor=BOB_BOARD)
     last = store.last_seq()
     result = chat.say("t", "undo", calls(call("undo")))
-    assert "bob" in result.reply and "nothing was undone" in result.reply
+    assert result.reply == "Lead 'Aisha Khan' was changed since by bob (board); nothing was undone."
     assert result.actions == []
     assert store.get(aisha.id).status == "Lost"
     assert store.last_seq() == last  # nothing written
@@ -164,11 +165,14 @@ def test_who_moved_john_and_what_changed_today(store: LeadStore) -> None:
     who = chat.say("t", "who moved John Smith?", calls(call("lead_history", lead="John Smith")))
     assert who.actions == []
     lines = who.reply.splitlines()
-    assert "John Smith" in lines[0]
-    assert "by demo via board, just now" in lines[1] and "Won" in lines[1]
+    assert lines[0] == "Changes of lead 'John Smith', newest first:"
+    assert lines[1] == "- Lead 'John Smith' status updated to 'Won' by demo via board, just now."
+    assert lines[2] == "- Lead 'John Smith' created in 'New' by system via board, just now."
     today = chat.say("t", "what changed today?", calls(call("lead_history", since="today")))
     body = today.reply.splitlines()[1:]
-    assert "by demo via chat" in body[0] and "Contacted" in body[0]  # newest first
+    assert (
+        body[0] == "- Lead 'Aisha Khan' status updated to 'Contacted' by demo via chat, just now."
+    )
     assert "by demo via board" in body[1]
     assert len(body) == 2 + 4  # and the four seeded creates (by system)
 

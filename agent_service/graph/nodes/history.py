@@ -2,9 +2,9 @@
 "who moved John?").
 
 Reads: `queue[0]` (`lead_id` when a lead was named and resolved by the lead matcher, `since`),
-the change log. Writes: an outcome with one line per change, newest first ("Moved to 'Won'
-by demo via board, 2 min ago"), at most 10 with how many more; the leads named into `focus`.
-Never writes to the store.
+the change log. Writes: an outcome with one line per change, newest first ("Lead 'John Smith'
+status updated to 'Won' by demo via board, 2 min ago."), at most 10 with how many more;
+the leads named into `focus`. Never writes to the store.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def ago(at: datetime, current: datetime) -> str:
 def history_line(change: LeadChange, current: datetime) -> str:
     """One change: what (`describe_change`), by whom, through which path, when."""
     who = change.user_name or change.user_id
-    return f"{describe_change(change)} by {who} via {change.source}, {ago(change.at, current)}"
+    what = describe_change(change).rstrip(".")
+    return f"{what} by {who} via {change.source}, {ago(change.at, current)}."
 
 
 def history(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -26,12 +26,10 @@ def undo(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     result = undo_latest(context.store, actor.user_id, actor=actor)
     if not result.action:  # nothing to undo, or changed since by someone: nothing written
         return finish(state, op, result.line)
-    lead_id = result.action.get("lead_id") or (result.lead.id if result.lead else None)
-    if result.change is not None and result.change.op == "create":  # undone: the lead is gone
+    if result.lead is None:  # the undo removed the lead (it undid a create or a restore)
+        lead_id = result.action.get("lead_id")
         update = finish(state, op, result.line, action=result.action)
         update["focus"] = [i for i in state.get("focus", []) if i != lead_id]
         update["focus_group"] = 1
         return update
-    return finish(
-        state, op, result.line, action=result.action, focus=[lead_id] if lead_id else None
-    )
+    return finish(state, op, result.line, action=result.action, focus=[result.lead.id])
