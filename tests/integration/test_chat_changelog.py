@@ -175,6 +175,9 @@ def test_who_moved_john_and_what_changed_today(store: LeadStore) -> None:
     )
     assert "by demo via board" in body[1]
     assert len(body) == 2 + 4  # and the four seeded creates (by system)
+    assert today.reply.splitlines()[0] == "Changes today, newest first:"
+    yesterday = chat.say("t", "and yesterday?", calls(call("lead_history", since="yesterday")))
+    assert yesterday.reply == "No changes yesterday are recorded."
 
 
 def test_every_chat_write_is_logged_with_its_run_and_thread(store: LeadStore) -> None:

@@ -75,22 +75,22 @@ def history(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             name = store.get(lead_id).name
         except LeadNotFound:
             return finish(state, op, "That lead no longer exists.")
-    changes = store.changes(lead_id=lead_id, since=start, newest_first=True, limit=FETCHED)
-    if until is not None:
-        changes = [c for c in changes if c.at < until]
+    if until is None:
+        changes = store.changes(lead_id=lead_id, since=start, newest_first=True, limit=FETCHED)
+    else:  # a closed period: read it from its start, so later changes cannot crowd it out
+        oldest_first = store.changes(lead_id=lead_id, since=start, limit=FETCHED)
+        changes = [c for c in reversed(oldest_first) if c.at < until]
+    when = "" if words == "recently" else f" {words}"
     if name is not None:
-        subject = f"lead '{name}'" + ("" if words == "recently" else f" {words}")
+        title, empty = f"Changes of lead '{name}'{when}", f"No changes of lead '{name}'{when}"
+    elif when:
+        title, empty = f"Changes{when}", f"No changes{when}"
     else:
-        subject = "leads" + ("" if words == "recently" else f" {words}")
+        title, empty = "Recent changes", "No changes"
     if not changes:
-        return finish(
-            state,
-            op,
-            f"No changes of {subject} are recorded.",
-            focus=[lead_id] if lead_id else None,
-        )
+        return finish(state, op, f"{empty} are recorded.", focus=[lead_id] if lead_id else None)
     more = len(changes) - SHOWN
-    lines = [f"Changes of {subject}, newest first:"]
+    lines = [f"{title}, newest first:"]
     lines += [f"- {history_line(change, current)}" for change in changes[:SHOWN]]
     if more > 0:
         lines.append(f"…and {more}{'+' if len(changes) >= FETCHED else ''} more.")
