@@ -202,3 +202,16 @@ def test_every_chat_write_is_logged_with_its_run_and_thread(store: LeadStore) ->
         ("chat", "u-demo", "demo", "t-42")
     }
     assert [row.run_id for row in rows] == ["r1", "r1", "r1", "r3"]
+
+
+def test_who_deleted_a_lead_that_is_gone(store: LeadStore) -> None:
+    chat = Chat(store)
+    bob = lead(store, "Bob Stone")
+    store.delete(bob.id, actor=DEMO_BOARD)
+    who = chat.say("t", "who deleted Bob?", calls(call("lead_history", lead="Bob")))
+    assert who.reply.splitlines()[:2] == [
+        "Changes of lead 'Bob Stone', newest first:",
+        "- Lead 'Bob Stone' deleted by demo via board, just now.",
+    ]
+    unknown = chat.say("t", "and Zed?", calls(call("lead_history", lead="Zed Quill")))
+    assert unknown.reply.startswith("I couldn't find a lead matching 'Zed Quill'.")

@@ -18,7 +18,7 @@ from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
 from agent_service.graph.nodes.common import finish, head
 from agent_service.graph.state import State
-from agent_service.leads.history import describe_change
+from agent_service.leads.history import describe_change, lead_name
 from agent_service.leads.models import LeadChange
 from agent_service.leads.store import now
 
@@ -73,8 +73,11 @@ def history(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if lead_id:
         try:
             name = store.get(lead_id).name
-        except LeadNotFound:
-            return finish(state, op, "That lead no longer exists.")
+        except LeadNotFound:  # deleted: its history is still in the log
+            latest = store.changes(lead_id=lead_id, newest_first=True, limit=1)
+            if not latest:
+                return finish(state, op, "That lead no longer exists.")
+            name = lead_name(latest[0])
     if until is None:
         changes = store.changes(lead_id=lead_id, since=start, newest_first=True, limit=FETCHED)
     else:  # a closed period: read it from its start, so later changes cannot crowd it out
