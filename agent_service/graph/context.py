@@ -28,7 +28,7 @@ class Context:
     unset; nodes then get the environment's store and the model chosen by `crm_model`
     (default `CRM_MODEL`, as the service). `actor` (who the run writes as: the user, source
     `chat`, the run and thread ids) is set per run by `ChatAgent.send`; Studio runs write as
-    user `studio`.
+    `user_id` (default `studio`).
     """
 
     store: Annotated[LeadStore, *_Internal] = None  # type: ignore[assignment]
@@ -45,6 +45,14 @@ class Context:
     history_window: Annotated[
         int, Field(ge=2, le=200, description="Messages of the conversation the model sees.")
     ] = 20
+    user_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="Who a Studio run acts as (undo and board focus are per user).",
+        ),
+    ] = "studio"
     undo_depth: Annotated[int, SkipJsonSchema()] = 20  # unused: undo reads the change log
     extra: Annotated[dict[str, object], SkipJsonSchema()] = field(default_factory=dict)
 
@@ -82,9 +90,9 @@ def default_context() -> Context:
     )
 
 
-def studio_actor() -> Actor:
-    """Who a run started without an actor (LangGraph Studio) writes as: user `studio`, with
-    the run and thread ids of the LangGraph config when there is one."""
+def studio_actor(user_id: str = "studio") -> Actor:
+    """Who a run started without an actor (LangGraph Studio) writes as: `user_id`, with the
+    run and thread ids of the LangGraph config when there is one."""
     try:
         from langgraph.config import get_config
 
@@ -96,8 +104,8 @@ def studio_actor() -> Actor:
     run_id = configurable.get("run_id") or metadata.get("run_id")
     thread_id = configurable.get("thread_id") or metadata.get("thread_id")
     return Actor(
-        user_id="studio",
-        user_name="studio",
+        user_id=user_id,
+        user_name=user_id,
         source="chat",
         run_id=str(run_id) if run_id else None,
         thread_id=str(thread_id) if thread_id else None,
@@ -117,5 +125,5 @@ def get_context(runtime: object) -> Context:
         model=context.model
         if context.model is not None
         else default_model(context.crm_model, context.openai_model),
-        actor=context.actor if context.actor is not None else studio_actor(),
+        actor=context.actor if context.actor is not None else studio_actor(context.user_id),
     )

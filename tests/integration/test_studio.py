@@ -133,7 +133,8 @@ def test_schemas_give_studio_an_input_form_and_context_settings(
     context = body["context_schema"]
     assert context is not None
     assert context["properties"]["crm_model"]["anyOf"][0]["enum"] == ["openai", "offline"]
-    assert {"store", "model"}.isdisjoint(context["properties"])  # live objects stay internal
+    assert context["properties"]["user_id"]["default"] == "studio"
+    assert {"store", "model", "actor"}.isdisjoint(context["properties"])  # live objects
 
 
 def test_a_delete_resumed_with_a_structured_answer_deletes(
@@ -161,9 +162,9 @@ def test_a_delete_resumed_with_a_structured_answer_deletes(
         )
         assert state["turn"]["needs"] == "confirmation", state
         assert store.get(lead.id).name == "Priya Raman"
-        state = wait({"command": {"resume": {"answer": "yes"}}})
+        state = wait({"command": {"resume": {"answer": "yes"}}, "context": {"user_id": "dev"}})
         assert state["turn"]["reply"] == "Lead 'Priya Raman' deleted."
     assert store.search("Priya Raman") == []
     row = store.changes(lead_id=lead.id, newest_first=True, limit=1)[0]
-    assert (row.op, row.source, row.user_id, row.thread_id) == ("delete", "chat", "studio", thread)
+    assert (row.op, row.source, row.user_id, row.thread_id) == ("delete", "chat", "dev", thread)
     assert row.run_id  # the Studio run's id

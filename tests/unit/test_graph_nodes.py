@@ -393,7 +393,12 @@ def test_studio_gets_an_input_and_a_context_schema() -> None:
 
     assert "messages" in graph.get_input_jsonschema()["properties"]
     context = graph.get_context_jsonschema()
-    assert set(context["properties"]) == {"crm_model", "openai_model", "history_window"}
+    assert set(context["properties"]) == {
+        "crm_model",
+        "openai_model",
+        "history_window",
+        "user_id",
+    }
 
 
 @pytest.mark.parametrize(
