@@ -7,9 +7,10 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import Field, PlainValidator
+from pydantic import Field, PlainValidator, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 
+from agent_service.errors import ModelUnavailable
 from agent_service.leads.models import Actor
 from agent_service.leads.store import LeadStore, open_store
 from agent_service.settings import Settings, get_settings
@@ -77,7 +78,11 @@ def default_model(crm_model: str | None, openai_model: str | None) -> BaseChatMo
         overrides["openai_model"] = openai_model
     settings = get_settings()
     if overrides:
-        settings = Settings.model_validate({**settings.model_dump(), **overrides})
+        try:
+            settings = Settings.model_validate({**settings.model_dump(), **overrides})
+        except ValidationError as exc:  # e.g. crm_model openai without OPENAI_API_KEY
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise ModelUnavailable(f"{reason}; nothing was changed.") from exc
     return build_chat_model(settings)
 
 
