@@ -11,8 +11,9 @@ from pydantic import Field, PlainValidator, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 
 from agent_service.errors import ModelUnavailable
+from agent_service.leads.factory import open_store
 from agent_service.leads.models import Actor
-from agent_service.leads.store import LeadStore, open_store
+from agent_service.leads.store import LeadStore
 from agent_service.settings import Settings, get_settings
 
 # A field the service fills with a live object: passed through as it is and left out of the

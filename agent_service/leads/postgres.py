@@ -44,7 +44,6 @@ from agent_service.leads.changelog import (
 )
 from agent_service.leads.matching import Match, normalize, rank, search_keys
 from agent_service.leads.models import (
-    EDITABLE_FIELDS,
     Actor,
     Lead,
     LeadChange,
@@ -52,18 +51,18 @@ from agent_service.leads.models import (
     LeadUpdate,
     Pipeline,
 )
-from agent_service.leads.store import (
-    MAX_LIST,
-    filters_sql,
-    new_id,
-    now,
-    validate_create,
-    validate_update,
+from agent_service.leads.sql import (
+    COLUMNS,
+    DEFAULT_PAGE,
+    SELECT,
+    SUMMARY_SQL,
+    count_sql,
+    insert_params,
+    insert_sql,
+    list_sql,
+    summary_from_rows,
 )
-
-COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
-SELECT = f"SELECT {', '.join(COLUMNS)} FROM leads"
-SEARCH_COLUMNS = ("search_name", "search_company", "search_email")
+from agent_service.leads.store import new_id, now, validate_create, validate_update
 
 # Any constant shared by every process migrating this schema (pg_advisory_xact_lock key).
 MIGRATION_LOCK = 0x4C454144  # "LEAD"
@@ -256,34 +255,36 @@ class PostgresLeadStore:
         return _row_to_lead(row)
 
     def list(
-        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+        self,
+        *,
+        status: str | None = None,
+        q: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        offset: int = 0,
     ) -> list[Lead]:
-        where, params = self._filters(status, q)
-        order = self._stage_order()
         # COLLATE "C" sorts like SQLite's binary comparison, so both backends list alike.
-        query = sql.SQL(
-            '{select} {where} ORDER BY {order}, lower(name) COLLATE "C", id LIMIT %s'
-        ).format(select=sql.SQL(SELECT), where=sql.SQL(where), order=order)
+        query, params = list_sql(
+            self.pipeline,
+            "%s",
+            status=status,
+            q=q,
+            limit=limit,
+            offset=offset,
+            collate=' COLLATE "C"',
+        )
         with self._db() as conn:
-            rows = conn.execute(query, [*params, max(0, min(limit, MAX_LIST))]).fetchall()
+            rows = conn.execute(query, params).fetchall()
         return [_row_to_lead(r) for r in rows]
 
-    def _stage_order(self) -> sql.Composable:
-        whens = sql.SQL(" ").join(
-            sql.SQL("WHEN {} THEN {}").format(sql.Literal(stage), sql.Literal(i))
-            for i, stage in enumerate(self.pipeline.stages)
-        )
-        return sql.SQL("CASE status {} ELSE {} END").format(
-            whens, sql.Literal(len(self.pipeline.stages))
-        )
-
-    def count(self, *, status: str | None = None) -> int:
-        where, params = self._filters(status, None)
+    def count(self, *, status: str | None = None, q: str | None = None) -> int:
+        query, params = count_sql(self.pipeline, "%s", status=status, q=q)
         with self._db() as conn:
-            return conn.execute(f"SELECT count(*) FROM leads {where}", params).fetchone()[0]
+            return conn.execute(query, params).fetchone()[0]
 
-    def _filters(self, status: str | None, q: str | None) -> tuple[str, list[Any]]:
-        return filters_sql(self.pipeline, status, q, "%s")
+    def summary(self) -> dict[str, dict[str, Any]]:
+        with self._db() as conn:
+            rows = conn.execute(SUMMARY_SQL).fetchall()
+        return summary_from_rows(self.pipeline, rows)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -318,13 +319,7 @@ class PostgresLeadStore:
         )
 
     def _insert(self, conn: psycopg.Connection, lead: Lead) -> None:
-        keys = search_keys(lead.name, lead.company, lead.email)
-        values = lead.model_dump()
-        conn.execute(
-            f"INSERT INTO leads ({', '.join(COLUMNS)}, {', '.join(SEARCH_COLUMNS)}) "
-            f"VALUES ({', '.join(['%s'] * (len(COLUMNS) + 3))})",
-            [values[c] for c in COLUMNS] + [keys["name"], keys["company"], keys["email"]],
-        )
+        conn.execute(insert_sql("%s"), insert_params(lead, iso_times=False))
 
     def update(
         self,

@@ -35,7 +35,6 @@ from agent_service.leads.changelog import (
 )
 from agent_service.leads.matching import Match, normalize, rank, search_keys
 from agent_service.leads.models import (
-    EDITABLE_FIELDS,
     Actor,
     Lead,
     LeadChange,
@@ -43,14 +42,18 @@ from agent_service.leads.models import (
     LeadUpdate,
     Pipeline,
 )
-from agent_service.leads.store import (
-    MAX_LIST,
-    filters_sql,
-    new_id,
-    now,
-    validate_create,
-    validate_update,
+from agent_service.leads.sql import (
+    COLUMNS,
+    DEFAULT_PAGE,
+    SELECT,
+    SUMMARY_SQL,
+    count_sql,
+    insert_params,
+    insert_sql,
+    list_sql,
+    summary_from_rows,
 )
+from agent_service.leads.store import new_id, now, validate_create, validate_update
 
 MIGRATIONS_PACKAGE = "agent_service.leads.migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -82,10 +85,6 @@ def _statements(script: str) -> Iterator[str]:
         yield pending
 
 
-COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
-SELECT = f"SELECT {', '.join(COLUMNS)} FROM leads"
-
-
 def _row_to_lead(row: sqlite3.Row | tuple) -> Lead:
     data = dict(zip(COLUMNS, row, strict=True))
     data["created_at"] = datetime.fromisoformat(data["created_at"])
@@ -99,12 +98,6 @@ def _row_to_change(row: sqlite3.Row | tuple) -> LeadChange:
         data[key] = json.loads(data[key]) if data[key] is not None else None
     data["at"] = datetime.fromisoformat(data["at"])
     return LeadChange(**data)
-
-
-def stage_order_sql(pipeline: Pipeline) -> tuple[str, list[str]]:
-    """An ORDER BY expression putting leads in pipeline order, with its parameters."""
-    whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(pipeline.stages)))
-    return f"CASE status {whens} ELSE {len(pipeline.stages)} END", list(pipeline.stages)
 
 
 class _Corpus:
@@ -277,24 +270,27 @@ class SqliteLeadStore:
         return _row_to_lead(row)
 
     def list(
-        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+        self,
+        *,
+        status: str | None = None,
+        q: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        offset: int = 0,
     ) -> list[Lead]:
-        where, params = self._filters(status, q)
-        order, order_params = stage_order_sql(self.pipeline)
-        sql = f"{SELECT} {where} ORDER BY {order}, lower(name), id LIMIT ?"
+        query, params = list_sql(self.pipeline, "?", status=status, q=q, limit=limit, offset=offset)
         with self._db() as conn:
-            rows = conn.execute(
-                sql, [*params, *order_params, max(0, min(limit, MAX_LIST))]
-            ).fetchall()
+            rows = conn.execute(query, params).fetchall()
         return [_row_to_lead(r) for r in rows]
 
-    def count(self, *, status: str | None = None) -> int:
-        where, params = self._filters(status, None)
+    def count(self, *, status: str | None = None, q: str | None = None) -> int:
+        query, params = count_sql(self.pipeline, "?", status=status, q=q)
         with self._db() as conn:
-            return conn.execute(f"SELECT count(*) FROM leads {where}", params).fetchone()[0]
+            return conn.execute(query, params).fetchone()[0]
 
-    def _filters(self, status: str | None, q: str | None) -> tuple[str, list[Any]]:
-        return filters_sql(self.pipeline, status, q, "?")
+    def summary(self) -> dict[str, dict[str, Any]]:
+        with self._db() as conn:
+            rows = conn.execute(SUMMARY_SQL).fetchall()
+        return summary_from_rows(self.pipeline, rows)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -333,15 +329,7 @@ class SqliteLeadStore:
         )
 
     def _insert(self, conn: sqlite3.Connection, lead: Lead) -> None:
-        keys = search_keys(lead.name, lead.company, lead.email)
-        values = lead.model_dump()
-        values["created_at"] = lead.created_at.isoformat()
-        values["updated_at"] = lead.updated_at.isoformat()
-        conn.execute(
-            f"INSERT INTO leads ({', '.join(COLUMNS)}, search_name, search_company, search_email) "
-            f"VALUES ({', '.join('?' * (len(COLUMNS) + 3))})",
-            [values[c] for c in COLUMNS] + [keys["name"], keys["company"], keys["email"]],
-        )
+        conn.execute(insert_sql("?"), insert_params(lead, iso_times=True))
 
     def update(
         self,

@@ -27,7 +27,6 @@ from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, V
 from agent_service.leads.changelog import CHANGE_COLUMNS, DEFAULT_LIMIT, SOURCES, change_row, utc
 from agent_service.leads.matching import Match, normalize, rank, search_keys
 from agent_service.leads.models import (
-    EDITABLE_FIELDS,
     Actor,
     Lead,
     LeadChange,
@@ -36,16 +35,15 @@ from agent_service.leads.models import (
     Pipeline,
 )
 from agent_service.leads.postgres import SEARCH_CANDIDATES, UPDATE_RETRIES, migrations
-from agent_service.leads.store import (
-    MAX_LIST,
+from agent_service.leads.sql import (
+    COLUMNS,
+    DEFAULT_PAGE,
+    check_paging,
     like_pattern,
-    new_id,
-    now,
-    validate_create,
-    validate_update,
+    summary_from_rows,
 )
+from agent_service.leads.store import new_id, now, validate_create, validate_update
 
-COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
 SELECT = ",".join(COLUMNS)
 REQUEST_TIMEOUT_S = 5.0
 SUPABASE_POLL_S = 0.5  # wait_for_change: one REST request this often
@@ -140,26 +138,40 @@ class SupabaseLeadStore:
             raise LeadNotFound(lead_id)
         return _row_to_lead(rows[0])
 
+    def _pattern(self, q: str | None) -> str | None:
+        return like_pattern(normalize(q)) if q and normalize(q) else None
+
     def list(
-        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+        self,
+        *,
+        status: str | None = None,
+        q: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        offset: int = 0,
     ) -> list[Lead]:
+        check_paging(limit, offset)
         params = {
             "stages": list(self.pipeline.stages),
             "only_status": self.pipeline.canonical(status) if status else None,
-            "pattern": like_pattern(normalize(q)) if q and normalize(q) else None,
-            "max_rows": max(0, min(limit, MAX_LIST)),
+            "pattern": self._pattern(q),
+            "max_rows": limit,
+            "skip": offset,
         }
         rows = self._call(lambda: self._client.rpc("list_leads", params).execute().data)
         return [_row_to_lead(r) for r in rows]
 
-    def count(self, *, status: str | None = None) -> int:
-        def run() -> int:
-            request = self._leads().select("id", count="exact", head=True)
-            if status:
-                request = request.eq("status", self.pipeline.canonical(status))
-            return request.execute().count or 0
+    def count(self, *, status: str | None = None, q: str | None = None) -> int:
+        params = {
+            "only_status": self.pipeline.canonical(status) if status else None,
+            "pattern": self._pattern(q),
+        }
+        return int(self._call(lambda: self._client.rpc("count_leads", params).execute().data))
 
-        return self._call(run)
+    def summary(self) -> dict[str, dict[str, Any]]:
+        rows = self._call(lambda: self._client.rpc("lead_summary", {}).execute().data)
+        return summary_from_rows(
+            self.pipeline, [(r["status"], r["leads"], r["total"]) for r in rows]
+        )
 
     # -- writes --------------------------------------------------------------------------------
     # Every write is one RPC to a function of migration 0005, so the lead row and its change

@@ -168,6 +168,76 @@ def test_count(store: LeadStore) -> None:
     assert store.count(status="Lost") == 0
 
 
+def test_list_pages_with_limit_and_offset_and_has_no_cap(store: LeadStore) -> None:
+    for i in range(130):
+        store.create({"name": f"Lead {i:03d}", "status": "Won" if i % 2 else "New"})
+    assert len(store.list()) == 100  # the default page
+    everything = store.list(limit=1000)
+    assert len(everything) == 130 == store.count()
+    assert (
+        store.list(limit=40, offset=0)
+        + store.list(limit=40, offset=40)
+        + store.list(limit=100, offset=80)
+        == everything
+    )
+    assert store.list(offset=130) == []
+    assert store.list(limit=0) == []
+    assert names(store.list(status="won", limit=3, offset=1)) == [
+        "Lead 003",
+        "Lead 005",
+        "Lead 007",
+    ]
+    assert store.count(status="won") == 65
+    assert store.count(q="lead 12") == 10  # 120-129
+    assert store.count(status="New", q="lead 12") == 5
+    assert len(store.list(q="lead 12", limit=1000)) == 10
+    for bad in (dict(limit=-1), dict(offset=-1)):
+        with pytest.raises(InvalidInput):
+            store.list(**bad)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_list_has_no_silent_cap_at_a_thousand(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    from bench.search import load_postgres, load_sqlite, synthetic_leads
+
+    leads = synthetic_leads(1500)
+    if backend == "sqlite":
+        store: LeadStore = SqliteLeadStore(tmp_path / "crm.sqlite3", PIPELINE)
+        store.migrate()
+        load_sqlite(store, leads)
+    else:
+        url = request.getfixturevalue("fresh_postgres_url")
+        store = PostgresLeadStore(url, PIPELINE)
+        store.migrate()
+        load_postgres(url, leads)
+    try:
+        assert store.count() == 1500
+        assert len(store.list(limit=5000)) == 1500
+        assert len(store.list(limit=1000, offset=1000)) == 500
+    finally:
+        store.close()
+
+
+def test_summary_counts_and_sums_every_stage(store: LeadStore) -> None:
+    empty = store.summary()
+    assert list(empty) == list(STAGES)
+    assert all(v == {"count": 0, "value": 0.0} for v in empty.values())
+    store.create({"name": "A", "status": "Won", "value": 1000})
+    store.create({"name": "B", "status": "Won", "value": 250.5})
+    store.create({"name": "C", "status": "Won"})  # no value
+    store.create({"name": "D", "status": "Contacted", "value": 10})
+    summary = store.summary()
+    assert list(summary) == list(STAGES)
+    assert summary["Won"] == {"count": 3, "value": 1250.5}
+    assert summary["Contacted"] == {"count": 1, "value": 10.0}
+    assert summary["New"] == {"count": 0, "value": 0.0}
+    assert sum(v["count"] for v in summary.values()) == store.count() == 4
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 
