@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,6 +28,8 @@ Phone = Annotated[
 ]
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 # The fields a person may set on a lead, in display order.
 EDITABLE_FIELDS = ("name", "company", "email", "phone", "status", "value", "notes")
 
@@ -37,6 +40,22 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
+def check_text(value: Any) -> Any:
+    """Refuse text no database keeps as it is: NUL characters (PostgreSQL text cannot hold
+    them) and lone surrogates (not encodable as UTF-8)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        if _SURROGATE.search(value):
+            raise ValueError("text must be valid Unicode (no lone surrogates)")
+    return value
+
+
+def has_bad_text(value: str) -> bool:
+    """Whether `value` holds a NUL character or a lone surrogate (see `check_text`)."""
+    return "\x00" in value or _SURROGATE.search(value) is not None
+
+
 def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str) and not value.strip():
         return None
@@ -45,6 +64,11 @@ def _blank_to_none(value: Any) -> Any:
 
 class _LeadFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return check_text(value)
 
     @field_validator("company", "email", "phone", "notes", mode="before", check_fields=False)
     @classmethod
@@ -98,6 +122,53 @@ class LeadUpdate(_LeadFields):
     def changes(self) -> dict[str, Any]:
         """The fields this update sets (explicit nulls included), without `version`."""
         return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}
+
+
+class Actor(BaseModel):
+    """Who makes a change; given to every write and recorded in the change log."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    user_id: str = "system"
+    user_name: str | None = None  # display name ("demo"), from X-CRM-User-Name
+    source: Literal["chat", "board", "undo"] = "board"
+    run_id: str | None = None  # chat only
+    thread_id: str | None = None  # chat only
+    reverts: int | None = None  # undo only: seq of the change it reverts
+
+    @field_validator("user_id", "user_name", "run_id", "thread_id", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return check_text(value)
+
+
+class LeadChange(BaseModel):
+    """One row of the change log, as the API shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int  # monotonic per database
+    lead_id: str
+    user_id: str
+    user_name: str | None = None
+    source: Literal["chat", "board", "undo"]
+    run_id: str | None = None
+    thread_id: str | None = None
+    op: Literal["create", "update", "delete", "restore"]
+    before: dict | None = None  # Lead.model_dump(mode="json"), None for create
+    after: dict | None = None  # None for delete
+    reverts: int | None = None
+    at: datetime
+
+    @property
+    def lead(self) -> dict:
+        """The lead as this change left it, or as it was before a delete."""
+        return self.after if self.after is not None else (self.before or {})
+
+    @property
+    def who(self) -> str:
+        """The person to name for this change: display name, else user id."""
+        return self.user_name or self.user_id
 
 
 class Lead(BaseModel):
