@@ -1,17 +1,19 @@
-"""4. Load through Django + agent: many concurrent chat sessions, each sending its turns in order.
+"""Rows 1–2: load through Django + agent, ours vs a baseline commit, in interleaved rounds.
 
-Real stack on loopback: `python -m agent_service` (offline model, SQLite lead store and
-checkpoints) behind `python -m django_proxy` (ASGI). One client process (httpx, asyncio):
-every session logs in once through Django's login form (a real password check), then sends
-its messages one after another, each waiting for its result on the run's event stream
+Real stacks on loopback: `python -m agent_service` (offline model, SQLite lead store and
+checkpoints) behind `python -m django_proxy`, once for this checkout and once for the baseline
+commit (bench/baseline.py, `BENCH_BASELINE_REF`), side by side on their own databases. One
+client process (httpx, asyncio): every session logs in once through Django's login form (a real
+password check, before any clock); each round it starts a new conversation and sends its turns
+one after another, each waiting for its result on the run's event stream
 (`/api/chat/events/<task_id>/`). Each session works on its own lead; its messages alternate a
 status change and a phone change by pronoun ("change her phone to …"), so a reply from another
-session's thread, or from an earlier message, cannot pass the check. After the run every
+session's thread, or from an earlier message, cannot pass the check. After each round every
 session's history (`/api/chat/history/`) must hold its messages in the order sent, each followed
-by its reply.
+by its reply. Rounds go baseline, ours, baseline, ours, …; per round the CPU time the proxy, the
+agent and the client spent per answered turn (/proc).
 
-Without django_proxy/ the same load goes straight to the agent service (no login) and the
-section says so.
+`Crowd` and `Via` also serve bench/scaleout.py (straight to one or more agents, no Django).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,10 +287,22 @@ def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
 
 
 def create_users(
-    folder: Path, agent_url: str, count: int, stack: servers.Stack | None = None
+    folder: Path,
+    agent_url: str,
+    count: int,
+    stack: servers.Stack | None = None,
+    migrate: bool = False,
 ) -> None:
-    """`count` users bench0… sharing one password hash (hashed once: creating them is quick)."""
+    """`count` users bench0… sharing one password hash (hashed once: creating them is quick);
+    with `migrate`, the Django database is migrated first in the same process."""
     code = (
+        (
+            "from django.core.management import call_command\n"
+            "call_command('migrate', interactive=False, verbosity=0)\n"
+        )
+        if migrate
+        else ""
+    ) + (
         "from django.contrib.auth import get_user_model\n"
         "from django.contrib.auth.hashers import make_password\n"
         f"h = make_password({PASSWORD!r})\n"
@@ -305,27 +319,53 @@ SPEEDUP_TARGET = 1.5
 RATE_LIMIT = "100000"  # the limiter still runs; a user's many bench turns stay under it
 
 
-@contextmanager
-def django_stack(
-    folder: Path, users: int, leads: int, stack: servers.Stack | None = None
-) -> Iterator[tuple[str, dict[str, int]]]:
-    """Agent service (SQLite) + Django proxy of `stack` in `folder`, `leads` leads seeded and
-    `users` users bench0…; yields the proxy's URL and the process ids to account CPU to."""
+def prepare(folder: Path, users: int, leads: int, stack: servers.Stack | None = None) -> None:
+    """The databases of one stack: `leads` leads, the Django tables and `users` users."""
     folder.mkdir(parents=True, exist_ok=True)
     seed(folder / "crm.sqlite3", leads)
-    with servers.agent_service(folder, stack=stack) as agent_url:
-        servers.manage(folder, agent_url, "migrate", "--noinput", "-v", "0", stack=stack)
-        create_users(folder, agent_url, users, stack=stack)
-        with servers.django_proxy(
-            folder, agent_url, stack=stack, CHAT_RATE_LIMIT=RATE_LIMIT
-        ) as proxy_url:
-            yield (
-                proxy_url,
-                {
-                    "proxy": servers.PIDS[proxy_url],
-                    "agent": servers.PIDS[agent_url],
-                },
-            )
+    create_users(folder, "http://127.0.0.1:9", users, stack=stack, migrate=True)
+
+
+def start_stack(folder: Path, stack: servers.Stack | None = None) -> tuple[ExitStack, str, dict]:
+    """Agent service (SQLite) + Django proxy of `stack` on the databases in `folder`: the
+    ExitStack that stops them, the proxy's URL and the process ids to account CPU to."""
+    with ExitStack() as started:
+        agent_url = started.enter_context(servers.agent_service(folder, stack=stack))
+        proxy_url = started.enter_context(
+            servers.django_proxy(folder, agent_url, stack=stack, CHAT_RATE_LIMIT=RATE_LIMIT)
+        )
+        pids = {"proxy": servers.PIDS[proxy_url], "agent": servers.PIDS[agent_url]}
+        return started.pop_all(), proxy_url, pids
+
+
+def start_stacks(
+    running: ExitStack,
+    stacks: list[tuple[str, servers.Stack | None]],
+    root: Path,
+    users: int,
+    leads: int,
+) -> dict[str, tuple[str, dict[str, int]]]:
+    """All stacks prepared and started side by side (threads: it is mostly waiting on child
+    processes); each stops when `running` closes. Name → (proxy URL, process ids)."""
+
+    def one(name: str, stack: servers.Stack | None) -> tuple[ExitStack, str, dict]:
+        prepare(root / name, users, leads, stack)
+        return start_stack(root / name, stack)
+
+    with ThreadPoolExecutor(len(stacks)) as pool:
+        futures = {name: pool.submit(one, name, stack) for name, stack in stacks}
+    out, failure = {}, None
+    for name, future in futures.items():
+        try:
+            started, url, pids = future.result()
+        except Exception as exc:  # noqa: BLE001 - re-raised once the others are registered
+            failure = failure or exc
+            continue
+        running.enter_context(started)
+        out[name] = (url, pids)
+    if failure is not None:
+        raise failure
+    return out
 
 
 def _range(values: list[float], digits: int = 1) -> str:
@@ -368,14 +408,12 @@ def run(
     by_round: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in stacks}
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp, ExitStack() as running:
         crowds: dict[str, Crowd] = {}
+        started = start_stacks(running, stacks, Path(tmp), sessions, leads)
         loop = asyncio.new_event_loop()
         try:
-            for name, stack in stacks:
-                url, pids = running.enter_context(
-                    django_stack(Path(tmp) / name, sessions, leads, stack)
-                )
+            for name, (url, pids) in started.items():
                 crowds[name] = Crowd(Via(url, True, pids), sessions)
-                loop.run_until_complete(crowds[name].login())
+            loop.run_until_complete(asyncio.gather(*(c.login() for c in crowds.values())))
             for r in range(rounds):
                 for name, _ in stacks:
                     lead_ids = list(range(r * sessions, (r + 1) * sessions))

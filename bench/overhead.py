@@ -207,13 +207,13 @@ class _Timed:
 
 
 def breakdown(
-    agent: ChatAgent, prune: Callable[[str], None] | None, turns: int = 30
+    agent: ChatAgent, prune: Callable[[str], None] | None, turns: int = 30, warm: int = 20
 ) -> dict[str, float]:
     """Where one of our turns goes (ms per turn), measured with plain timers on a warm thread:
     checkpoint reads and writes, pruning, lead store calls; the rest is LangGraph's loop, the
     nodes' own work and the offline model."""
     thread, messages = "breakdown", Messages()
-    for turn in range(1, 21):
+    for turn in range(1, warm + 1):
         agent.send(thread, messages.filler(turn))
     timer = _Timed()
     saver = agent.checkpointer
@@ -330,6 +330,7 @@ def run(
     threads: int | None = None,
     postgres_url: str | None = None,
     force_profile: bool = False,
+    quick: bool = False,
 ) -> dict[str, Any]:
     """Per round and mark, p50 ms of ours and tuned stock on SQLite and (with a URL) Postgres."""
     from agent_service.leads.sqlite import SqliteLeadStore
@@ -378,9 +379,10 @@ def run(
             for name, send in setups:
                 tag = ("ours" if name.startswith("ours") else "stock") + f"-r{r}"
                 samples.setdefault(name, []).append(run_threads(send, prefix=tag, **kwargs))
-        parts["ours · SQLite"] = breakdown(ours_sqlite, ours_sqlite._prune)
+        sizes = {"turns": 4, "warm": 3} if quick else {}
+        parts["ours · SQLite"] = breakdown(ours_sqlite, ours_sqlite._prune, **sizes)
         if postgres_url:
-            parts["ours · Postgres"] = breakdown(ours_pg, ours_pg._prune)
+            parts["ours · Postgres"] = breakdown(ours_pg, ours_pg._prune, **sizes)
         stock_file_mb, ours_file_mb = (
             sum(p.stat().st_size for p in folder.glob(f"{name}.sqlite3*")) / 1e6
             for name in ("stock", "ours")
