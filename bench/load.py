@@ -547,7 +547,8 @@ def section(
     if samples:
         notes.append("Error samples: " + " | ".join(samples[:6]))
     return {
-        "title": "Load through the Django proxy: ours vs the baseline commit, interleaved rounds",
+        "title": "1–2. Load through the Django proxy: ours vs the baseline commit, interleaved "
+        "rounds",
         "columns": [
             "stack",
             "round",
