@@ -413,7 +413,11 @@ def run(
         try:
             for name, (url, pids) in started.items():
                 crowds[name] = Crowd(Via(url, True, pids), sessions)
-            loop.run_until_complete(asyncio.gather(*(c.login() for c in crowds.values())))
+
+            async def login_all() -> None:
+                await asyncio.gather(*(c.login() for c in crowds.values()))
+
+            loop.run_until_complete(login_all())
             for r in range(rounds):
                 for name, _ in stacks:
                     lead_ids = list(range(r * sessions, (r + 1) * sessions))
