@@ -1,4 +1,4 @@
-"""3. Our turn vs *tuned* stock LangGraph, at turns 1, 50 and 200 of a thread (offline model).
+"""3. Our turn vs *tuned* stock LangGraph at turn 1 and turn 100 of a thread (offline model).
 
 Both sides run the same `ChatAgent` (same graph, same 20-message window, `durability="exit"`,
 the same lead store), so the only difference is the checkpoint code:
@@ -28,9 +28,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite import SqliteSaver
-from langgraph.types import Command
 
 from agent_service.graph.agent import ChatAgent
 from agent_service.graph.models import build_chat_model
@@ -39,9 +37,7 @@ from agent_service.leads.store import LeadStore
 from agent_service.runs.checkpoints import open_checkpoints
 from agent_service.settings import DEFAULT_STAGES, Settings
 
-TARGET_MS = 5.0
-FLAT_RATIO = 1.2
-MARKS = (1, 50, 200)
+MARKS = (1, 100)
 # Turns between the marks: what a sales person says about the lead in focus.
 FILLER = ("change her phone to 555-0100", "what's her email?", "change her phone to 555-0199")
 STAGES = ("Meeting booked", "Contacted")
@@ -111,29 +107,6 @@ def run_threads(
     return samples
 
 
-def reply_path(agent: ChatAgent) -> Callable[[str, str], Any]:
-    """What the run manager times until the reply is out: the turn without pruning, which it
-    does right after publishing the reply (the prune is still run, after the clock stops, and
-    its cost is shown in the per-part table)."""
-
-    def send(thread_id: str, text: str) -> Any:
-        return agent.send(thread_id, text, prune=False)
-
-    return send
-
-
-def stock_send(agent: ChatAgent) -> Callable[[str, str], Any]:
-    """What stock LangGraph code does per message: look for an interrupt, then `invoke`."""
-
-    def send(thread_id: str, text: str) -> Any:
-        config = agent.config(thread_id)
-        paused = bool(agent.graph.get_state(config).interrupts)
-        graph_input: Any = Command(resume=text) if paused else {"messages": [HumanMessage(text)]}
-        return agent.graph.invoke(graph_input, config, context=agent.context)
-
-    return send
-
-
 @contextmanager
 def ours(store: LeadStore, checkpoint_url: str) -> Iterator[ChatAgent]:
     settings = Settings(crm_model="offline")
@@ -177,12 +150,6 @@ def stock(store: LeadStore, checkpoint_url: str) -> Iterator[ChatAgent]:
         yield ChatAgent(store, build_chat_model(settings), settings, checkpointer=saver)
     finally:
         close()
-
-
-def _stats(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"p50": statistics.median(ordered), "p95": p95, "n": len(ordered)}
 
 
 class _Timed:
