@@ -19,6 +19,9 @@ agent and the client spent per answered turn (/proc).
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
+import string
 import sys
 import tempfile
 import time
@@ -39,6 +42,7 @@ STAGES = ("Contacted", "Meeting booked", "Proposal sent", "Won", "Lost")
 PASSWORD = "bench-Password-7f3a9c"  # noqa: S105 - a throwaway user in a throwaway database
 PHASE_TIMEOUT_S = 300.0
 LOGIN_CONCURRENCY = 8
+FORM_LOGINS = 4  # sessions per stack signing in through the form; the others get one made ahead
 
 
 def script(session: int, turns: int) -> list[tuple[str, str]]:
@@ -68,6 +72,7 @@ class Session:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     wrong_replies: int = 0
+    login: str = ""  # "form" (login form) or "made" (a session made ahead, checked)
 
     def next_round(self, turns: list[tuple[str, str]], thread: str) -> None:
         self.turns, self.thread = turns, thread
@@ -85,6 +90,7 @@ class Via:
         self.urls = [url] if isinstance(url, str) else list(url)
         self.url, self.django = self.urls[0], django
         self.pids = pids or {}
+        self.made: dict[int, tuple[str, str]] = {}  # session index → (cookie, key), made ahead
 
     def client(self, index: int) -> httpx.AsyncClient:
         headers = {} if self.django else agent_headers(f"user-{index}")
@@ -96,8 +102,34 @@ class Via:
         )
 
     async def login(self, session: Session) -> None:
+        """Sign in: with a session made beforehand (`self.made`), take its cookie and check that
+        it is signed in; otherwise (or when that check fails) through the login form."""
         if not self.django:
             return
+        made = self.made.get(session.index)
+        if made and await self._adopt(session, *made):
+            session.login = "made"
+            return
+        await self._form_login(session)
+        session.login = "form"
+
+    async def _adopt(self, session: Session, cookie: str, key: str) -> bool:
+        http = session.client
+        http.cookies.set(cookie, key)
+        page = await http.get("/accounts/login/")
+        token = http.cookies.get("csrftoken")
+        if not token:  # a double-submit token of our own: what Django's CSRF check compares
+            token = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+            http.cookies.set("csrftoken", token)
+        http.headers["X-CSRFToken"] = token
+        check = await http.get("/api/chat/history/")
+        if page.status_code < 400 and check.status_code == 200:
+            return True
+        http.cookies.clear()
+        http.headers.pop("X-CSRFToken", None)
+        return False
+
+    async def _form_login(self, session: Session) -> None:
         http = session.client
         for attempt in range(5):  # a burst of new connections may find the backlog full
             try:
@@ -263,6 +295,9 @@ class Crowd:
             "lost": lost,
             "interleaved": interleaved,
             "login_s": self.login_s,
+            "logins": {
+                kind: sum(1 for s in people if s.login == kind) for kind in ("form", "made")
+            },
             "timed_out": bool(pending),
             "cpu_s": cpu,
             "cpu_ms_per_turn": {k: v * 1000 / ok if ok else None for k, v in cpu.items()},
@@ -292,9 +327,13 @@ def create_users(
     count: int,
     stack: servers.Stack | None = None,
     migrate: bool = False,
-) -> None:
+    sessions_from: int | None = None,
+) -> dict[int, tuple[str, str]]:
     """`count` users bench0… sharing one password hash (hashed once: creating them is quick);
-    with `migrate`, the Django database is migrated first in the same process."""
+    with `migrate`, the Django database is migrated first in the same process. With
+    `sessions_from`, users from that index on also get a signed-in session made the way
+    `django.contrib.auth.login` makes one (through the configured session engine): index →
+    (cookie name, session key)."""
     code = (
         (
             "from django.core.management import call_command\n"
@@ -310,7 +349,29 @@ def create_users(
         f"U.objects.bulk_create([U(username=f'bench{{i}}', password=h) for i in range({count})],"
         " ignore_conflicts=True)\n"
     )
-    servers.manage(folder, agent_url, "shell", "-c", code, stack=stack)
+    if sessions_from is not None and sessions_from < count:
+        code += (
+            "import json\n"
+            "from importlib import import_module\n"
+            "from django.conf import settings\n"
+            "from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY\n"
+            "Store = import_module(settings.SESSION_ENGINE).SessionStore\n"
+            "made = {}\n"
+            f"for u in U.objects.filter(username__in=[f'bench{{i}}' for i in range({sessions_from}, {count})]):\n"
+            "    s = Store()\n"
+            "    s[SESSION_KEY] = u._meta.pk.value_to_string(u)\n"
+            "    s[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]\n"
+            "    s[HASH_SESSION_KEY] = u.get_session_auth_hash()\n"
+            "    s.save()\n"
+            "    made[int(u.username[5:])] = s.session_key\n"
+            "print('BENCH-SESSIONS=' + json.dumps([settings.SESSION_COOKIE_NAME, made]))\n"
+        )
+    out = servers.manage(folder, agent_url, "shell", "-c", code, stack=stack)
+    for line in out.splitlines():
+        if line.startswith("BENCH-SESSIONS="):
+            cookie, made = json.loads(line.removeprefix("BENCH-SESSIONS="))
+            return {int(i): (cookie, key) for i, key in made.items()}
+    return {}
 
 
 PROXY_CPU_TARGET_MS = 3.0
@@ -319,14 +380,21 @@ SPEEDUP_TARGET = 1.5
 RATE_LIMIT = "100000"  # the limiter still runs; a user's many bench turns stay under it
 
 
-def prepare(folder: Path, users: int, leads: int, stack: servers.Stack | None = None) -> None:
-    """The databases of one stack: `leads` leads, the Django tables and `users` users."""
+def prepare(
+    folder: Path, users: int, leads: int, stack: servers.Stack | None = None
+) -> dict[int, tuple[str, str]]:
+    """The databases of one stack: `leads` leads, the Django tables and `users` users, all but
+    the first FORM_LOGINS with a signed-in session made ahead (see `create_users`)."""
     folder.mkdir(parents=True, exist_ok=True)
     seed(folder / "crm.sqlite3", leads)
-    create_users(folder, "http://127.0.0.1:9", users, stack=stack, migrate=True)
+    return create_users(
+        folder, "http://127.0.0.1:9", users, stack=stack, migrate=True, sessions_from=FORM_LOGINS
+    )
 
 
-def start_stack(folder: Path, stack: servers.Stack | None = None) -> tuple[ExitStack, str, dict]:
+def start_stack(
+    folder: Path, stack: servers.Stack | None = None
+) -> tuple[ExitStack, str, dict[str, int]]:
     """Agent service (SQLite) + Django proxy of `stack` on the databases in `folder`: the
     ExitStack that stops them, the proxy's URL and the process ids to account CPU to."""
     with ExitStack() as started:
@@ -344,13 +412,15 @@ def start_stacks(
     root: Path,
     users: int,
     leads: int,
-) -> dict[str, tuple[str, dict[str, int]]]:
+) -> dict[str, tuple[str, dict[str, int], dict[int, tuple[str, str]]]]:
     """All stacks prepared and started side by side (threads: it is mostly waiting on child
-    processes); each stops when `running` closes. Name → (proxy URL, process ids)."""
+    processes); each stops when `running` closes. Name → (proxy URL, process ids, sessions made
+    ahead)."""
 
     def one(name: str, stack: servers.Stack | None) -> tuple[ExitStack, str, dict]:
-        prepare(root / name, users, leads, stack)
-        return start_stack(root / name, stack)
+        made = prepare(root / name, users, leads, stack)
+        started, url, pids = start_stack(root / name, stack)
+        return started, url, {"pids": pids, "made": made}
 
     with ThreadPoolExecutor(len(stacks)) as pool:
         futures = {name: pool.submit(one, name, stack) for name, stack in stacks}
@@ -362,7 +432,7 @@ def start_stacks(
             failure = failure or exc
             continue
         running.enter_context(started)
-        out[name] = (url, pids)
+        out[name] = (url, pids["pids"], pids["made"])
     if failure is not None:
         raise failure
     return out
@@ -411,8 +481,10 @@ def run(
         started = start_stacks(running, stacks, Path(tmp), sessions, leads)
         loop = asyncio.new_event_loop()
         try:
-            for name, (url, pids) in started.items():
-                crowds[name] = Crowd(Via(url, True, pids), sessions)
+            for name, (url, pids, made) in started.items():
+                via = Via(url, True, pids)
+                via.made = made
+                crowds[name] = Crowd(via, sessions)
 
             async def login_all() -> None:
                 await asyncio.gather(*(c.login() for c in crowds.values()))
@@ -539,8 +611,11 @@ def section(
         "conversation (POST /api/chat/clear/ before the round, off the clock).",
         "Each turn = POST /api/chat/ (session cookie + CSRF) + the run's event stream until "
         "`result`; every reply is compared with the exact expected text, every history checked "
-        "afterwards. Logins (a real password check each) happen once per stack, before any "
-        "clock.",
+        "afterwards. Sign-ins happen once per stack, before any clock: "
+        f"{ours[0]['logins']['form'] if ours else 0} session(s) through the login form (a real "
+        "password check each), the others with a session made ahead through Django's session "
+        "engine, as `login()` makes it, each checked with GET /api/chat/history/ (hashing "
+        "a password ~100 times would take minutes on 2 shared cores).",
         "CPU per answered turn = CPU seconds (/proc/<pid>/stat, the process and its children) "
         "of the Django proxy and of the agent service over the round, divided by the turns; "
         f"the load client (one asyncio + httpx process) used {_range(client, 2)} ms per turn "

@@ -119,14 +119,16 @@ def test_studio_reports_the_throughput_ratio(monkeypatch: pytest.MonkeyPatch) ->
         assert side["errors"] == 0 and side["latency_ms"]["n"] == 2 and side["runs_per_s"] > 0
 
 
-def test_load_interleaves_the_baseline_commit_and_ours() -> None:
-    section = load.run(sessions=2, turns=2, rounds=2)
+def test_load_interleaves_the_baseline_commit_and_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "FORM_LOGINS", 1)  # one form login, two sessions made ahead
+    section = load.run(sessions=3, turns=2, rounds=2)
     _targets_shape(section, {"1a", "1b", "2", "2b"})
     rounds = section["data"]["rounds"]
     assert set(rounds) == {"baseline", "ours"}
     assert [row[0].split()[0] for row in section["rows"]] == ["baseline", "ours"] * 2
     for figures in rounds["baseline"] + rounds["ours"]:
-        assert figures["turns_ok"] == 4
+        assert figures["turns_ok"] == 6
+        assert figures["logins"] == {"form": 1, "made": 2}
         assert (figures["errors"], figures["lost"], figures["interleaved"]) == (0, 0, 0)
         assert set(figures["cpu_s"]) == {"proxy", "agent", "load client"}
         assert figures["cpu_s"]["agent"] > 0 and figures["cpu_s"]["proxy"] > 0
