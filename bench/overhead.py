@@ -11,8 +11,9 @@ the same lead store), so the only difference is the checkpoint code:
   the setting SQLite documents for WAL) / `PostgresSaver` as `from_conn_string` opens it; no
   pruning (stock keeps every checkpoint).
 
-Rounds: the setups take turns (ours, stock, ours, stock, … on each backend), each round on
-fresh threads; per round the p50 at each mark, and the range over rounds is reported.
+Rounds: each round gives every setup fresh threads, then measures them turn by turn across
+the setups (ours, stock, ours, stock, …) so both see the same machine load; per round the p50
+at each mark, and the range over rounds is reported.
 """
 
 from __future__ import annotations
@@ -63,48 +64,6 @@ def _seed(store: LeadStore) -> None:
     store.migrate()
     store.create({"name": "Sarah Lee", "company": "TechCorp", "email": "sarah@techcorp.io"})
     store.create({"name": "John Smith", "company": "Acme", "email": "john@acme.com"})
-
-
-def run_threads(
-    send: Callable[[str, str], Any],
-    *,
-    threads: int,
-    marks: tuple[int, ...],
-    window: int,
-    prefix: str,
-    after: Callable[[str], Any] | None = None,
-) -> dict[int, list[float]]:
-    """Per mark, the ms of the measured turns.
-
-    For each round, one thread per mark is first brought to `mark - 1` turns; then the marks
-    are measured in turn, interleaved (a fresh thread's turn 1, the next turn of the thread at
-    50, of the thread at 200, and again, `window` times), so all marks see the same machine
-    load even when other work comes and goes on the machine.
-    """
-    messages = Messages()
-
-    def untimed(thread: str, text: str) -> None:
-        send(thread, text)
-        if after is not None:
-            after(thread)
-
-    for turn in range(1, 4):  # warm-up: imports, caches, prepared statements
-        untimed(f"{prefix}-warm", messages.filler(turn))
-    samples: dict[int, list[float]] = {mark: [] for mark in marks}
-    for t in range(threads):
-        for mark in marks:
-            for turn in range(1, mark):
-                untimed(f"{prefix}-{t}-{mark}", messages.filler(turn))
-        for i in range(window):
-            for mark in marks:
-                thread = f"{prefix}-{t}-{mark}" if mark > 1 else f"{prefix}-{t}-first-{i}"
-                text = messages.move()
-                start = time.perf_counter()
-                send(thread, text)
-                samples[mark].append((time.perf_counter() - start) * 1000)
-                if after is not None:  # off the clock, as the service does it after the reply
-                    after(thread)
-    return samples
 
 
 @contextmanager
@@ -250,6 +209,41 @@ def _short(file: str) -> str:
     return file
 
 
+def run_interleaved(
+    setups: list[tuple[str, Callable[[str, str], Any], Messages]],
+    *,
+    marks: tuple[int, ...],
+    window: int,
+    tag: str,
+) -> dict[str, dict[int, list[float]]]:
+    """One round: per setup and mark, the ms of the measured turns.
+
+    Every setup gets fresh threads brought to `mark - 1` turns (untimed); then the measured
+    turns go setup by setup, turn by turn (ours, stock, ours, stock, … at each mark), so the
+    sides share whatever else the machine does at that moment. Setups on the same lead store
+    share one `Messages`, so each status change really changes the lead.
+    """
+    for j, (_, send, messages) in enumerate(setups):  # warm-up: imports, caches, statements
+        for turn in range(1, 4):
+            send(f"{tag}-s{j}-warm", messages.filler(turn))
+    for mark in marks:
+        for j, (_, send, messages) in enumerate(setups):
+            for turn in range(1, mark):
+                send(f"{tag}-s{j}-{mark}", messages.filler(turn))
+    samples: dict[str, dict[int, list[float]]] = {
+        name: {m: [] for m in marks} for name, *_ in setups
+    }
+    for i in range(window):
+        for mark in marks:
+            for j, (name, send, messages) in enumerate(setups):
+                thread = f"{tag}-s{j}-{mark}" if mark > 1 else f"{tag}-s{j}-first-{i}"
+                text = messages.move()
+                start = time.perf_counter()
+                send(thread, text)
+                samples[name][mark].append((time.perf_counter() - start) * 1000)
+    return samples
+
+
 def service_prunes_per_turn() -> bool:
     """Whether the run manager prunes a thread's checkpoints after each turn (today's code)
     rather than in the expiry sweep: then the prune is part of what a turn costs."""
@@ -308,27 +302,28 @@ def run(
     samples: dict[str, list[dict[int, list[float]]]] = {}
     parts: dict[str, dict[str, float]] = {}
     notes: list[str] = []
-    kwargs = {"threads": 1, "marks": marks, "window": window}
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp, ExitStack() as opened:
         folder = Path(tmp)
         store = SqliteLeadStore(str(folder / "crm.sqlite3"), Pipeline(DEFAULT_STAGES))
         opened.callback(store.close)
         _seed(store)
-        setups: list[tuple[str, Callable[[str, str], Any]]] = []
+        sqlite_messages = Messages()
+        setups: list[tuple[str, Callable[[str, str], Any], Messages]] = []
         ours_sqlite = opened.enter_context(ours(store, f"sqlite:///{folder / 'ours.sqlite3'}"))
         stock_sqlite = opened.enter_context(stock(store, f"sqlite:///{folder / 'stock.sqlite3'}"))
         setups += [
-            ("ours · SQLite", our_turn(ours_sqlite, with_prune)),
-            ("tuned stock · SqliteSaver (WAL)", tuned_send(stock_sqlite)),
+            ("ours · SQLite", our_turn(ours_sqlite, with_prune), sqlite_messages),
+            ("tuned stock · SqliteSaver (WAL)", tuned_send(stock_sqlite), sqlite_messages),
         ]
         if postgres_url:
             from bench.servers import create_database
 
             pg_store, store_kind = _postgres_store(create_database(postgres_url, "bench_leads"))
             if pg_store is None:
-                pg_store = store
+                pg_store, pg_messages = store, sqlite_messages
             else:
                 opened.callback(pg_store.close)
+                pg_messages = Messages()
             notes.append(f"Postgres rows: lead store on {store_kind}; checkpoints on Postgres.")
             ours_pg = opened.enter_context(
                 ours(pg_store, create_database(postgres_url, "bench_ours"))
@@ -337,15 +332,15 @@ def run(
                 stock(pg_store, create_database(postgres_url, "bench_stock"))
             )
             setups += [
-                ("ours · Postgres", our_turn(ours_pg, with_prune)),
-                ("tuned stock · PostgresSaver", tuned_send(stock_pg)),
+                ("ours · Postgres", our_turn(ours_pg, with_prune), pg_messages),
+                ("tuned stock · PostgresSaver", tuned_send(stock_pg), pg_messages),
             ]
         else:
             notes.append("PostgreSQL not available: Postgres rows not measured.")
         for r in range(rounds):
-            for name, send in setups:
-                tag = ("ours" if name.startswith("ours") else "stock") + f"-r{r}"
-                samples.setdefault(name, []).append(run_threads(send, prefix=tag, **kwargs))
+            by_setup = run_interleaved(setups, marks=marks, window=window, tag=f"r{r}")
+            for name, by_mark in by_setup.items():
+                samples.setdefault(name, []).append(by_mark)
         sizes = {"turns": 4, "warm": 3} if quick else {}
         parts["ours · SQLite"] = breakdown(ours_sqlite, ours_sqlite._prune, **sizes)
         if postgres_url:
@@ -426,9 +421,10 @@ def run(
             if with_prune
             else "not timed: the run manager no longer prunes per turn (moved to the sweep)."
         ),
-        f"{rounds} round(s), setups interleaved; each round per setup: fresh threads brought to "
-        f"turn {', '.join(map(str, marks))}, then {window} status changes per mark, the marks "
-        "interleaved; the p50 of a round is one figure, the cells show the range over rounds.",
+        f"{rounds} round(s); each round every setup gets fresh threads brought to turn "
+        f"{', '.join(map(str, marks))}, then {window} status changes per mark, measured turn by "
+        "turn across the setups (ours, stock, ours, stock, …) so both sides see the same machine "
+        "load; the p50 of a round is one figure, the cells show the range over rounds.",
         "Both sides: the same ChatAgent (20-message window, durability='exit', one interrupt "
         "check per message), the same lead store, offline model (no model time).",
     ]
