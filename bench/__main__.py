@@ -4,9 +4,11 @@
     python -m bench --only overhead,load # some of them
     BENCH_QUICK=1 python -m bench        # tiny sizes (what the smoke test runs)
     BENCH_SEARCH_SIZES=1000,100000 python -m bench --only search
+    BENCH_BASELINE_REF=<commit> python -m bench --only load   # compare with another commit
 
-Each benchmark measures its figure and its reference in the same run; a benchmark that fails
-is reported as "not measured" with the reason, and the others still run.
+Each benchmark measures its figure and its reference in the same run (interleaved rounds, the
+range reported); a benchmark that fails is reported as "not measured" with the reason (its
+summary rows stay), and the others still run.
 """
 
 from __future__ import annotations
