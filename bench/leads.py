@@ -41,12 +41,10 @@ class Sized:
     """One store of `size` leads with the service's agent on it."""
 
     def __init__(self, folder: Path, size: int, opened: ExitStack) -> None:
-        from agent_service.graph.agent import ChatAgent
-        from agent_service.graph.models import build_chat_model
         from agent_service.leads.store import open_store
         from agent_service.runs.checkpoints import open_checkpoints
         from agent_service.settings import Settings
-        from bench.overhead import service_prunes_per_turn
+        from bench.overhead import service_agent, service_prunes_per_turn
 
         folder.mkdir(parents=True, exist_ok=True)
         settings = Settings(
@@ -65,27 +63,21 @@ class Sized:
         self.seed_s = time.perf_counter() - t0
         checkpoints = open_checkpoints(settings.checkpoint_url)
         opened.callback(checkpoints.close)
-        self.agent = ChatAgent(
-            self.store,
-            build_chat_model(settings),
-            settings,
-            checkpointer=checkpoints.saver,
-            prune=checkpoints.prune,
-        )
+        self.agent = service_agent(self.store, settings, checkpoints)
         self.with_prune = service_prunes_per_turn()
         self.moves: dict[int, int] = {}
         self.wrong: list[str] = []
 
     def turn(self, lead: int) -> float:
         """One timed turn naming lead `lead`: its ms."""
+        from bench.overhead import send_turn
+
         name = NAMED[lead % len(NAMED)]
         self.moves[lead] = self.moves.get(lead, 0) + 1
         stage = STAGES[(self.moves[lead] - 1) % 2]  # each turn really changes the lead
         thread = f"lead-{lead}"
         start = time.perf_counter()
-        result = self.agent.send(thread, f"Move {name} to {stage}", prune=False)
-        if self.with_prune:
-            self.agent.prune(thread)
+        result = send_turn(self.agent, thread, f"Move {name} to {stage}", self.with_prune)
         elapsed = (time.perf_counter() - start) * 1000
         expected = f"Lead '{name}' status updated to '{stage}'."
         if result.reply != expected:

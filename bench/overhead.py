@@ -19,6 +19,7 @@ at each mark, and the range over rounds is reported.
 from __future__ import annotations
 
 import cProfile
+import inspect
 import pstats
 import sqlite3
 import statistics
@@ -66,17 +67,35 @@ def _seed(store: LeadStore) -> None:
     store.create({"name": "John Smith", "company": "Acme", "email": "john@acme.com"})
 
 
+def _accepts(func: Callable[..., Any], name: str) -> bool:
+    return name in inspect.signature(func).parameters
+
+
+def service_agent(store: LeadStore, settings: Settings, checkpoints: Any) -> ChatAgent:
+    """`ChatAgent` as agent_service/main.py builds it (with the checkpoints' prune while the
+    agent still takes one)."""
+    extra: dict[str, Any] = {"checkpointer": checkpoints.saver}
+    if getattr(checkpoints, "prune", None) and _accepts(ChatAgent.__init__, "prune"):
+        extra["prune"] = checkpoints.prune
+    return ChatAgent(store, build_chat_model(settings), settings, **extra)
+
+
+def send_turn(agent: ChatAgent, thread_id: str, text: str, with_prune: bool) -> Any:
+    """One turn as the service pays it: the reply path, then (when the service prunes per
+    turn) the prune of the thread's older checkpoints."""
+    if not _accepts(agent.send, "prune"):
+        return agent.send(thread_id, text)
+    result = agent.send(thread_id, text, prune=False)
+    if with_prune:
+        agent.prune(thread_id)
+    return result
+
+
 @contextmanager
 def ours(store: LeadStore, checkpoint_url: str) -> Iterator[ChatAgent]:
     settings = Settings(crm_model="offline")
     checkpoints = open_checkpoints(checkpoint_url)
-    agent = ChatAgent(
-        store,
-        build_chat_model(settings),
-        settings,
-        checkpointer=checkpoints.saver,
-        prune=checkpoints.prune,
-    )
+    agent = service_agent(store, settings, checkpoints)
     try:
         yield agent
     finally:
@@ -247,11 +266,11 @@ def run_interleaved(
 def service_prunes_per_turn() -> bool:
     """Whether the run manager prunes a thread's checkpoints after each turn (today's code)
     rather than in the expiry sweep: then the prune is part of what a turn costs."""
-    import inspect
-
     from agent_service.runs import manager
 
-    return "to_thread(self._prune" in inspect.getsource(manager)
+    return _accepts(ChatAgent.__init__, "prune") and "to_thread(self._prune" in (
+        inspect.getsource(manager)
+    )
 
 
 def our_turn(agent: ChatAgent, with_prune: bool) -> Callable[[str, str], Any]:
@@ -259,10 +278,7 @@ def our_turn(agent: ChatAgent, with_prune: bool) -> Callable[[str, str], Any]:
     turn) the prune of older checkpoints, both on the clock."""
 
     def send(thread_id: str, text: str) -> Any:
-        result = agent.send(thread_id, text, prune=False)
-        if with_prune:
-            agent.prune(thread_id)
-        return result
+        return send_turn(agent, thread_id, text, with_prune)
 
     return send
 
@@ -271,7 +287,7 @@ def tuned_send(agent: ChatAgent) -> Callable[[str, str], Any]:
     """The same ChatAgent on a stock saver (it has no prune): one call per message."""
 
     def send(thread_id: str, text: str) -> Any:
-        return agent.send(thread_id, text, prune=False)
+        return send_turn(agent, thread_id, text, with_prune=False)
 
     return send
 
@@ -342,9 +358,11 @@ def run(
             for name, by_mark in by_setup.items():
                 samples.setdefault(name, []).append(by_mark)
         sizes = {"turns": 4, "warm": 3} if quick else {}
-        parts["ours · SQLite"] = breakdown(ours_sqlite, ours_sqlite._prune, **sizes)
+        parts["ours · SQLite"] = breakdown(
+            ours_sqlite, getattr(ours_sqlite, "_prune", None), **sizes
+        )
         if postgres_url:
-            parts["ours · Postgres"] = breakdown(ours_pg, ours_pg._prune, **sizes)
+            parts["ours · Postgres"] = breakdown(ours_pg, getattr(ours_pg, "_prune", None), **sizes)
         stock_file_mb, ours_file_mb = (
             sum(p.stat().st_size for p in folder.glob(f"{name}.sqlite3*")) / 1e6
             for name in ("stock", "ours")
