@@ -90,7 +90,7 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
         }
     return {
         "load": {"sessions": 50, "turns": 4, "rounds": 3},
-        "overhead": {"marks": (1, 100), "window": 10, "rounds": 3},
+        "overhead": {"marks": (1, 50), "window": 10, "rounds": 3},
         "leads": {"sizes": (100, 100_000), "rounds": 3, "turns": 6},
         "scaleout": {"sessions": 30, "turns": 4, "rounds": 3},
         "frontend": {},

@@ -1,4 +1,4 @@
-"""3. Our turn vs *tuned* stock LangGraph at turn 1 and turn 100 of a thread (offline model).
+"""3. Our turn vs *tuned* stock LangGraph at turn 1 and turn 50 of a thread (offline model).
 
 Both sides run the same `ChatAgent` (same graph, same 20-message window, `durability="exit"`,
 the same lead store), so the only difference is the checkpoint code:
@@ -39,7 +39,7 @@ from agent_service.leads.store import LeadStore
 from agent_service.runs.checkpoints import open_checkpoints
 from agent_service.settings import DEFAULT_STAGES, Settings
 
-MARKS = (1, 100)
+MARKS = (1, 50)
 # Turns between the marks: what a sales person says about the lead in focus.
 FILLER = ("change her phone to 555-0100", "what's her email?", "change her phone to 555-0199")
 STAGES = ("Meeting booked", "Contacted")
