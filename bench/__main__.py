@@ -4,9 +4,11 @@
     python -m bench --only overhead,load # some of them
     BENCH_QUICK=1 python -m bench        # tiny sizes (what the smoke test runs)
     BENCH_SEARCH_SIZES=1000,100000 python -m bench --only search
+    BENCH_BASELINE_REF=<commit> python -m bench --only load   # compare with another commit
 
-Each benchmark measures its figure and its reference in the same run; a benchmark that fails
-is reported as "not measured" with the reason, and the others still run.
+Each benchmark measures its figure and its reference in the same run (interleaved rounds, the
+range reported); a benchmark that fails is reported as "not measured" with the reason (its
+summary rows stay), and the others still run.
 """
 
 from __future__ import annotations
@@ -27,7 +29,34 @@ from typing import Any
 
 from bench import report, servers
 
-BENCHMARKS = ("overhead", "studio", "search", "load", "stream", "proxy")
+BENCHMARKS = (
+    "load",
+    "overhead",
+    "leads",
+    "scaleout",
+    "frontend",
+    "studio",
+    "search",
+    "stream",
+    "proxy",
+)
+# The summary rows each benchmark reports (shown as "not measured" when it fails).
+ROWS = {
+    "load": {
+        "1a": "proxy CPU per turn ≤ 3 ms",
+        "1b": "agent CPU per turn ≤ 8 ms (SQLite)",
+        "2": "turns/s through the proxy ≥ 1.5× the baseline",
+        "2b": "0 errors / 0 lost in every load round",
+    },
+    "overhead": {
+        "3a": "our turn vs tuned stock LangGraph on SQLite",
+        "3b": "our turn vs tuned stock LangGraph on PostgreSQL",
+    },
+    "leads": {"4": "SQLite named-lead turn at 100k ≤ 2× at 100 leads"},
+    "scaleout": {"5": "2 vs 1 agent processes on PostgreSQL"},
+    "frontend": {"6": "initial JS ≤ 80 KB gzip"},
+    "studio": {"7": "langgraph dev comparison: throughput ratio"},
+}
 
 
 def _sizes_env(name: str, default: list[int]) -> list[int]:
@@ -49,18 +78,24 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
     search = {"sizes_by_backend": {"sqlite": sqlite, "postgres": postgres}}
     if quick:
         return {
-            "overhead": {"marks": (1, 3, 6), "window": 2, "threads": 1},
+            "load": {"sessions": 3, "turns": 2, "rounds": 2},
+            "overhead": {"marks": (1, 3), "window": 2, "rounds": 3},
+            "leads": {"sizes": (100, 1_000), "rounds": 3, "turns": 3},
+            "scaleout": {"sessions": 3, "turns": 2, "rounds": 2},
+            "frontend": {},
             "studio": {"latency_turns": 4, "clients": 3, "turns_per_client": 2},
             "search": search,
-            "load": {"sessions": 4, "turns": 3},
             "stream": {"samples": 2},
             "proxy": {},
         }
     return {
-        "overhead": {"marks": (1, 50, 200), "window": 5, "threads": 2},
-        "studio": {"latency_turns": 20, "clients": 16, "turns_per_client": 8},
+        "load": {"sessions": 50, "turns": 4, "rounds": 3},
+        "overhead": {"marks": (1, 50), "window": 10, "rounds": 3},
+        "leads": {"sizes": (100, 100_000), "rounds": 3, "turns": 6},
+        "scaleout": {"sessions": 30, "turns": 4, "rounds": 3},
+        "frontend": {},
+        "studio": {"latency_turns": 10, "clients": 16, "turns_per_client": 8},
         "search": search,
-        "load": {"sessions": 200, "turns": 10},
         "stream": {"samples": 15},
         "proxy": {},
     }
@@ -202,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     config = sizes(quick)
     with contextlib.ExitStack() as stack:
         postgres_url = None
-        if "overhead" in chosen and servers.postgres_available():
+        if {"overhead", "scaleout"} & set(chosen) and servers.postgres_available():
             try:
                 postgres_url = stack.enter_context(servers.postgres())
             except Exception as exc:  # noqa: BLE001 - reported, the SQLite figures still run
@@ -220,6 +255,17 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001 - one failure must not hide the others
                 traceback.print_exc()
                 section = {"title": key, "error": f"{type(exc).__name__}: {exc}", "targets": []}
+            if section.get("error") and not section.get("targets"):
+                section["targets"] = [
+                    {
+                        "row": row,
+                        "target": name,
+                        "measured": f"not measured: {section['error'][:200]}",
+                        "reference": "–",
+                        "met": None,
+                    }
+                    for row, name in ROWS.get(key, {}).items()
+                ]
             section["seconds"] = round(time.monotonic() - t0, 1)
             section["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
             results["sections"][key] = section

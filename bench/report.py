@@ -30,6 +30,12 @@ def _mark(met: bool | None) -> str:
     return {True: "**met**", False: "**missed**", None: "not measured"}[met]
 
 
+def _row_key(row: str) -> tuple[int, str]:
+    """Summary order: numbered rows first (1a, 1b, 2, 2b, …), the rest after."""
+    digits = "".join(c for c in row if c.isdigit())
+    return (int(digits) if digits else 99, row)
+
+
 def table(columns: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
@@ -53,8 +59,30 @@ def markdown(results: dict[str, Any]) -> str:
     summary = []
     for key, section in results["sections"].items():
         for target in section.get("targets", []):
-            summary.append([key, target["target"], target["measured"], _mark(target["met"])])
-    out.append(table(["benchmark", "target", "measured", "result"], summary))
+            summary.append(
+                [
+                    target.get("row", ""),
+                    key,
+                    target["target"],
+                    target["measured"],
+                    target.get("reference", "–"),
+                    _mark(target["met"]),
+                ]
+            )
+    summary.sort(key=lambda r: _row_key(str(r[0])))
+    out.append(
+        table(
+            [
+                "#",
+                "benchmark",
+                "target",
+                "measured (range over rounds)",
+                "reference (same run)",
+                "result",
+            ],
+            summary,
+        )
+    )
     for key, section in results["sections"].items():
         out += ["", f"## {section.get('title', key)}", ""]
         if section.get("error"):

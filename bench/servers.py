@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -29,6 +30,39 @@ def cpu_seconds(pid: int | None = None) -> float:
         return times.user + times.system
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of process `pid` and of all its live descendants (server workers), from
+    /proc; a process that vanished meanwhile counts as 0."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            total += cpu_seconds(current)
+        except (OSError, IndexError, ValueError):
+            continue
+        todo += children.get(current, [])
+    return total
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Which code the services run: a source tree and the Python of its virtualenv (this
+    checkout by default; bench/baseline.py makes one of another commit)."""
+
+    root: Path
+    python: str
+    label: str = "this checkout"
 
 
 PIDS: dict[str, int] = {}  # base URL of a running service → its process id (for CPU accounting)
@@ -114,6 +148,9 @@ def stop(proc: subprocess.Popen, grace: float = 15) -> None:
         proc.wait(timeout=5)
 
 
+CURRENT = Stack(ROOT, PYTHON)
+
+
 # -- PostgreSQL ----------------------------------------------------------------------------------
 
 
@@ -172,16 +209,19 @@ def service_env(folder: Path, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def agent_service(folder: Path, **extra: str) -> Iterator[str]:
+def agent_service(
+    folder: Path, *, stack: Stack | None = None, log_name: str = "agent.log", **extra: str
+) -> Iterator[str]:
     """`python -m agent_service` on a free port with the offline model; yields its URL."""
+    stack = stack or CURRENT
     port = free_port()
     env = service_env(folder, AGENT_HOST="127.0.0.1", AGENT_PORT=str(port), **extra)
     url = f"http://127.0.0.1:{port}"
     with process(
-        [PYTHON, "-m", "agent_service"],
+        [stack.python, "-m", "agent_service"],
         env=env,
-        cwd=ROOT,
-        log=folder / "agent.log",
+        cwd=stack.root,
+        log=folder / log_name,
         ready_url=f"{url}/healthz",
     ) as proc:
         PIDS[url] = proc.pid
@@ -191,9 +231,10 @@ def agent_service(folder: Path, **extra: str) -> Iterator[str]:
             PIDS.pop(url, None)
 
 
-def django_available() -> bool:
-    return (ROOT / "django_proxy" / "__main__.py").exists() and (
-        ROOT / "django_proxy" / "manage.py"
+def django_available(stack: Stack | None = None) -> bool:
+    root = (stack or CURRENT).root
+    return (root / "django_proxy" / "__main__.py").exists() and (
+        root / "django_proxy" / "manage.py"
     ).exists()
 
 
@@ -208,12 +249,15 @@ def django_env(folder: Path, agent_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def manage(folder: Path, agent_url: str, *args: str, timeout: float = 300) -> str:
+def manage(
+    folder: Path, agent_url: str, *args: str, timeout: float = 300, stack: Stack | None = None
+) -> str:
     """Run `django_proxy/manage.py ARGS` against the benchmark's Django database."""
+    stack = stack or CURRENT
     done = subprocess.run(
-        [PYTHON, str(ROOT / "django_proxy" / "manage.py"), *args],
+        [stack.python, str(stack.root / "django_proxy" / "manage.py"), *args],
         env=django_env(folder, agent_url),
-        cwd=ROOT,
+        cwd=stack.root,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -224,15 +268,18 @@ def manage(folder: Path, agent_url: str, *args: str, timeout: float = 300) -> st
 
 
 @contextmanager
-def django_proxy(folder: Path, agent_url: str, **extra: str) -> Iterator[str]:
+def django_proxy(
+    folder: Path, agent_url: str, *, stack: Stack | None = None, **extra: str
+) -> Iterator[str]:
     """`python -m django_proxy` on a free port in front of `agent_url`; yields its URL."""
+    stack = stack or CURRENT
     port = free_port()
     env = django_env(folder, agent_url, DJANGO_HOST="127.0.0.1", DJANGO_PORT=str(port), **extra)
     url = f"http://127.0.0.1:{port}"
     with process(
-        [PYTHON, "-m", "django_proxy"],
+        [stack.python, "-m", "django_proxy"],
         env=env,
-        cwd=ROOT,
+        cwd=stack.root,
         log=folder / "django.log",
         ready_url=f"{url}/api/pipeline/",
     ) as proc:

@@ -26,7 +26,6 @@ from agent_service.settings import DEFAULT_STAGES
 from bench import servers
 from bench.clients import agent_headers, agent_turn, summary
 
-TARGET_RATIO = 0.5
 WARMUP = 2  # turns on client 0's thread before the latency is measured
 FIRST = (
     "Alice",
@@ -227,10 +226,10 @@ def run(latency_turns: int = 40, clients: int = 16, turns_per_client: int = 10) 
         with servers.agent_service(folder / "ours") as url:
             our = asyncio.run(ours(url, latency_turns, clients, turns_per_client))
 
-    ratio = our["latency_ms"]["p50"] / their["latency_ms"]["p50"]
+    throughput = our["runs_per_s"] / their["runs_per_s"] if their["runs_per_s"] else 0.0
     columns = [
         "server",
-        "p50 ms (one client)",
+        "p50 ms (one client; theirs = its 0.5 s idle poll, not meaningful)",
         "p95 ms",
         f"runs/s ({clients} clients)",
         "p50 ms under load",
@@ -255,14 +254,17 @@ def run(latency_turns: int = 40, clients: int = 16, turns_per_client: int = 10) 
         ],
     ]
     return {
-        "title": "2. Same graph: langgraph dev vs our service (one turn, offline model)",
+        "title": "7. Same graph: langgraph dev vs our service (offline model; only runs/s is meaningful)",
         "columns": columns,
         "rows": rows,
         "targets": [
             {
-                "target": f"our p50 latency ≤ {TARGET_RATIO}× langgraph dev's",
-                "measured": f"{our['latency_ms']['p50']:.1f} / {their['latency_ms']['p50']:.1f} ms = {ratio:.2f}×",
-                "met": ratio <= TARGET_RATIO and not our["errors"],
+                "row": "7",
+                "target": "langgraph dev comparison: throughput ratio ours / theirs (the only "
+                "meaningful figure; its p50 is its 0.5 s idle poll)",
+                "measured": f"ours {our['runs_per_s']:.1f} runs/s; ratio {throughput:.2f}×",
+                "reference": f"langgraph dev {their['runs_per_s']:.1f} runs/s",
+                "met": throughput > 1.0 and not our["errors"],
             }
         ],
         "notes": [

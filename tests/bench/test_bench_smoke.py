@@ -1,8 +1,9 @@
 """Smoke test of `make bench`: every benchmark at a tiny size, checking the shape of its result.
 
 The figures themselves are not asserted (tiny runs on a busy CI machine say little); what is
-asserted is that each benchmark runs end to end against the real servers, measures both sides,
-checks what it must check (replies, histories) and reports its targets.
+asserted is that each benchmark runs end to end against the real servers, measures both sides
+in the same run (ours and its reference, interleaved rounds), checks what it must check
+(replies, histories) and reports its rows of the summary.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import load, report, stream, studio
-from bench.__main__ import main, search_section
+from bench import frontend, leads, load, report, scaleout, stream, studio
+from bench.__main__ import ROWS, main, search_section
+from tests.utils.postgres import PostgresServer
 
 
 def _numbers(row: list, columns: slice) -> list[float]:
@@ -22,13 +24,26 @@ def _numbers(row: list, columns: slice) -> list[float]:
     return values
 
 
-def _targets_shape(section: dict) -> None:
+def _targets_shape(section: dict, rows: set[str] | None = None) -> None:
     assert "error" not in section, section.get("error")
     assert len(section["rows"]) >= 1
     assert all(len(row) == len(section["columns"]) for row in section["rows"])
     for target in section["targets"]:
-        assert set(target) == {"target", "measured", "met"}
+        assert (
+            {"target", "measured", "met"}
+            <= set(target)
+            <= {
+                "row",
+                "target",
+                "measured",
+                "reference",
+                "met",
+            }
+        )
         assert target["met"] in (True, False, None)
+    if rows is not None:
+        assert {t["row"] for t in section["targets"]} == rows
+        assert all(t["reference"] for t in section["targets"])
 
 
 def test_overhead_through_main_writes_both_result_files(tmp_path: Path) -> None:
@@ -36,15 +51,37 @@ def test_overhead_through_main_writes_both_result_files(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["meta"]["quick"] is True and results["meta"]["total_seconds"] > 0
     section = results["sections"]["overhead"]
-    _targets_shape(section)
+    _targets_shape(section, {"3a", "3b"})
     names = [row[0] for row in section["rows"]]
-    assert names[:2] == ["ours · SQLite", "stock · SqliteSaver"]
-    assert "ours · Postgres" in names and "stock · PostgresSaver" in names
-    for row in section["rows"]:
-        _numbers(row, slice(1, 5))
+    assert names == [
+        "ours · SQLite",
+        "tuned stock · SqliteSaver (WAL)",
+        "ours · Postgres",
+        "tuned stock · PostgresSaver",
+    ]
+    by_round = section["data"]["p50_by_round"]
+    assert all(len(rounds) == 3 for rounds in by_round.values())  # ≥ 3 interleaved rounds
     assert {t["met"] for t in section["targets"]} <= {True, False}
     markdown = (tmp_path / "results.md").read_text()
-    assert "## 1. Agent overhead per turn" in markdown and "| ours · SQLite |" in markdown
+    assert "## 3. Our turn vs tuned stock LangGraph" in markdown
+    assert "| 3a | overhead |" in markdown and "| ours · SQLite |" in markdown
+    assert "reference (same run)" in markdown
+
+
+def test_a_failing_benchmark_keeps_its_summary_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**_: object) -> dict:
+        raise RuntimeError("no build here")
+
+    monkeypatch.setattr(frontend, "run", broken)
+    assert main(["--only", "frontend", "--out", str(tmp_path)]) == 0
+    markdown = (tmp_path / "results.md").read_text()
+    assert (
+        "| 6 | frontend | initial JS ≤ 80 KB gzip | not measured: RuntimeError: no build here"
+        in (markdown)
+    )
+    assert set(ROWS) >= {"load", "overhead", "leads", "scaleout", "frontend", "studio"}
 
 
 def test_main_refuses_an_unknown_benchmark(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -71,22 +108,32 @@ def test_search_figures_become_a_section() -> None:
     )
 
 
-def test_studio_measures_langgraph_dev_and_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_studio_reports_the_throughput_ratio(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(studio, "WARMUP", 1)
     section = studio.run(latency_turns=2, clients=2, turns_per_client=1)
-    _targets_shape(section)
+    _targets_shape(section, {"7"})
+    assert "throughput ratio" in section["targets"][0]["target"]
+    assert "idle poll" in section["columns"][1]
     theirs, ours = section["data"]["theirs"], section["data"]["ours"]
     for side in (theirs, ours):
         assert side["errors"] == 0 and side["latency_ms"]["n"] == 2 and side["runs_per_s"] > 0
 
 
-def test_load_checks_every_reply_and_history() -> None:
-    section = load.run(sessions=2, turns=3)
-    _targets_shape(section)
-    data = section["data"]
-    assert data["turns_ok"] == 6
-    assert (data["errors"], data["lost"], data["interleaved"]) == (0, 0, 0)
-    assert set(data["cpu_s"]) >= {"agent service", "load client"}
+def test_load_interleaves_the_baseline_commit_and_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "FORM_LOGINS", 1)  # one form login, two sessions made ahead
+    section = load.run(sessions=3, turns=2, rounds=2)
+    _targets_shape(section, {"1a", "1b", "2", "2b"})
+    rounds = section["data"]["rounds"]
+    assert set(rounds) == {"baseline", "ours"}
+    assert [row[0].split()[0] for row in section["rows"]] == ["baseline", "ours"] * 2
+    for figures in rounds["baseline"] + rounds["ours"]:
+        assert figures["turns_ok"] == 6
+        assert figures["logins"] == {"form": 1, "made": 2}
+        assert (figures["errors"], figures["lost"], figures["interleaved"]) == (0, 0, 0)
+        assert set(figures["cpu_s"]) == {"proxy", "agent", "load client"}
+        assert figures["cpu_s"]["agent"] > 0 and figures["cpu_s"]["proxy"] > 0
+    assert section["targets"][-1]["met"] is True  # 0 errors / 0 lost in every round
+    assert "ratio per round" in section["targets"][2]["measured"]
 
 
 def test_history_check_catches_lost_and_interleaved_messages() -> None:
@@ -100,6 +147,45 @@ def test_history_check_catches_lost_and_interleaved_messages() -> None:
     swapped = history[:2] + history[4:6] + history[2:4] + history[6:]
     assert load.check_history({"messages": swapped}, turns)[1] > 0
     assert load.check_history({"messages": history[:-1]}, turns)[0] == 1
+
+
+def test_leads_compares_a_small_and_a_big_store() -> None:
+    section = leads.run(sizes=(20, 300), rounds=3, turns=2)
+    _targets_shape(section, {"4"})
+    assert section["data"]["wrong_replies"] == []
+    assert len(section["data"]["ratios"]) == 3 and all(r > 0 for r in section["data"]["ratios"])
+    assert [row[0] for row in section["rows"]] == ["20", "300", "300 / 20"]
+
+
+def test_scaleout_runs_one_and_two_agents(postgres_server: PostgresServer) -> None:
+    section = scaleout.run(sessions=2, turns=1, rounds=1, postgres_url=postgres_server.url)
+    _targets_shape(section, {"5"})
+    rounds = section["data"]["rounds"]
+    for n in (1, 2):
+        assert rounds[n][0]["turns_ok"] == 2 and rounds[n][0]["errors"] == 0
+    assert [row[0] for row in section["rows"]] == ["1 agent process", "2 agent processes"]
+
+
+def test_frontend_counts_initial_chunks_not_lazy_ones(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text(
+        '<script type="module" crossorigin src="/assets/index.js"></script>'
+        '<link rel="modulepreload" crossorigin href="/assets/react.js">'
+    )
+    (dist / "assets" / "index.js").write_text(
+        'import{a as b}from"./vendor.js";const l=()=>import("./board.js");' + "x" * 500
+    )
+    (dist / "assets" / "react.js").write_text("export const r=1;" + "y" * 300)
+    (dist / "assets" / "vendor.js").write_text('export*from"./deep.js";')
+    (dist / "assets" / "deep.js").write_text("export const d=2;")
+    (dist / "assets" / "board.js").write_text("export const lazy=3;" + "z" * 900)
+    names = sorted(p.name for p in frontend.initial_chunks(dist))
+    assert names == ["deep.js", "index.js", "react.js", "vendor.js"]
+    section = frontend.run(dist=dist)
+    _targets_shape(section, {"6"})
+    assert [row[1] for row in section["rows"]].count("lazy") == 1
+    assert section["targets"][0]["met"] is True  # a few hundred bytes
 
 
 @pytest.mark.browser
