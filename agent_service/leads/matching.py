@@ -1,7 +1,7 @@
 """Fuzzy lead matching shared by every store backend.
 
 Search runs in two stages: the backend proposes candidates cheaply (rapidfuzz over an
-in-memory corpus on SQLite, pg_trgm indexes on Postgres), then `rank` scores them all the same
+a trigram index of the leads' words on both: FTS5 on SQLite, pg_trgm on Postgres), then `rank` scores them all the same
 way, so a query ranks leads identically whatever the backend. Scores are 0-100.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from anyascii import anyascii
 from rapidfuzz import fuzz
@@ -34,11 +35,47 @@ def normalize(text: str | None) -> str:
 
 def search_keys(name: str, company: str | None, email: str | None) -> dict[str, str]:
     """The normalized texts a lead can be found by (also stored by the Postgres backend)."""
-    return {
-        "name": normalize(name),
-        "company": normalize(company),
-        "email": normalize(email),
-    }
+    return dict(_search_keys(name, company, email))
+
+
+@lru_cache(maxsize=1 << 14)
+def _search_keys(name: str, company: str | None, email: str | None) -> tuple[tuple[str, str], ...]:
+    # Cached: ranking scores the same leads' keys search after search.
+    return tuple(
+        {
+            "name": normalize(name),
+            "company": normalize(company),
+            "email": normalize(email),
+        }.items()
+    )
+
+
+_TERM_SPLIT = re.compile(r"[ .@]+")
+_NON_LETTERS = re.compile(r"[^a-z]+")
+
+
+def lead_terms(search_name: str, search_company: str, search_email: str) -> list[str]:
+    """The terms a lead is indexed by, from its normalized search keys: the words of its name
+    and company and the letter runs of its e-mail's local part, longer than one character
+    (the same as `lead_search_terms()` in migrations/0002_search.sql), sorted."""
+    parts = [
+        *_TERM_SPLIT.split(search_name),
+        *_TERM_SPLIT.split(search_company),
+        *_NON_LETTERS.split(search_email.split("@", 1)[0]),
+    ]
+    return sorted({t for t in parts if len(t) > 1})
+
+
+def query_words(query: str) -> tuple[list[str], int]:
+    """The words of a normalized query, and how many of them every candidate must match: all,
+    or for an e-mail the words of its local part (its domain's words come after them)."""
+    local = query.split("@", 1)[0] if "@" in query else query
+    words = list(dict.fromkeys(w for w in _TERM_SPLIT.split(local) if w))
+    nmatch = len(words)
+    if "@" in query:
+        domain = query.split("@", 1)[1]
+        words += [w for w in dict.fromkeys(_TERM_SPLIT.split(domain)) if w and w not in words]
+    return words, nmatch
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """SQLite lead store: the embedded default (one file under `var/`, WAL mode).
 
 Safe under concurrent requests: one connection per thread, writes in `BEGIN IMMEDIATE`
-transactions, optimistic concurrency through `version`. Fuzzy search keeps an in-memory corpus
-of normalized names that is rebuilt only when the `revision` counter (bumped by every write,
-in the same transaction, by any process) has moved.
+transactions, optimistic concurrency through `version`. Each write also records its change-log
+row and keeps the search index (leads/sqlite_search.py: terms and an FTS5 trigram table) in
+the same transaction, so a search never rebuilds anything and sees every process's writes.
+A connection SQLite opened read-only (file not writable at the time) serves reads only, and a
+connection that failed is replaced: the store heals without a restart.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from rapidfuzz import fuzz, process
 
 from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
 from agent_service.leads.changelog import (
@@ -55,9 +55,18 @@ from agent_service.leads.sql import (
     list_sql,
     summary_from_rows,
 )
+from agent_service.leads.sqlite_search import (
+    CANDIDATES,
+    CloseTerms,
+    candidate_ids,
+    index_lead,
+    rebuild_index,
+    unindex_lead,
+)
 from agent_service.leads.store import check_id, new_id, now, validate_create, validate_update
 
 MIGRATIONS_PACKAGE = "agent_service.leads.migrations"
+SEARCH_INDEX_MIGRATION = "0007"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -102,43 +111,6 @@ def _row_to_change(row: sqlite3.Row | tuple) -> LeadChange:
     return LeadChange(**data)
 
 
-class _Corpus:
-    """Normalized search keys of every lead, for rapidfuzz candidate generation."""
-
-    def __init__(self, revision: int, rows: list[tuple[str, str, str, str]]) -> None:
-        self.revision = revision
-        self.choices: list[str] = []
-        self.owner: list[str] = []
-        self.names: list[str] = []
-        self.name_owner: list[str] = []
-        for lead_id, name, company, email in rows:
-            self.names.append(name)
-            self.name_owner.append(lead_id)
-            keys = [name, *name.split(), company, email, email.split("@", 1)[0]]
-            for key in dict.fromkeys(k for k in keys if k):
-                self.choices.append(key)
-                self.owner.append(lead_id)
-
-    def candidates(self, query: str, limit: int) -> list[str]:
-        found: dict[str, None] = {}
-        for choice_idx in _top(query, self.choices, fuzz.ratio, limit):
-            found[self.owner[choice_idx]] = None
-        for name_idx in _top(query, self.names, fuzz.token_set_ratio, limit):
-            found[self.name_owner[name_idx]] = None
-        for name_idx in _top(query, self.names, fuzz.partial_ratio, limit):
-            found[self.name_owner[name_idx]] = None
-        return list(found)
-
-
-def _top(query: str, choices: list[str], scorer: Any, limit: int) -> list[int]:
-    return [
-        idx
-        for _, _, idx in process.extract(
-            query, choices, scorer=scorer, limit=limit, score_cutoff=45
-        )
-    ]
-
-
 def _writable(path: str) -> bool:
     """Whether this process may open the database file for writing (a missing file will be
     created). `os.access` also sees what stops root: an immutable or read-only-mounted file."""
@@ -171,11 +143,10 @@ class SqliteLeadStore:
         self.path = str(path)
         self.pipeline = pipeline
         self._local = threading.local()
-        self._corpus: _Corpus | None = None
-        self._corpus_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._write_error: str | None = None  # the last failed write, until one succeeds
+        self._close_terms = CloseTerms()
 
     # -- connections -------------------------------------------------------------------------
 
@@ -269,6 +240,8 @@ class SqliteLeadStore:
                     continue
                 for statement in _statements(script):
                     conn.execute(statement)
+                if version == SEARCH_INDEX_MIGRATION:
+                    rebuild_index(conn)  # index the leads made before the index existed
                 conn.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     (version, iso(now())),
@@ -382,6 +355,7 @@ class SqliteLeadStore:
 
     def _insert(self, conn: sqlite3.Connection, lead: Lead) -> None:
         conn.execute(insert_sql("?"), insert_params(lead, iso_times=True))
+        index_lead(conn, lead.id, search_keys(lead.name, lead.company, lead.email))
 
     def update(
         self,
@@ -429,6 +403,9 @@ class SqliteLeadStore:
             )
             if cur.rowcount != 1:  # cannot happen inside BEGIN IMMEDIATE; kept as a guard
                 raise VersionConflict(lead_id, current.version, current.version + 1)
+            if keys != search_keys(current.name, current.company, current.email):
+                unindex_lead(conn, lead_id)
+                index_lead(conn, lead_id, keys)
             self._log(conn, actor, "update", lead_id, current, updated)
         return updated
 
@@ -444,6 +421,7 @@ class SqliteLeadStore:
             if expected_version is not None and expected_version != lead.version:
                 raise VersionConflict(lead_id, expected_version, lead.version)
             conn.execute("DELETE FROM leads WHERE id = ?", (lead_id,))
+            unindex_lead(conn, lead_id)
             self._log(conn, actor, "delete", lead_id, lead, None)
         return lead
 
@@ -514,43 +492,27 @@ class SqliteLeadStore:
     # -- search --------------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
+        """Candidates from the search index (leads/sqlite_search.py), ranked by
+        `matching.rank` like on every backend."""
         query = normalize(text)
-        if not query:
-            return []
-        corpus = self._current_corpus()
-        ids = corpus.candidates(query, max(50, limit * 10))
-        if not ids:
+        if not query or limit <= 0:
             return []
         with self._db() as conn:
-            rows = []
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows += conn.execute(
-                    f"{SELECT} WHERE id IN ({', '.join('?' * len(chunk))})", chunk
-                ).fetchall()
+            conn.execute("BEGIN")  # one snapshot for the index and the leads
+            try:
+                ids = candidate_ids(conn, query, max(CANDIDATES, limit * 2), self._close_terms)
+                rows = []
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    rows += conn.execute(
+                        f"{SELECT} WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+                    ).fetchall()
+            finally:
+                conn.execute("COMMIT")
         return rank(text, (_row_to_lead(r) for r in rows), limit)
 
-    def _current_corpus(self) -> _Corpus:
-        with self._db() as conn:
-            revision = conn.execute(
-                "SELECT value FROM store_meta WHERE key = 'revision'"
-            ).fetchone()[0]
-            corpus = self._corpus
-            if corpus is not None and corpus.revision == revision:
-                return corpus
-            with self._corpus_lock:
-                if self._corpus is not None and self._corpus.revision == revision:
-                    return self._corpus
-                # Read the keys and the revision in one snapshot.
-                conn.execute("BEGIN")
-                try:
-                    revision = conn.execute(
-                        "SELECT value FROM store_meta WHERE key = 'revision'"
-                    ).fetchone()[0]
-                    rows = conn.execute(
-                        "SELECT id, search_name, search_company, search_email FROM leads"
-                    ).fetchall()
-                finally:
-                    conn.execute("COMMIT")
-                self._corpus = _Corpus(revision, rows)
-                return self._corpus
+    def rebuild_search_index(self) -> int:
+        """Rebuild the search index from every lead (after a bulk load that bypassed the
+        store); returns the number of (term, lead) pairs."""
+        with self._db(write=True) as conn:
+            return rebuild_index(conn)
