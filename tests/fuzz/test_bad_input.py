@@ -31,9 +31,9 @@ def bodies(template: bytes) -> list[tuple[str, bytes]]:
     return cases
 
 
-def snapshot(client: httpx.Client) -> tuple:
-    leads = client.get("/leads", params={"limit": 1000}).json()
-    changes = client.get("/leads/changes").json()
+def snapshot(http: httpx.Client) -> tuple:
+    leads = http.get("/leads", params={"limit": 1000}).json()
+    changes = http.get("/leads/changes").json()
     return leads["total"], changes["last_seq"]
 
 
