@@ -20,7 +20,8 @@ from agent_service.api.routes import health, leads, runs, threads
 from agent_service.errors import StoreUnavailable
 from agent_service.graph.agent import ChatAgent
 from agent_service.graph.models import build_chat_model
-from agent_service.leads.store import LeadStore, open_store
+from agent_service.leads.factory import open_store
+from agent_service.leads.store import LeadStore
 from agent_service.runs.checkpoints import open_checkpoints
 from agent_service.runs.manager import RunManager
 from agent_service.runs.process_lock import ProcessLock, sqlite_path

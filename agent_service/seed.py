@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent_service.leads.store import open_store
+from agent_service.leads.factory import open_store
 from agent_service.settings import get_settings
 
 DEMO_LEADS = [

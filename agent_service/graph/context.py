@@ -7,7 +7,8 @@ from functools import lru_cache
 
 from langchain_core.language_models import BaseChatModel
 
-from agent_service.leads.store import LeadStore, open_store
+from agent_service.leads.factory import open_store
+from agent_service.leads.store import LeadStore
 from agent_service.settings import get_settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -98,6 +98,48 @@ class LeadUpdate(_LeadFields):
     def changes(self) -> dict[str, Any]:
         """The fields this update sets (explicit nulls included), without `version`."""
         return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}
+
+
+class Actor(BaseModel):
+    """Who makes a change; given to every write and recorded in the change log."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    user_id: str = "system"
+    user_name: str | None = None  # display name ("demo"), from X-CRM-User-Name
+    source: Literal["chat", "board", "undo"] = "board"
+    run_id: str | None = None  # chat only
+    thread_id: str | None = None  # chat only
+    reverts: int | None = None  # undo only: seq of the change it reverts
+
+
+class LeadChange(BaseModel):
+    """One row of the change log, as the API shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int  # monotonic per database
+    lead_id: str
+    user_id: str
+    user_name: str | None = None
+    source: Literal["chat", "board", "undo"]
+    run_id: str | None = None
+    thread_id: str | None = None
+    op: Literal["create", "update", "delete", "restore"]
+    before: dict | None = None  # Lead.model_dump(mode="json"), None for create
+    after: dict | None = None  # None for delete
+    reverts: int | None = None
+    at: datetime
+
+    @property
+    def lead(self) -> dict:
+        """The lead as this change left it, or as it was before a delete."""
+        return self.after if self.after is not None else (self.before or {})
+
+    @property
+    def who(self) -> str:
+        """The person to name for this change: display name, else user id."""
+        return self.user_name or self.user_id
 
 
 class Lead(BaseModel):

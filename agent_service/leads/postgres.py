@@ -23,30 +23,46 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
-from agent_service.leads.matching import Match, normalize, rank, search_keys
-from agent_service.leads.models import EDITABLE_FIELDS, Lead, LeadCreate, LeadUpdate, Pipeline
-from agent_service.leads.store import (
-    MAX_LIST,
-    filters_sql,
-    new_id,
-    now,
-    validate_create,
-    validate_update,
+from agent_service.leads.changelog import (
+    CHANGE_COLUMNS,
+    DEFAULT_LIMIT,
+    Op,
+    change_row,
+    changes_query,
+    utc,
 )
-
-COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
-SELECT = f"SELECT {', '.join(COLUMNS)} FROM leads"
-SEARCH_COLUMNS = ("search_name", "search_company", "search_email")
+from agent_service.leads.matching import Match, normalize, rank, search_keys
+from agent_service.leads.models import (
+    Actor,
+    Lead,
+    LeadChange,
+    LeadCreate,
+    LeadUpdate,
+    Pipeline,
+)
+from agent_service.leads.sql import (
+    COLUMNS,
+    DEFAULT_PAGE,
+    SELECT,
+    SUMMARY_SQL,
+    count_sql,
+    insert_params,
+    insert_sql,
+    list_sql,
+    summary_from_rows,
+)
+from agent_service.leads.store import new_id, now, validate_create, validate_update
 
 # Any constant shared by every process migrating this schema (pg_advisory_xact_lock key).
 MIGRATION_LOCK = 0x4C454144  # "LEAD"
@@ -56,6 +72,9 @@ POOL_TIMEOUT_S = 3.0
 WAIT_SLICE_S = 0.1
 DOWN_GRACE_S = 5.0
 UPDATE_RETRIES = 5  # Supabase: optimistic retries of an update without a version
+LISTEN_SLICE_S = 0.5  # the listener checks for close() this often
+LISTEN_RETRY_S = 1.0  # a lost listener connection is reopened after this
+LISTEN_FALLBACK_POLL_S = 0.25  # waiters poll while the listener is down
 SEARCH_CANDIDATES = 50  # leads proposed by search_leads() for matching.rank to order
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -82,6 +101,12 @@ def connection_kwargs(url: str, application_name: str) -> dict[str, Any]:
     if str(conninfo_to_dict(url).get("port", "")) == TRANSACTION_POOLER_PORT:
         kwargs["prepare_threshold"] = None
     return kwargs
+
+
+def _row_to_change(row: tuple) -> LeadChange:
+    data = dict(zip(CHANGE_COLUMNS, row, strict=True))
+    data["at"] = data["at"].astimezone(UTC)
+    return LeadChange(**data)
 
 
 def _row_to_lead(row: tuple) -> Lead:
@@ -123,6 +148,12 @@ class PostgresLeadStore:
             open=False,
         )
         self._opened = False
+        # wait_for_change: the highest seq heard from NOTIFY, and whether the listener is up.
+        self._heard = 0
+        self._listening = False
+        self._heard_cond = threading.Condition()
+        self._listener: threading.Thread | None = None
+        self._listener_stop = threading.Event()
 
     # -- connections -------------------------------------------------------------------------
 
@@ -205,6 +236,10 @@ class PostgresLeadStore:
             conn.execute("SELECT 1 FROM leads LIMIT 1").fetchall()
 
     def close(self) -> None:
+        self._listener_stop.set()
+        listener = self._listener
+        if listener is not None and listener is not threading.current_thread():
+            listener.join(timeout=LISTEN_SLICE_S + 1.0)
         with self._lock:
             if self._opened:
                 self._pool.close()
@@ -220,53 +255,71 @@ class PostgresLeadStore:
         return _row_to_lead(row)
 
     def list(
-        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+        self,
+        *,
+        status: str | None = None,
+        q: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        offset: int = 0,
     ) -> list[Lead]:
-        where, params = self._filters(status, q)
-        order = self._stage_order()
         # COLLATE "C" sorts like SQLite's binary comparison, so both backends list alike.
-        query = sql.SQL(
-            '{select} {where} ORDER BY {order}, lower(name) COLLATE "C", id LIMIT %s'
-        ).format(select=sql.SQL(SELECT), where=sql.SQL(where), order=order)
+        query, params = list_sql(
+            self.pipeline,
+            "%s",
+            status=status,
+            q=q,
+            limit=limit,
+            offset=offset,
+            collate=' COLLATE "C"',
+        )
         with self._db() as conn:
-            rows = conn.execute(query, [*params, max(0, min(limit, MAX_LIST))]).fetchall()
+            rows = conn.execute(query, params).fetchall()
         return [_row_to_lead(r) for r in rows]
 
-    def _stage_order(self) -> sql.Composable:
-        whens = sql.SQL(" ").join(
-            sql.SQL("WHEN {} THEN {}").format(sql.Literal(stage), sql.Literal(i))
-            for i, stage in enumerate(self.pipeline.stages)
-        )
-        return sql.SQL("CASE status {} ELSE {} END").format(
-            whens, sql.Literal(len(self.pipeline.stages))
-        )
-
-    def count(self, *, status: str | None = None) -> int:
-        where, params = self._filters(status, None)
+    def count(self, *, status: str | None = None, q: str | None = None) -> int:
+        query, params = count_sql(self.pipeline, "%s", status=status, q=q)
         with self._db() as conn:
-            return conn.execute(f"SELECT count(*) FROM leads {where}", params).fetchone()[0]
+            return conn.execute(query, params).fetchone()[0]
 
-    def _filters(self, status: str | None, q: str | None) -> tuple[str, list[Any]]:
-        return filters_sql(self.pipeline, status, q, "%s")
+    def summary(self) -> dict[str, dict[str, Any]]:
+        with self._db() as conn:
+            rows = conn.execute(SUMMARY_SQL).fetchall()
+        return summary_from_rows(self.pipeline, rows)
 
     # -- writes --------------------------------------------------------------------------------
 
-    def create(self, data: LeadCreate | Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
+    def create(
+        self,
+        data: LeadCreate | Mapping[str, Any],
+        *,
+        lead_id: str | None = None,
+        actor: Actor | None = None,
+    ) -> Lead:
         fields = validate_create(self.pipeline, data)
         stamp = now()
         lead = Lead(id=lead_id or new_id(), created_at=stamp, updated_at=stamp, version=1, **fields)
         with self._db() as conn:
             self._insert(conn, lead)
+            self._log(conn, actor, "create", lead.id, None, lead)
         return lead
 
-    def _insert(self, conn: psycopg.Connection, lead: Lead) -> None:
-        keys = search_keys(lead.name, lead.company, lead.email)
-        values = lead.model_dump()
+    @staticmethod
+    def _log(
+        conn: psycopg.Connection,
+        actor: Actor | None,
+        op: Op,
+        lead_id: str,
+        before: Lead | None,
+        after: Lead | None,
+    ) -> None:
+        """The change row of this write, in its transaction (crm_log_change, migration 0005:
+        in seq order under a lock held to commit, with a NOTIFY delivered at commit)."""
         conn.execute(
-            f"INSERT INTO leads ({', '.join(COLUMNS)}, {', '.join(SEARCH_COLUMNS)}) "
-            f"VALUES ({', '.join(['%s'] * (len(COLUMNS) + 3))})",
-            [values[c] for c in COLUMNS] + [keys["name"], keys["company"], keys["email"]],
+            "SELECT crm_log_change(%s)", (Jsonb(change_row(actor, op, lead_id, before, after)),)
         )
+
+    def _insert(self, conn: psycopg.Connection, lead: Lead) -> None:
+        conn.execute(insert_sql("%s"), insert_params(lead, iso_times=False))
 
     def update(
         self,
@@ -274,6 +327,7 @@ class PostgresLeadStore:
         changes: LeadUpdate | Mapping[str, Any],
         *,
         expected_version: int | None = None,
+        actor: Actor | None = None,
     ) -> Lead:
         fields, body_version = validate_update(self.pipeline, changes)
         expected = expected_version if expected_version is not None else body_version
@@ -305,9 +359,12 @@ class PostgresLeadStore:
             cur = conn.execute(query, [*sets.values(), lead_id, current.version])
             if cur.rowcount != 1:  # another writer got there between our read and our write
                 raise VersionConflict(lead_id, current.version, current.version + 1)
+            self._log(conn, actor, "update", lead_id, current, updated)
         return updated
 
-    def delete(self, lead_id: str, *, expected_version: int | None = None) -> Lead:
+    def delete(
+        self, lead_id: str, *, expected_version: int | None = None, actor: Actor | None = None
+    ) -> Lead:
         with self._db() as conn:
             if expected_version is None:
                 row = conn.execute(
@@ -325,15 +382,117 @@ class PostgresLeadStore:
                 if found is None:
                     raise LeadNotFound(lead_id)
                 raise VersionConflict(lead_id, expected_version or 0, found[0])
-        return _row_to_lead(row)
+            lead = _row_to_lead(row)
+            self._log(conn, actor, "delete", lead_id, lead, None)
+        return lead
 
-    def restore(self, lead: Lead) -> Lead:
+    def restore(self, lead: Lead, *, actor: Actor | None = None) -> Lead:
         restored = lead.model_copy(update={"updated_at": now(), "version": lead.version + 1})
         with self._db() as conn:
             if conn.execute("SELECT 1 FROM leads WHERE id = %s", (lead.id,)).fetchone():
                 raise InvalidInput(f"Lead '{lead.id}' already exists.")
             self._insert(conn, restored)
+            self._log(conn, actor, "restore", lead.id, None, restored)
         return restored
+
+    # -- the change log ------------------------------------------------------------------------
+
+    def changes(
+        self,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        lead_id: str | None = None,
+        user_id: str | None = None,
+        run_id: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        newest_first: bool = False,
+        limit: int = DEFAULT_LIMIT,
+    ) -> list[LeadChange]:
+        query, params = changes_query(
+            "%s",
+            after=after,
+            before=before,
+            lead_id=lead_id,
+            user_id=user_id,
+            run_id=run_id,
+            source=source,
+            since=utc(since) if since is not None else None,
+            newest_first=newest_first,
+            limit=limit,
+        )
+        with self._db() as conn:
+            rows = conn.execute(query, params).fetchall()
+        return [_row_to_change(r) for r in rows]
+
+    def last_seq(self) -> int:
+        with self._db() as conn:
+            return conn.execute("SELECT coalesce(max(seq), 0) FROM lead_changes").fetchone()[0]
+
+    def prune_changes(self, older_than: datetime) -> int:
+        with self._db() as conn:
+            return conn.execute("SELECT crm_prune_changes(%s)", (utc(older_than),)).fetchone()[0]
+
+    def wait_for_change(self, after_seq: int, timeout: float) -> int:
+        """Waits for a NOTIFY from a write's commit, heard by one listener thread per store on
+        its own connection (started on first use). Without a working listener (database
+        down, reconnecting) it falls back to polling every LISTEN_FALLBACK_POLL_S."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        self._start_listener()
+        seq = self.last_seq()
+        with self._heard_cond:
+            self._heard = max(self._heard, seq)
+            while self._heard <= after_seq:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                slice_s = remaining if self._listening else min(remaining, LISTEN_FALLBACK_POLL_S)
+                self._heard_cond.wait(slice_s)
+                if not self._listening and self._heard <= after_seq:
+                    self._heard_cond.release()
+                    try:
+                        seq = self.last_seq()
+                    finally:
+                        self._heard_cond.acquire()
+                    self._heard = max(self._heard, seq)
+        return self.last_seq()
+
+    def _start_listener(self) -> None:
+        with self._lock:
+            if self._listener is None or not self._listener.is_alive():
+                self._listener_stop.clear()
+                self._listener = threading.Thread(
+                    target=self._listen, name="crm-lead-changes-listener", daemon=True
+                )
+                self._listener.start()
+
+    def _listen(self) -> None:
+        """LISTEN lead_changes on a dedicated autocommit connection; every notification (or a
+        reconnection, which may have missed some) raises `_heard` and wakes the waiters."""
+        while not self._listener_stop.is_set():
+            try:
+                with psycopg.connect(
+                    self.url, autocommit=True, **connection_kwargs(self.url, "crm-lead-listener")
+                ) as conn:
+                    conn.execute("LISTEN lead_changes")
+                    # After LISTEN: what committed before is read here, what commits after is
+                    # notified, so no change falls in between.
+                    seq = conn.execute("SELECT coalesce(max(seq), 0) FROM lead_changes")
+                    self._hear(seq.fetchone()[0], listening=True)
+                    while not self._listener_stop.is_set():
+                        for note in conn.notifies(timeout=LISTEN_SLICE_S):
+                            self._hear(int(note.payload or 0), listening=True)
+            except (psycopg.Error, OSError, ValueError):
+                self._hear(0, listening=False)
+                self._listener_stop.wait(LISTEN_RETRY_S)
+        self._hear(0, listening=False)
+
+    def _hear(self, seq: int, *, listening: bool) -> None:
+        with self._heard_cond:
+            self._listening = listening
+            self._heard = max(self._heard, seq)
+            self._heard_cond.notify_all()
 
     # -- search --------------------------------------------------------------------------------
 

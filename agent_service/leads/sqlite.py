@@ -8,53 +8,81 @@ in the same transaction, by any process) has moved.
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
-from agent_service.leads.matching import Match, normalize, rank, search_keys
-from agent_service.leads.models import EDITABLE_FIELDS, Lead, LeadCreate, LeadUpdate, Pipeline
-from agent_service.leads.store import (
-    MAX_LIST,
-    filters_sql,
-    new_id,
-    now,
-    validate_create,
-    validate_update,
+from agent_service.leads.changelog import (
+    CHANGE_COLUMNS,
+    DEFAULT_LIMIT,
+    POLL_S,
+    Op,
+    change_row,
+    changes_query,
+    iso,
 )
+from agent_service.leads.matching import Match, normalize, rank, search_keys
+from agent_service.leads.models import (
+    Actor,
+    Lead,
+    LeadChange,
+    LeadCreate,
+    LeadUpdate,
+    Pipeline,
+)
+from agent_service.leads.sql import (
+    COLUMNS,
+    DEFAULT_PAGE,
+    SELECT,
+    SUMMARY_SQL,
+    count_sql,
+    insert_params,
+    insert_sql,
+    list_sql,
+    summary_from_rows,
+)
+from agent_service.leads.store import new_id, now, validate_create, validate_update
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS leads (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    company TEXT,
-    email TEXT,
-    phone TEXT,
-    status TEXT NOT NULL,
-    value REAL,
-    notes TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1,
-    search_name TEXT NOT NULL DEFAULT '',
-    search_company TEXT NOT NULL DEFAULT '',
-    search_email TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS leads_status ON leads(status);
-CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO store_meta(key, value) VALUES ('revision', 0);
-"""
+MIGRATIONS_PACKAGE = "agent_service.leads.migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
-COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
-SELECT = f"SELECT {', '.join(COLUMNS)} FROM leads"
+
+def sqlite_migrations() -> list[tuple[str, str, str]]:
+    """The SQLite schema migrations in order: (version, file name, SQL)."""
+    found = []
+    for entry in resources.files(MIGRATIONS_PACKAGE).joinpath("sqlite").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((match.group(1), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script (triggers included), to run inside one transaction
+    (`executescript` would commit first)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                yield pending
+            pending = ""
+    if pending.strip() and not all(
+        not ln.strip() or ln.strip().startswith("--") for ln in pending.splitlines()
+    ):
+        yield pending
 
 
 def _row_to_lead(row: sqlite3.Row | tuple) -> Lead:
@@ -64,10 +92,12 @@ def _row_to_lead(row: sqlite3.Row | tuple) -> Lead:
     return Lead(**data)
 
 
-def stage_order_sql(pipeline: Pipeline) -> tuple[str, list[str]]:
-    """An ORDER BY expression putting leads in pipeline order, with its parameters."""
-    whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(pipeline.stages)))
-    return f"CASE status {whens} ELSE {len(pipeline.stages)} END", list(pipeline.stages)
+def _row_to_change(row: sqlite3.Row | tuple) -> LeadChange:
+    data = dict(zip(CHANGE_COLUMNS, row, strict=True))
+    for key in ("before", "after"):
+        data[key] = json.loads(data[key]) if data[key] is not None else None
+    data["at"] = datetime.fromisoformat(data["at"])
+    return LeadChange(**data)
 
 
 class _Corpus:
@@ -160,7 +190,10 @@ class SqliteLeadStore:
         return conn
 
     @contextmanager
-    def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+    def _db(self, write: bool = False, bump: bool | None = None) -> Iterator[sqlite3.Connection]:
+        """This thread's connection; with `write`, inside `BEGIN IMMEDIATE` … `COMMIT` (which
+        also bumps `revision`, unless `bump` is False). Errors are mapped to store errors."""
+        bump = write if bump is None else bump
         try:
             conn = self._connect()
         except (sqlite3.Error, OSError) as exc:
@@ -176,7 +209,10 @@ class SqliteLeadStore:
                 raise
             if write:
                 try:
-                    conn.execute("UPDATE store_meta SET value = value + 1 WHERE key = 'revision'")
+                    if bump:
+                        conn.execute(
+                            "UPDATE store_meta SET value = value + 1 WHERE key = 'revision'"
+                        )
                     conn.execute("COMMIT")
                 finally:  # a failed COMMIT must not leave this connection holding the lock
                     if conn.in_transaction:
@@ -187,11 +223,28 @@ class SqliteLeadStore:
             raise StoreUnavailable() from exc
 
     def migrate(self) -> None:
-        try:
-            conn = self._connect()
-            conn.executescript(SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailable() from exc
+        """Apply the migrations of `migrations/sqlite/` not yet recorded in
+        `schema_migrations`, in order, in one `BEGIN IMMEDIATE` transaction (so two processes
+        starting together apply each file once)."""
+        with self._db(write=True) as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for version, _name, script in sqlite_migrations():
+                if version in applied:
+                    continue
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    (version, iso(now())),
+                )
+
+    def applied_migrations(self) -> list[str]:
+        with self._db() as conn:
+            return [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
 
     def ping(self) -> None:
         with self._db() as conn:
@@ -217,45 +270,66 @@ class SqliteLeadStore:
         return _row_to_lead(row)
 
     def list(
-        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+        self,
+        *,
+        status: str | None = None,
+        q: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        offset: int = 0,
     ) -> list[Lead]:
-        where, params = self._filters(status, q)
-        order, order_params = stage_order_sql(self.pipeline)
-        sql = f"{SELECT} {where} ORDER BY {order}, lower(name), id LIMIT ?"
+        query, params = list_sql(self.pipeline, "?", status=status, q=q, limit=limit, offset=offset)
         with self._db() as conn:
-            rows = conn.execute(
-                sql, [*params, *order_params, max(0, min(limit, MAX_LIST))]
-            ).fetchall()
+            rows = conn.execute(query, params).fetchall()
         return [_row_to_lead(r) for r in rows]
 
-    def count(self, *, status: str | None = None) -> int:
-        where, params = self._filters(status, None)
+    def count(self, *, status: str | None = None, q: str | None = None) -> int:
+        query, params = count_sql(self.pipeline, "?", status=status, q=q)
         with self._db() as conn:
-            return conn.execute(f"SELECT count(*) FROM leads {where}", params).fetchone()[0]
+            return conn.execute(query, params).fetchone()[0]
 
-    def _filters(self, status: str | None, q: str | None) -> tuple[str, list[Any]]:
-        return filters_sql(self.pipeline, status, q, "?")
+    def summary(self) -> dict[str, dict[str, Any]]:
+        with self._db() as conn:
+            rows = conn.execute(SUMMARY_SQL).fetchall()
+        return summary_from_rows(self.pipeline, rows)
 
     # -- writes --------------------------------------------------------------------------------
 
-    def create(self, data: LeadCreate | Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
+    def create(
+        self,
+        data: LeadCreate | Mapping[str, Any],
+        *,
+        lead_id: str | None = None,
+        actor: Actor | None = None,
+    ) -> Lead:
         fields = validate_create(self.pipeline, data)
         stamp = now()
         lead = Lead(id=lead_id or new_id(), created_at=stamp, updated_at=stamp, version=1, **fields)
         with self._db(write=True) as conn:
             self._insert(conn, lead)
+            self._log(conn, actor, "create", lead.id, None, lead)
         return lead
 
-    def _insert(self, conn: sqlite3.Connection, lead: Lead) -> None:
-        keys = search_keys(lead.name, lead.company, lead.email)
-        values = lead.model_dump()
-        values["created_at"] = lead.created_at.isoformat()
-        values["updated_at"] = lead.updated_at.isoformat()
+    def _log(
+        self,
+        conn: sqlite3.Connection,
+        actor: Actor | None,
+        op: Op,
+        lead_id: str,
+        before: Lead | None,
+        after: Lead | None,
+    ) -> None:
+        """The change row of this write, in its transaction."""
+        row = change_row(actor, op, lead_id, before, after)
+        row["before"] = json.dumps(row["before"]) if row["before"] is not None else None
+        row["after"] = json.dumps(row["after"]) if row["after"] is not None else None
+        row["at"] = iso(now())
         conn.execute(
-            f"INSERT INTO leads ({', '.join(COLUMNS)}, search_name, search_company, search_email) "
-            f"VALUES ({', '.join('?' * (len(COLUMNS) + 3))})",
-            [values[c] for c in COLUMNS] + [keys["name"], keys["company"], keys["email"]],
+            f"INSERT INTO lead_changes ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
         )
+
+    def _insert(self, conn: sqlite3.Connection, lead: Lead) -> None:
+        conn.execute(insert_sql("?"), insert_params(lead, iso_times=True))
 
     def update(
         self,
@@ -263,6 +337,7 @@ class SqliteLeadStore:
         changes: LeadUpdate | Mapping[str, Any],
         *,
         expected_version: int | None = None,
+        actor: Actor | None = None,
     ) -> Lead:
         fields, body_version = validate_update(self.pipeline, changes)
         expected = expected_version if expected_version is not None else body_version
@@ -301,9 +376,12 @@ class SqliteLeadStore:
             )
             if cur.rowcount != 1:  # cannot happen inside BEGIN IMMEDIATE; kept as a guard
                 raise VersionConflict(lead_id, current.version, current.version + 1)
+            self._log(conn, actor, "update", lead_id, current, updated)
         return updated
 
-    def delete(self, lead_id: str, *, expected_version: int | None = None) -> Lead:
+    def delete(
+        self, lead_id: str, *, expected_version: int | None = None, actor: Actor | None = None
+    ) -> Lead:
         with self._db(write=True) as conn:
             row = conn.execute(f"{SELECT} WHERE id = ?", (lead_id,)).fetchone()
             if row is None:
@@ -312,15 +390,72 @@ class SqliteLeadStore:
             if expected_version is not None and expected_version != lead.version:
                 raise VersionConflict(lead_id, expected_version, lead.version)
             conn.execute("DELETE FROM leads WHERE id = ?", (lead_id,))
+            self._log(conn, actor, "delete", lead_id, lead, None)
         return lead
 
-    def restore(self, lead: Lead) -> Lead:
+    def restore(self, lead: Lead, *, actor: Actor | None = None) -> Lead:
         restored = lead.model_copy(update={"updated_at": now(), "version": lead.version + 1})
         with self._db(write=True) as conn:
             if conn.execute("SELECT 1 FROM leads WHERE id = ?", (lead.id,)).fetchone():
                 raise InvalidInput(f"Lead '{lead.id}' already exists.")
             self._insert(conn, restored)
+            self._log(conn, actor, "restore", lead.id, None, restored)
         return restored
+
+    # -- the change log ------------------------------------------------------------------------
+
+    def changes(
+        self,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        lead_id: str | None = None,
+        user_id: str | None = None,
+        run_id: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        newest_first: bool = False,
+        limit: int = DEFAULT_LIMIT,
+    ) -> list[LeadChange]:
+        query, params = changes_query(
+            "?",
+            after=after,
+            before=before,
+            lead_id=lead_id,
+            user_id=user_id,
+            run_id=run_id,
+            source=source,
+            since=iso(since) if since is not None else None,
+            newest_first=newest_first,
+            limit=limit,
+        )
+        with self._db() as conn:
+            rows = conn.execute(query, params).fetchall()
+        return [_row_to_change(r) for r in rows]
+
+    def last_seq(self) -> int:
+        with self._db() as conn:
+            return conn.execute("SELECT coalesce(max(seq), 0) FROM lead_changes").fetchone()[0]
+
+    def prune_changes(self, older_than: datetime) -> int:
+        with self._db(write=True, bump=False) as conn:
+            cur = conn.execute(
+                "DELETE FROM lead_changes WHERE at < ? "
+                "AND seq < (SELECT max(seq) FROM lead_changes)",
+                (iso(older_than),),
+            )
+            return cur.rowcount
+
+    def wait_for_change(self, after_seq: int, timeout: float) -> int:
+        """Polls `last_seq()` (an index lookup) every POLL_S: SQLite has no notifications
+        across processes."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            seq = self.last_seq()
+            remaining = deadline - time.monotonic()
+            if seq > after_seq or remaining <= 0:
+                return seq
+            time.sleep(min(POLL_S, remaining))
 
     # -- search --------------------------------------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""The `LeadStore` protocol every backend implements, shared validation, and `open_store`."""
+"""The `LeadStore` protocol every backend implements, and the validation they share.
+
+Imports no backend: the backends import from here, and `leads.factory.open_store` picks one."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import ValidationError
 
 from agent_service.errors import InvalidInput
-from agent_service.leads.matching import Match, normalize
-from agent_service.leads.models import Lead, LeadCreate, LeadUpdate, Pipeline
+from agent_service.leads.matching import Match
+from agent_service.leads.models import Actor, Lead, LeadChange, LeadCreate, LeadUpdate, Pipeline
 
+# The largest page the API serves (`GET /leads?limit=`); the store itself has no cap.
 MAX_LIST = 1000
 
 
@@ -28,19 +31,34 @@ class LeadStore(Protocol):
     def ping(self) -> None:
         """Raise `StoreUnavailable` unless the database answers."""
 
-    def create(self, data: LeadCreate | Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
-        """Insert a lead; `InvalidInput`/`UnknownStage` on bad fields."""
+    def create(
+        self,
+        data: LeadCreate | Mapping[str, Any],
+        *,
+        lead_id: str | None = None,
+        actor: Actor | None = None,
+    ) -> Lead:
+        """Insert a lead; `InvalidInput`/`UnknownStage` on bad fields. Logs one change."""
 
     def get(self, lead_id: str) -> Lead:
         """The lead, or `LeadNotFound`."""
 
     def list(
-        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+        self,
+        *,
+        status: str | None = None,
+        q: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[Lead]:
-        """Leads in pipeline order then by name; `q` filters by substring of name/company/email."""
+        """One page of leads in pipeline order then by name; `q` filters by substring of
+        name/company/email. No cap on `limit`; negative `limit`/`offset` are `InvalidInput`."""
 
-    def count(self, *, status: str | None = None) -> int:
-        """How many leads (in `status`, when given)."""
+    def count(self, *, status: str | None = None, q: str | None = None) -> int:
+        """How many leads `list` with the same filters pages through."""
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """`{stage: {"count": int, "value": float}}` for every stage, in pipeline order."""
 
     def update(
         self,
@@ -48,17 +66,47 @@ class LeadStore(Protocol):
         changes: LeadUpdate | Mapping[str, Any],
         *,
         expected_version: int | None = None,
+        actor: Actor | None = None,
     ) -> Lead:
         """Apply `changes` atomically; `VersionConflict` if `expected_version` is stale."""
 
-    def delete(self, lead_id: str, *, expected_version: int | None = None) -> Lead:
+    def delete(
+        self, lead_id: str, *, expected_version: int | None = None, actor: Actor | None = None
+    ) -> Lead:
         """Delete the lead and return it as it was."""
 
-    def restore(self, lead: Lead) -> Lead:
+    def restore(self, lead: Lead, *, actor: Actor | None = None) -> Lead:
         """Put back a deleted lead with its id (for undo); `InvalidInput` if the id is taken."""
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
         """Fuzzy candidates for `text` over name, first/last name, company and email."""
+
+    # -- the change log (docs/change-log.md) -------------------------------------------------
+
+    def changes(
+        self,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        lead_id: str | None = None,
+        user_id: str | None = None,
+        run_id: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        newest_first: bool = False,
+        limit: int = 200,
+    ) -> list[LeadChange]:
+        """Logged changes with `seq > after` (and `seq < before`, when given: an addition to
+        docs/change-log.md for walking back) matching every filter given, by seq."""
+
+    def last_seq(self) -> int:
+        """The newest change's seq (0 when the log is empty)."""
+
+    def prune_changes(self, older_than: datetime) -> int:
+        """Delete changes older than `older_than` (never the newest); how many went."""
+
+    def wait_for_change(self, after_seq: int, timeout: float) -> int:
+        """Block at most `timeout` s until `last_seq() > after_seq`; the current `last_seq()`."""
 
     def close(self) -> None:
         """Release connections."""
@@ -107,50 +155,3 @@ def validate_update(
             raise InvalidInput("status cannot be removed")
         fields["status"] = pipeline.canonical(fields["status"])
     return fields, model.version
-
-
-def like_pattern(text: str) -> str:
-    """`text` as a LIKE pattern matching it anywhere (`%`, `_` and `\\` escaped)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def filters_sql(
-    pipeline: Pipeline, status: str | None, q: str | None, placeholder: str
-) -> tuple[str, list[Any]]:
-    """The WHERE clause (with its parameters) of `list`/`count` on the SQL backends: the stage,
-    and `q` as a substring of the normalized name, company or email."""
-    clauses, params = [], []
-    if status:
-        clauses.append(f"status = {placeholder}")
-        params.append(pipeline.canonical(status))
-    if q and normalize(q):
-        clauses.append(
-            " OR ".join(
-                f"{column} LIKE {placeholder} ESCAPE '\\'"
-                for column in ("search_name", "search_company", "search_email")
-            ).join("()")
-        )
-        params += [like_pattern(normalize(q))] * 3
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def open_store(settings: Any) -> LeadStore:
-    """The backend named by the settings: Supabase client, PostgreSQL or SQLite."""
-    pipeline = Pipeline(settings.crm_pipeline)
-    if settings.supabase_url and settings.supabase_key:
-        from agent_service.leads.supabase import SupabaseLeadStore
-
-        return SupabaseLeadStore(
-            settings.supabase_url, settings.supabase_key.get_secret_value(), pipeline
-        )
-    url: str = settings.crm_database_url
-    if url.startswith(("postgres://", "postgresql://")):
-        from agent_service.leads.postgres import PostgresLeadStore
-
-        return PostgresLeadStore(url, pipeline)
-    if url.startswith("sqlite:///"):
-        from agent_service.leads.sqlite import SqliteLeadStore
-
-        return SqliteLeadStore(url.removeprefix("sqlite:///"), pipeline)
-    raise InvalidInput(f"Unsupported CRM_DATABASE_URL scheme: {url.split(':', 1)[0]}")

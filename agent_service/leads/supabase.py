@@ -14,6 +14,7 @@ Writes use optimistic concurrency through `version` exactly like the Postgres ba
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -23,21 +24,29 @@ from postgrest.exceptions import APIError
 from supabase import Client, ClientOptions, create_client
 
 from agent_service.errors import InvalidInput, LeadNotFound, StoreUnavailable, VersionConflict
+from agent_service.leads.changelog import CHANGE_COLUMNS, DEFAULT_LIMIT, SOURCES, change_row, utc
 from agent_service.leads.matching import Match, normalize, rank, search_keys
-from agent_service.leads.models import EDITABLE_FIELDS, Lead, LeadCreate, LeadUpdate, Pipeline
-from agent_service.leads.postgres import SEARCH_CANDIDATES, UPDATE_RETRIES, migrations
-from agent_service.leads.store import (
-    MAX_LIST,
-    like_pattern,
-    new_id,
-    now,
-    validate_create,
-    validate_update,
+from agent_service.leads.models import (
+    Actor,
+    Lead,
+    LeadChange,
+    LeadCreate,
+    LeadUpdate,
+    Pipeline,
 )
+from agent_service.leads.postgres import SEARCH_CANDIDATES, UPDATE_RETRIES, migrations
+from agent_service.leads.sql import (
+    COLUMNS,
+    DEFAULT_PAGE,
+    check_paging,
+    like_pattern,
+    summary_from_rows,
+)
+from agent_service.leads.store import new_id, now, validate_create, validate_update
 
-COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
 SELECT = ",".join(COLUMNS)
 REQUEST_TIMEOUT_S = 5.0
+SUPABASE_POLL_S = 0.5  # wait_for_change: one REST request this often
 
 T = TypeVar("T")
 
@@ -129,34 +138,60 @@ class SupabaseLeadStore:
             raise LeadNotFound(lead_id)
         return _row_to_lead(rows[0])
 
+    def _pattern(self, q: str | None) -> str | None:
+        return like_pattern(normalize(q)) if q and normalize(q) else None
+
     def list(
-        self, *, status: str | None = None, q: str | None = None, limit: int = MAX_LIST
+        self,
+        *,
+        status: str | None = None,
+        q: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        offset: int = 0,
     ) -> list[Lead]:
+        check_paging(limit, offset)
         params = {
             "stages": list(self.pipeline.stages),
             "only_status": self.pipeline.canonical(status) if status else None,
-            "pattern": like_pattern(normalize(q)) if q and normalize(q) else None,
-            "max_rows": max(0, min(limit, MAX_LIST)),
+            "pattern": self._pattern(q),
+            "max_rows": limit,
+            "skip": offset,
         }
         rows = self._call(lambda: self._client.rpc("list_leads", params).execute().data)
         return [_row_to_lead(r) for r in rows]
 
-    def count(self, *, status: str | None = None) -> int:
-        def run() -> int:
-            request = self._leads().select("id", count="exact", head=True)
-            if status:
-                request = request.eq("status", self.pipeline.canonical(status))
-            return request.execute().count or 0
+    def count(self, *, status: str | None = None, q: str | None = None) -> int:
+        params = {
+            "only_status": self.pipeline.canonical(status) if status else None,
+            "pattern": self._pattern(q),
+        }
+        return int(self._call(lambda: self._client.rpc("count_leads", params).execute().data))
 
-        return self._call(run)
+    def summary(self) -> dict[str, dict[str, Any]]:
+        rows = self._call(lambda: self._client.rpc("lead_summary", {}).execute().data)
+        return summary_from_rows(
+            self.pipeline, [(r["status"], r["leads"], r["total"]) for r in rows]
+        )
 
     # -- writes --------------------------------------------------------------------------------
+    # Every write is one RPC to a function of migration 0005, so the lead row and its change
+    # row are one transaction (PostgREST runs each request in its own).
 
-    def create(self, data: LeadCreate | Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
+    def _rpc(self, function: str, params: dict[str, Any]) -> Any:
+        return self._call(lambda: self._client.rpc(function, params).execute().data)
+
+    def create(
+        self,
+        data: LeadCreate | Mapping[str, Any],
+        *,
+        lead_id: str | None = None,
+        actor: Actor | None = None,
+    ) -> Lead:
         fields = validate_create(self.pipeline, data)
         stamp = now()
         lead = Lead(id=lead_id or new_id(), created_at=stamp, updated_at=stamp, version=1, **fields)
-        self._call(lambda: self._leads().insert(_row_values(lead)).execute())
+        change = change_row(actor, "create", lead.id, None, lead)
+        self._rpc("crm_insert_lead", {"lead": _row_values(lead), "change": change})
         return lead
 
     def update(
@@ -165,6 +200,7 @@ class SupabaseLeadStore:
         changes: LeadUpdate | Mapping[str, Any],
         *,
         expected_version: int | None = None,
+        actor: Actor | None = None,
     ) -> Lead:
         fields, body_version = validate_update(self.pipeline, changes)
         expected = expected_version if expected_version is not None else body_version
@@ -175,48 +211,112 @@ class SupabaseLeadStore:
             updated = current.model_copy(
                 update={**fields, "updated_at": now(), "version": current.version + 1}
             )
-            values = _row_values(updated)
-            sets = {
-                k: values[k]
-                for k in [*fields, "updated_at", "version", "search_name", "search_company"]
-                + ["search_email"]
-            }
-            rows = self._call(
-                lambda sets=sets, version=current.version: (
-                    self._leads()
-                    .update(sets)
-                    .eq("id", lead_id)
-                    .eq("version", version)
-                    .execute()
-                    .data
-                )
+            seq = self._rpc(
+                "crm_update_lead",
+                {
+                    "target": lead_id,
+                    "old_version": current.version,
+                    "lead": _row_values(updated),
+                    "change": change_row(actor, "update", lead_id, current, updated),
+                },
             )
-            if rows:
+            if seq is not None:
                 return updated
             if expected is not None:  # someone else wrote between our read and our write
                 raise VersionConflict(lead_id, expected, self.get(lead_id).version)
         raise VersionConflict(lead_id, current.version, self.get(lead_id).version)
 
-    def delete(self, lead_id: str, *, expected_version: int | None = None) -> Lead:
-        def run() -> list[dict[str, Any]]:
-            request = self._leads().delete().eq("id", lead_id)
-            if expected_version is not None:
-                request = request.eq("version", expected_version)
-            return request.execute().data
-
-        rows = self._call(run)
-        if not rows:
+    def delete(
+        self, lead_id: str, *, expected_version: int | None = None, actor: Actor | None = None
+    ) -> Lead:
+        for _ in range(UPDATE_RETRIES):
             current = self.get(lead_id)  # LeadNotFound if it is not there at all
-            raise VersionConflict(lead_id, expected_version or 0, current.version)
-        return _row_to_lead(rows[0])
+            if expected_version is not None and expected_version != current.version:
+                raise VersionConflict(lead_id, expected_version, current.version)
+            seq = self._rpc(
+                "crm_delete_lead",
+                {
+                    "target": lead_id,
+                    "old_version": current.version,
+                    "change": change_row(actor, "delete", lead_id, current, None),
+                },
+            )
+            if seq is not None:
+                return current
+        raise VersionConflict(lead_id, current.version, self.get(lead_id).version)
 
-    def restore(self, lead: Lead) -> Lead:
+    def restore(self, lead: Lead, *, actor: Actor | None = None) -> Lead:
         restored = lead.model_copy(update={"updated_at": now(), "version": lead.version + 1})
+        change = change_row(actor, "restore", lead.id, None, restored)
         try:
-            self._call(lambda: self._leads().insert(_row_values(restored)).execute())
+            self._rpc("crm_insert_lead", {"lead": _row_values(restored), "change": change})
         except InvalidInput as exc:
             raise InvalidInput(f"Lead '{lead.id}' already exists.") from exc
         return restored
+
+    # -- the change log ------------------------------------------------------------------------
+
+    def changes(
+        self,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        lead_id: str | None = None,
+        user_id: str | None = None,
+        run_id: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        newest_first: bool = False,
+        limit: int = DEFAULT_LIMIT,
+    ) -> list[LeadChange]:
+        if source is not None and source not in SOURCES:
+            raise InvalidInput(f"Unknown change source '{source}': one of {', '.join(SOURCES)}.")
+
+        def run() -> list[dict[str, Any]]:
+            request = self._client.table("lead_changes").select(",".join(CHANGE_COLUMNS))
+            request = request.gt("seq", int(after or 0))
+            if before is not None:
+                request = request.lt("seq", int(before))
+            for column, value in (
+                ("lead_id", lead_id),
+                ("user_id", user_id),
+                ("run_id", run_id),
+                ("source", source),
+            ):
+                if value is not None:
+                    request = request.eq(column, value)
+            if since is not None:
+                request = request.gte("at", utc(since).isoformat())
+            request = request.order("seq", desc=newest_first).limit(max(0, int(limit)))
+            return request.execute().data
+
+        return [LeadChange.model_validate(r) for r in self._call(run)]
+
+    def last_seq(self) -> int:
+        rows = self._call(
+            lambda: (
+                self._client.table("lead_changes")
+                .select("seq")
+                .order("seq", desc=True)
+                .limit(1)
+                .execute()
+                .data
+            )
+        )
+        return int(rows[0]["seq"]) if rows else 0
+
+    def prune_changes(self, older_than: datetime) -> int:
+        return int(self._rpc("crm_prune_changes", {"older_than": utc(older_than).isoformat()}))
+
+    def wait_for_change(self, after_seq: int, timeout: float) -> int:
+        """Polls `last_seq()` (the REST API has no LISTEN) every SUPABASE_POLL_S."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            seq = self.last_seq()
+            remaining = deadline - time.monotonic()
+            if seq > after_seq or remaining <= 0:
+                return seq
+            time.sleep(min(SUPABASE_POLL_S, remaining))
 
     # -- search --------------------------------------------------------------------------------
 

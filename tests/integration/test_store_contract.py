@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -27,7 +27,7 @@ from agent_service.errors import (
     UnknownStage,
     VersionConflict,
 )
-from agent_service.leads.models import Lead, Pipeline
+from agent_service.leads.models import Actor, Lead, Pipeline
 from agent_service.leads.postgres import PostgresLeadStore, migrations
 from agent_service.leads.sqlite import SqliteLeadStore
 from agent_service.leads.store import LeadStore, now
@@ -166,6 +166,76 @@ def test_count(store: LeadStore) -> None:
     assert store.count() == 3
     assert store.count(status="won") == 2
     assert store.count(status="Lost") == 0
+
+
+def test_list_pages_with_limit_and_offset_and_has_no_cap(store: LeadStore) -> None:
+    for i in range(130):
+        store.create({"name": f"Lead {i:03d}", "status": "Won" if i % 2 else "New"})
+    assert len(store.list()) == 100  # the default page
+    everything = store.list(limit=1000)
+    assert len(everything) == 130 == store.count()
+    assert (
+        store.list(limit=40, offset=0)
+        + store.list(limit=40, offset=40)
+        + store.list(limit=100, offset=80)
+        == everything
+    )
+    assert store.list(offset=130) == []
+    assert store.list(limit=0) == []
+    assert names(store.list(status="won", limit=3, offset=1)) == [
+        "Lead 003",
+        "Lead 005",
+        "Lead 007",
+    ]
+    assert store.count(status="won") == 65
+    assert store.count(q="lead 12") == 10  # 120-129
+    assert store.count(status="New", q="lead 12") == 5
+    assert len(store.list(q="lead 12", limit=1000)) == 10
+    for bad in (dict(limit=-1), dict(offset=-1)):
+        with pytest.raises(InvalidInput):
+            store.list(**bad)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_list_has_no_silent_cap_at_a_thousand(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    from bench.search import load_postgres, load_sqlite, synthetic_leads
+
+    leads = synthetic_leads(1500)
+    if backend == "sqlite":
+        store: LeadStore = SqliteLeadStore(tmp_path / "crm.sqlite3", PIPELINE)
+        store.migrate()
+        load_sqlite(store, leads)
+    else:
+        url = request.getfixturevalue("fresh_postgres_url")
+        store = PostgresLeadStore(url, PIPELINE)
+        store.migrate()
+        load_postgres(url, leads)
+    try:
+        assert store.count() == 1500
+        assert len(store.list(limit=5000)) == 1500
+        assert len(store.list(limit=1000, offset=1000)) == 500
+    finally:
+        store.close()
+
+
+def test_summary_counts_and_sums_every_stage(store: LeadStore) -> None:
+    empty = store.summary()
+    assert list(empty) == list(STAGES)
+    assert all(v == {"count": 0, "value": 0.0} for v in empty.values())
+    store.create({"name": "A", "status": "Won", "value": 1000})
+    store.create({"name": "B", "status": "Won", "value": 250.5})
+    store.create({"name": "C", "status": "Won"})  # no value
+    store.create({"name": "D", "status": "Contacted", "value": 10})
+    summary = store.summary()
+    assert list(summary) == list(STAGES)
+    assert summary["Won"] == {"count": 3, "value": 1250.5}
+    assert summary["Contacted"] == {"count": 1, "value": 10.0}
+    assert summary["New"] == {"count": 0, "value": 0.0}
+    assert sum(v["count"] for v in summary.values()) == store.count() == 4
 
 
 # -- bad input ------------------------------------------------------------------------------
@@ -613,6 +683,9 @@ def test_on_supabase_the_public_api_roles_cannot_touch_the_crm(
                 "SELECT count(*) FROM search_leads('secret')",
                 "SELECT rebuild_search_terms()",
                 "TRUNCATE search_terms",
+                "SELECT count(*) FROM lead_changes",
+                "SELECT crm_log_change('{}'::jsonb)",
+                "SELECT crm_delete_lead('x', 1, '{}'::jsonb)",
             ):
                 conn.execute(f"SET ROLE {role}")
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -624,3 +697,260 @@ def test_on_supabase_the_public_api_roles_cannot_touch_the_crm(
         )
         assert conn.execute("SELECT count(*) FROM list_leads(ARRAY['New'])").fetchone() == (1,)
         conn.execute("RESET ROLE")
+
+
+# -- the change log (docs/change-log.md) ----------------------------------------------------
+
+
+def _twin(store: LeadStore) -> LeadStore:
+    """Another store object on the same database: its own connections, like another process."""
+    if isinstance(store, SqliteLeadStore):
+        return SqliteLeadStore(store.path, PIPELINE)
+    if isinstance(store, PostgresLeadStore):
+        return PostgresLeadStore(store.url, PIPELINE)
+    return _supabase_store_twin(store)
+
+
+def _supabase_store_twin(store: LeadStore) -> LeadStore:
+    from agent_service.leads.supabase import SupabaseLeadStore
+
+    return SupabaseLeadStore(os.environ["SUPABASE_URL"], os.environ["SUPABASE_KEY"], PIPELINE)
+
+
+BOB = Actor(user_id="u-bob", user_name="bob", source="board")
+CHAT = Actor(user_id="u-ann", user_name="ann", source="chat", run_id="run-1", thread_id="t-1")
+
+
+def test_every_write_logs_one_row_with_before_after_and_actor(store: LeadStore) -> None:
+    assert store.last_seq() == 0
+    assert store.changes() == []
+    lead = store.create({"name": "Ann Lee", "status": "New"}, actor=CHAT)
+    moved = store.update(lead.id, {"status": "Won"}, expected_version=1, actor=BOB)
+    gone = store.delete(lead.id, actor=BOB)
+    back = store.restore(gone, actor=Actor(user_id="u-bob", source="undo", reverts=3))
+    plain = store.create({"name": "No Actor"})
+    log = store.changes()
+    assert [c.op for c in log] == ["create", "update", "delete", "restore", "create"]
+    seqs = [c.seq for c in log]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 5
+    assert store.last_seq() == seqs[-1]
+    create, update, delete, restore, system = log
+    assert (create.before, create.after) == (None, lead.model_dump(mode="json"))
+    assert (create.user_id, create.user_name, create.source) == ("u-ann", "ann", "chat")
+    assert (create.run_id, create.thread_id, create.reverts) == ("run-1", "t-1", None)
+    assert update.before == lead.model_dump(mode="json")
+    assert update.after == moved.model_dump(mode="json")
+    assert (update.user_id, update.user_name, update.source, update.run_id) == (
+        "u-bob",
+        "bob",
+        "board",
+        None,
+    )
+    assert (delete.before, delete.after) == (moved.model_dump(mode="json"), None)
+    assert (restore.before, restore.after) == (None, back.model_dump(mode="json"))
+    assert (restore.source, restore.reverts) == ("undo", 3)
+    assert (system.user_id, system.user_name, system.source) == ("system", None, "board")
+    assert all(c.lead_id == lead.id for c in log[:4]) and system.lead_id == plain.id
+    assert all(c.at.tzinfo is not None for c in log)
+    assert [c.at for c in log] == sorted(c.at for c in log)
+    # Lead.model_validate reads a logged lead back as it was.
+    assert Lead.model_validate(update.after) == moved
+
+
+def test_a_failed_write_logs_nothing(store: LeadStore) -> None:
+    lead = store.create({"name": "Ann"})
+    store.update(lead.id, {"notes": "x"})
+    before = store.last_seq()
+    failing = [
+        (VersionConflict, lambda: store.update(lead.id, {"notes": "y"}, expected_version=1)),
+        (VersionConflict, lambda: store.delete(lead.id, expected_version=1)),
+        (UnknownStage, lambda: store.update(lead.id, {"status": "Maybe"})),
+        (UnknownStage, lambda: store.create({"name": "Bo", "status": "Maybe"})),
+        (InvalidInput, lambda: store.create({"name": ""})),
+        (InvalidInput, lambda: store.create({"name": "Dup"}, lead_id=lead.id)),
+        (InvalidInput, lambda: store.restore(lead)),  # the id is taken
+        (LeadNotFound, lambda: store.update("nope", {"notes": "y"})),
+        (LeadNotFound, lambda: store.delete("nope")),
+    ]
+    for error, call in failing:
+        with pytest.raises(error):
+            call()
+    assert store.last_seq() == before
+    assert len(store.changes()) == 2
+
+
+def test_changes_are_filtered_and_paged(store: LeadStore) -> None:
+    a = store.create({"name": "A"}, actor=CHAT)
+    b = store.create({"name": "B"}, actor=BOB)
+    store.update(a.id, {"notes": "1"}, actor=BOB)
+    store.update(b.id, {"notes": "2"}, actor=CHAT.model_copy(update={"run_id": "run-2"}))
+    everything = store.changes()
+    assert len(everything) == 4
+    assert [c.seq for c in store.changes(after=everything[1].seq)] == [
+        c.seq for c in everything[2:]
+    ]
+    assert [c.lead_id for c in store.changes(lead_id=a.id)] == [a.id, a.id]
+    assert {c.user_id for c in store.changes(user_id="u-bob")} == {"u-bob"}
+    assert len(store.changes(user_id="u-bob")) == 2
+    assert [c.seq for c in store.changes(run_id="run-1")] == [everything[0].seq]
+    assert [c.source for c in store.changes(source="chat")] == ["chat", "chat"]
+    assert store.changes(source="undo") == []
+    with pytest.raises(InvalidInput):
+        store.changes(source="fax")
+    assert [c.seq for c in store.changes(newest_first=True, limit=2)] == [
+        everything[3].seq,
+        everything[2].seq,
+    ]
+    assert len(store.changes(limit=1)) == 1
+    assert [c.seq for c in store.changes(since=everything[2].at)] == [c.seq for c in everything[2:]]
+
+
+def test_seq_is_monotonic_and_gap_free_for_a_reader_under_concurrent_writers(
+    store: LeadStore,
+) -> None:
+    """20 threads write while a reader follows `changes(after=last seen)`: the reader sees every
+    row exactly once, in seq order (a seq never becomes visible before a smaller one)."""
+    leads = [store.create({"name": f"Lead {i}"}) for i in range(20)]
+    start = threading.Barrier(21)
+    done = threading.Event()
+    seen: list[int] = []
+
+    def write(i: int) -> None:
+        start.wait()
+        for n in range(5):
+            store.update(leads[i].id, {"notes": f"{i}-{n}"})
+
+    def follow() -> None:
+        cursor = store.last_seq()
+        start.wait()
+        while True:
+            finished = done.is_set()
+            for change in store.changes(after=cursor, limit=1000):
+                seen.append(change.seq)
+                cursor = change.seq
+            if finished:
+                return
+
+    reader = threading.Thread(target=follow)
+    reader.start()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(write, range(20)))
+    done.set()
+    reader.join(timeout=30)
+    logged = [c.seq for c in store.changes(after=0, limit=1000)][20:]
+    assert len(logged) == 100
+    assert logged == sorted(set(logged))
+    assert seen == logged
+
+
+def test_wait_for_change_wakes_when_another_connection_writes(store: LeadStore) -> None:
+    other = _twin(store)
+    try:
+        start = store.last_seq()
+        started = time.monotonic()
+        assert store.wait_for_change(start, timeout=0.3) == start  # nothing happened
+        assert 0.25 <= time.monotonic() - started < 2.0
+        woke: dict[str, float] = {}
+
+        def waiter() -> None:
+            began = time.monotonic()
+            woke["seq"] = store.wait_for_change(start, timeout=10)
+            woke["at"] = time.monotonic()
+            woke["waited"] = woke["at"] - began
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        time.sleep(0.5)  # the waiter is waiting
+        wrote_at = time.monotonic()
+        other.create({"name": "Written Elsewhere"})
+        thread.join(timeout=10)
+        assert woke["seq"] == start + 1 == store.last_seq()
+        assert woke["at"] - wrote_at < 0.5, woke  # woken promptly, not at the timeout
+        # A change already there returns at once.
+        began = time.monotonic()
+        assert store.wait_for_change(start, timeout=5) == start + 1
+        assert time.monotonic() - began < 0.5
+    finally:
+        other.close()
+
+
+def test_prune_changes_by_age_keeps_the_newest(store: LeadStore) -> None:
+    assert store.prune_changes(now()) == 0
+    lead = store.create({"name": "Old"})
+    store.update(lead.id, {"notes": "old too"})
+    time.sleep(0.05)
+    cut = now()
+    time.sleep(0.05)
+    store.update(lead.id, {"notes": "new"})
+    store.update(lead.id, {"notes": "newer"})
+    assert store.prune_changes(cut) == 2
+    kept = store.changes()
+    assert [c.after["notes"] for c in kept] == ["new", "newer"]
+    last = store.last_seq()
+    # Everything is old now, but the newest row stays: last_seq never goes back.
+    assert store.prune_changes(now() + timedelta(days=1)) == 1
+    assert [c.seq for c in store.changes()] == [last]
+    assert store.last_seq() == last
+    assert store.create({"name": "Next"}) and store.last_seq() > last
+
+
+@pytest.mark.postgres
+def test_supabase_write_functions_log_in_the_same_transaction(fresh_postgres_url: str) -> None:
+    """The RPC functions the Supabase client writes through (migration 0005), called as
+    PostgREST calls them: lead row and change row together, nothing logged when they miss."""
+    import json
+
+    from agent_service.leads.changelog import change_row
+    from agent_service.leads.supabase import _row_values
+
+    store = PostgresLeadStore(fresh_postgres_url, PIPELINE)
+    try:
+        store.migrate()
+        stamp = now()
+        lead = Lead(id="sb1", name="Ann Lee", status="New", created_at=stamp, updated_at=stamp)
+        moved = lead.model_copy(update={"status": "Won", "version": 2})
+        with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:
+
+            def call(sql_text: str, *args: object) -> object:
+                params = [json.dumps(a) if isinstance(a, dict) else a for a in args]
+                return conn.execute(sql_text, params).fetchone()[0]
+
+            seq = call(
+                "SELECT crm_insert_lead(%s::jsonb, %s::jsonb)",
+                _row_values(lead),
+                change_row(BOB, "create", "sb1", None, lead),
+            )
+            assert seq == 1
+            stale = call(
+                "SELECT crm_update_lead('sb1', 7, %s::jsonb, %s::jsonb)",
+                _row_values(moved),
+                change_row(BOB, "update", "sb1", lead, moved),
+            )
+            assert stale is None
+            assert (
+                call(
+                    "SELECT crm_update_lead('sb1', 1, %s::jsonb, %s::jsonb)",
+                    _row_values(moved),
+                    change_row(BOB, "update", "sb1", lead, moved),
+                )
+                == 2
+            )
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                call(
+                    "SELECT crm_insert_lead(%s::jsonb, %s::jsonb)",
+                    _row_values(lead),
+                    change_row(BOB, "restore", "sb1", None, lead),
+                )
+            assert call("SELECT crm_delete_lead('sb1', 1, %s::jsonb)", {"op": "delete"}) is None
+            assert (
+                call(
+                    "SELECT crm_delete_lead('sb1', 2, %s::jsonb)",
+                    change_row(BOB, "delete", "sb1", moved, None),
+                )
+                == 3
+            )
+        assert [c.op for c in store.changes()] == ["create", "update", "delete"]
+        assert store.changes()[1].after == moved.model_dump(mode="json")
+        assert store.search("Ann Lee") == []
+    finally:
+        store.close()
