@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Header, Request
 
 from agent_service.errors import InvalidInput, MissingUser, StoreUnavailable, Unauthorized
+from agent_service.leads.models import Actor
 from agent_service.leads.store import LeadStore
 from agent_service.runs.manager import RunManager
 from agent_service.settings import Settings
@@ -102,13 +103,9 @@ UserDep = Annotated[str, Depends(current_user)]
 UserNameDep = Annotated[str | None, Depends(current_user_name)]
 
 
-async def board_actor(user: UserDep, user_name: UserNameDep) -> Any:
+async def board_actor(user: UserDep, user_name: UserNameDep) -> Actor:
     """Who makes a board write (`/leads`): the change log records it."""
-    try:
-        from agent_service.leads.models import Actor
-    except ImportError:  # TEMP until the store has the change log (branch `stores`)
-        return None
     return Actor(user_id=user, user_name=user_name, source="board")
 
 
-ActorDep = Annotated[Any, Depends(board_actor)]
+ActorDep = Annotated[Actor, Depends(board_actor)]

@@ -10,12 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_service.leads.models import Lead
-
-try:  # the change log (branch `stores`); the routes using it need it
-    from agent_service.leads.models import LeadChange
-except ImportError:  # pragma: no cover - until the store has the log
-    LeadChange = dict  # type: ignore[misc,assignment]
+from agent_service.leads.models import Lead, LeadChange
 
 
 class ErrorBody(BaseModel):

@@ -42,6 +42,13 @@ KEEP_EVENTS_SECONDS = 120
 STUCK = "This message was not finished; please send it again."
 
 
+def _unknown_outcome(message: str) -> str:
+    """An error message for a run whose effect cannot be checked now: no "nothing was
+    changed" (not known), and what to do."""
+    text = message.replace("; nothing was changed.", ".").replace(" Nothing else was changed.", "")
+    return f"{text} Please check the board before sending it again."
+
+
 def public_run(run: dict[str, Any]) -> dict[str, Any]:
     """A run as the API shows it."""
     return {
@@ -285,28 +292,43 @@ class RunManager:
         await self._settle_one(run["run_id"])
 
     async def _settle_one(self, run_id: str) -> bool:
-        """Try to finish one unsettled run of this process; True once it is finished."""
+        """Try to finish one unsettled run of this process; True once it is settled.
+
+        While the change log cannot be read, the run is reported failed at once (a user must
+        not wait on "Thinking…" through an outage) but marked `unverified`, without claiming
+        that nothing was changed; once the log can be read, a run that did change something
+        is amended to `succeeded` (`records.amend_run`), also after a restart (`recover`)."""
         run, prefix, type_, message = self._unsettled[run_id]
+        channel = self._channels.get(run_id)
         try:
             changes = await asyncio.to_thread(recovery.run_changes, self.store, run_id)
         except Exception:
-            log.warning("run %s: the change log is unreadable; settled later", run_id)
+            if run.get("status") == "failed":
+                return False  # reported already; verified on a later round
+            error = {"type": type_, "message": _unknown_outcome(message), "unverified": True}
+            try:
+                await asyncio.to_thread(
+                    self.records.update_run, run_id, status="failed", step=None, error=error
+                )
+            except Exception:
+                log.warning("run %s: records and log unavailable; settled later", run_id)
+                return False
+            run.update(status="failed", step=None, error=error)
+            self._active.pop(run_id, None)
+            if channel is not None:
+                await channel.publish("error", public_run(run))
             return False
-        if changes:
-            fields: dict[str, Any] = {
-                "status": "succeeded",
-                "step": None,
-                "result": recovery.result_from_changes(changes, prefix),
-            }
-            event = "result"
-        else:
-            fields = {
-                "status": "failed",
-                "step": None,
-                "error": {"type": type_, "message": message},
-            }
-            event = "error"
+        result = recovery.result_from_changes(changes, prefix) if changes else None
         try:
+            if run.get("status") == "failed":  # reported unverified before: settle the mark
+                await asyncio.to_thread(self.records.amend_run, run_id, result)
+                self._unsettled.pop(run_id, None)
+                return True
+            if result is not None:
+                fields: dict[str, Any] = {"status": "succeeded", "step": None, "result": result}
+            else:
+                error = {"type": type_, "message": message}
+                fields = {"status": "failed", "step": None, "error": error}
             written = await asyncio.to_thread(self.records.update_run, run_id, **fields)
         except Exception:
             log.warning("run %s: the run records are unavailable; settled later", run_id)
@@ -317,10 +339,9 @@ class RunManager:
             stored = await asyncio.to_thread(self.records.get_run, run_id)
             if stored:
                 fields = {k: stored[k] for k in ("status", "step", "result", "error")}
-                event = "result" if stored["status"] == "succeeded" else "error"
         run.update(fields)
-        channel = self._channels.get(run_id)
         if channel is not None:
+            event = "result" if run["status"] == "succeeded" else "error"
             await channel.publish(event, public_run(run))
         return True
 
@@ -335,6 +356,17 @@ class RunManager:
         if not startup:
             timeout = self.settings.run_timeout_seconds
             stale = timedelta(seconds=timeout + min(STALE_GRACE_SECONDS, timeout))
+        for run in await asyncio.to_thread(self.records.unverified_runs):
+            if run["run_id"] in self._unsettled:
+                continue
+            try:
+                changes = await asyncio.to_thread(recovery.run_changes, self.store, run["run_id"])
+            except Exception:
+                continue  # still unreadable: next round
+            result = (
+                recovery.result_from_changes(changes, recovery.ERROR_PREFIX) if changes else None
+            )
+            finished += await asyncio.to_thread(self.records.amend_run, run["run_id"], result)
         runs = await asyncio.to_thread(self.records.unfinished_runs, stale_after=stale)
         for run in runs:
             if run["run_id"] in self._active:

@@ -193,6 +193,34 @@ class RunRecords:
             ).fetchall()
         return [_run_row(r) for r in rows]
 
+    def unverified_runs(self) -> list[dict[str, Any]]:
+        """Runs reported failed while the change log could not be read (`error.unverified`):
+        whether they changed something is checked once it can."""
+        rows = self._run(
+            f"SELECT {SQLITE_COLUMNS} FROM chat_runs WHERE status = 'failed' "
+            "AND json_extract(error, '$.unverified') = 1"
+        ).fetchall()
+        return [_run_row(r) for r in rows]
+
+    def amend_run(self, run_id: str, result: dict[str, Any] | None) -> bool:
+        """Settle an unverified failed run: `result` given (the log shows its changes) makes it
+        `succeeded`; None keeps it failed and drops the `unverified` mark. Never touches a run
+        that is not an unverified failure."""
+        if result is not None:
+            sql = (
+                "UPDATE chat_runs SET status = 'succeeded', result = ?, error = NULL, "
+                "updated_at = ? WHERE run_id = ? AND status = 'failed' "
+                "AND json_extract(error, '$.unverified') = 1"
+            )
+            params: tuple = (json.dumps(result), _now(), run_id)
+        else:
+            sql = (
+                "UPDATE chat_runs SET error = json_remove(error, '$.unverified'), updated_at = ? "
+                "WHERE run_id = ? AND status = 'failed' AND json_extract(error, '$.unverified') = 1"
+            )
+            params = (_now(), run_id)
+        return self._run(sql, params).rowcount > 0
+
     def prune_runs(self, older_than: timedelta) -> int:
         """Delete finished runs last changed before `older_than` ago; returns how many."""
         cutoff = (datetime.now(UTC) - older_than).isoformat()
@@ -285,6 +313,8 @@ class Records(Protocol):
     def update_run(self, run_id: str, **fields: Any) -> bool: ...
     def unfinished_runs(self, *, stale_after: timedelta | None = None) -> list[dict[str, Any]]: ...
     def prune_runs(self, older_than: timedelta) -> int: ...
+    def unverified_runs(self) -> list[dict[str, Any]]: ...
+    def amend_run(self, run_id: str, result: dict[str, Any] | None) -> bool: ...
     def ping(self) -> None: ...
     def get_run(self, run_id: str) -> dict[str, Any] | None: ...
     def thread_runs(self, thread_id: str) -> list[dict[str, Any]]: ...
@@ -639,6 +669,35 @@ class PostgresRunRecords:
                 params,
             ).fetchall()
         return [_pg_run_row(r) for r in rows]
+
+    def unverified_runs(self) -> list[dict[str, Any]]:
+        """As `RunRecords.unverified_runs`."""
+        with self._db() as conn:
+            rows = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM chat_runs WHERE status = 'failed' "
+                "AND error @> '{\"unverified\": true}'::jsonb"
+            ).fetchall()
+        return [_pg_run_row(r) for r in rows]
+
+    def amend_run(self, run_id: str, result: dict[str, Any] | None) -> bool:
+        """As `RunRecords.amend_run`."""
+        from psycopg.types.json import Jsonb
+
+        unverified = "status = 'failed' AND error @> '{\"unverified\": true}'::jsonb"
+        with self._db() as conn:
+            if result is not None:
+                cur = conn.execute(
+                    "UPDATE chat_runs SET status = 'succeeded', result = %s, error = NULL, "
+                    f"updated_at = now() WHERE run_id = %s AND {unverified}",
+                    (Jsonb(result), run_id),
+                )
+            else:
+                cur = conn.execute(
+                    "UPDATE chat_runs SET error = error - 'unverified', updated_at = now() "
+                    f"WHERE run_id = %s AND {unverified}",
+                    (run_id,),
+                )
+            return cur.rowcount > 0
 
     def prune_runs(self, older_than: timedelta) -> int:
         """Delete finished runs last changed before `older_than` ago; returns how many."""

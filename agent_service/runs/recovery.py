@@ -39,18 +39,10 @@ def _field(change: Any, name: str) -> Any:
 
 
 def describe(change: Any) -> str:
-    """One line for a change: `leads.history.describe_change` when present."""
-    try:
-        from agent_service.leads.history import describe_change  # type: ignore[import-not-found]
+    """One line for a change (`leads.history.describe_change`)."""
+    from agent_service.leads.history import describe_change
 
-        return describe_change(change)
-    except ImportError:
-        pass
-    lead = _field(change, "after") or _field(change, "before") or {}
-    name = lead.get("name", _field(change, "lead_id"))
-    op = _field(change, "op")
-    verbs = {"create": "created", "update": "updated", "delete": "deleted", "restore": "restored"}
-    return f"Lead '{name}' {verbs.get(op, op)}."
+    return describe_change(change)
 
 
 def action_for(change: Any) -> dict[str, Any]:

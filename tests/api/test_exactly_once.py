@@ -13,11 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-try:
-    from agent_service.leads.models import Actor
-except ImportError:  # TEMP
-    Actor = None
-from agent_service.leads.store import open_store
+from agent_service.leads.factory import open_store
+from agent_service.leads.models import Actor
 from agent_service.main import create_app, runs_url
 from agent_service.runs.records import open_records
 from tests.api.conftest import TOKEN, make_settings

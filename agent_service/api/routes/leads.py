@@ -27,7 +27,7 @@ from agent_service.api.schemas import (
 )
 from agent_service.errors import InvalidInput
 from agent_service.leads.models import Lead, LeadCreate, LeadUpdate
-from agent_service.runs.recovery import action_for
+from agent_service.leads.undo import undo_latest
 
 router = APIRouter(tags=["leads"])
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -50,12 +50,8 @@ def list_leads(
 ) -> dict[str, Any]:
     """A page of leads in pipeline order, and how many match in all (`total`)."""
     status_ = status_ or None
-    if actor_kw(store.list, True):  # TEMP until the store pages (branch `stores`)
-        leads = store.list(status=status_, q=q, limit=limit, offset=offset)
-        total = store.count(status=status_, q=q)
-    else:
-        every = store.list(status=status_, q=q)
-        leads, total = every[offset : offset + limit], len(every)
+    leads = store.list(status=status_, q=q, limit=limit, offset=offset)
+    total = store.count(status=status_, q=q)
     return {"leads": leads, "total": total, "limit": limit, "offset": offset}
 
 
@@ -119,16 +115,6 @@ async def lead_events(
     )
 
 
-def actor_kw(method: Any, actor: Any) -> dict[str, Any]:
-    """TEMP until the store records actors (branch `stores`)."""
-    import inspect
-
-    params = inspect.signature(method).parameters
-    if "actor" in params:
-        return {"actor": actor}
-    return {"offset": 0} if "offset" in params and actor is True else {}
-
-
 def _keep_alive() -> ServerSentEvent:
     return ServerSentEvent(comment="keep-alive")
 
@@ -136,14 +122,8 @@ def _keep_alive() -> ServerSentEvent:
 @router.post("/leads/undo", response_model=UndoAnswer, responses=errors(*COMMON, 404, 413))
 async def undo(body: UndoRequest, store: StoreDep, user: UserDep, actor: ActorDep) -> dict:
     """Undo this user's latest change still current (board or chat), or change `seq`."""
-    from agent_service.leads.undo import undo_latest
-
-    undo_actor = actor.model_copy(update={"source": "undo"})
-    result = await asyncio.to_thread(undo_latest, store, user, actor=undo_actor, seq=body.seq)
-    action = result.action
-    if action is None and result.change is not None and result.lead is not None:
-        action = action_for(result.change)
-    return {"reply": result.line, "undone": result.change is not None, "action": action}
+    result = await asyncio.to_thread(undo_latest, store, user, actor=actor, seq=body.seq)
+    return {"reply": result.line, "undone": result.undone, "action": result.action}
 
 
 @router.post(
@@ -153,7 +133,7 @@ async def undo(body: UndoRequest, store: StoreDep, user: UserDep, actor: ActorDe
     responses=errors(*COMMON, 413),
 )
 def create_lead(body: LeadCreate, store: StoreDep, actor: ActorDep) -> Lead:
-    return store.create(body, **actor_kw(store.create, actor))
+    return store.create(body, actor=actor)
 
 
 @router.get("/leads/{lead_id}", response_model=Lead, responses=errors(*COMMON, 404))
@@ -163,7 +143,7 @@ def get_lead(lead_id: str, store: StoreDep) -> Lead:
 
 @router.patch("/leads/{lead_id}", response_model=Lead, responses=errors(*COMMON, 404, 409, 413))
 def update_lead(lead_id: str, body: LeadUpdate, store: StoreDep, actor: ActorDep) -> Lead:
-    return store.update(lead_id, body, **actor_kw(store.update, actor))
+    return store.update(lead_id, body, actor=actor)
 
 
 @router.delete(
@@ -173,5 +153,5 @@ def update_lead(lead_id: str, body: LeadUpdate, store: StoreDep, actor: ActorDep
     responses=errors(*COMMON, 404, 409),
 )
 def delete_lead(lead_id: str, store: StoreDep, actor: ActorDep) -> Response:
-    store.delete(lead_id, **actor_kw(store.delete, actor))
+    store.delete(lead_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
