@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from agent_service.errors import InvalidInput
-from agent_service.leads.models import Actor, Lead
+from agent_service.leads.models import Actor, Lead, has_bad_text
 
 Op = Literal["create", "update", "delete", "restore"]
 SOURCES = ("chat", "board", "undo")
@@ -81,6 +81,9 @@ def changes_query(
     (undo). `since` is passed as given (SQLite callers pass `iso(since)`, Postgres a datetime)."""
     if source is not None and source not in SOURCES:
         raise InvalidInput(f"Unknown change source '{source}': one of {', '.join(SOURCES)}.")
+    for value in (lead_id, user_id, run_id):
+        if value is not None and has_bad_text(value):
+            raise InvalidInput("Invalid filter: NUL characters and lone surrogates are refused")
     clauses, params = [f"seq > {placeholder}"], [int(after or 0)]
     if before is not None:
         clauses.append(f"seq < {placeholder}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -27,6 +28,8 @@ Phone = Annotated[
 ]
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 # The fields a person may set on a lead, in display order.
 EDITABLE_FIELDS = ("name", "company", "email", "phone", "status", "value", "notes")
 
@@ -37,6 +40,22 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
+def check_text(value: Any) -> Any:
+    """Refuse text no database keeps as it is: NUL characters (PostgreSQL text cannot hold
+    them) and lone surrogates (not encodable as UTF-8)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        if _SURROGATE.search(value):
+            raise ValueError("text must be valid Unicode (no lone surrogates)")
+    return value
+
+
+def has_bad_text(value: str) -> bool:
+    """Whether `value` holds a NUL character or a lone surrogate (see `check_text`)."""
+    return "\x00" in value or _SURROGATE.search(value) is not None
+
+
 def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str) and not value.strip():
         return None
@@ -45,6 +64,11 @@ def _blank_to_none(value: Any) -> Any:
 
 class _LeadFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return check_text(value)
 
     @field_validator("company", "email", "phone", "notes", mode="before", check_fields=False)
     @classmethod
@@ -111,6 +135,11 @@ class Actor(BaseModel):
     run_id: str | None = None  # chat only
     thread_id: str | None = None  # chat only
     reverts: int | None = None  # undo only: seq of the change it reverts
+
+    @field_validator("user_id", "user_name", "run_id", "thread_id", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return check_text(value)
 
 
 class LeadChange(BaseModel):

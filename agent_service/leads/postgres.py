@@ -50,6 +50,7 @@ from agent_service.leads.models import (
     LeadCreate,
     LeadUpdate,
     Pipeline,
+    has_bad_text,
 )
 from agent_service.leads.sql import (
     COLUMNS,
@@ -62,7 +63,7 @@ from agent_service.leads.sql import (
     list_sql,
     summary_from_rows,
 )
-from agent_service.leads.store import new_id, now, validate_create, validate_update
+from agent_service.leads.store import check_id, new_id, now, validate_create, validate_update
 
 # Any constant shared by every process migrating this schema (pg_advisory_xact_lock key).
 MIGRATION_LOCK = 0x4C454144  # "LEAD"
@@ -235,6 +236,20 @@ class PostgresLeadStore:
         with self._db() as conn:
             conn.execute("SELECT 1 FROM leads LIMIT 1").fetchall()
 
+    def health(self) -> dict[str, Any]:
+        """The truth about writes: a write probe (an UPDATE that matches no row, which a
+        read-only database or transaction refuses) on a checked pooled connection. Never
+        raises."""
+        try:
+            with self._db() as conn:
+                conn.execute("UPDATE leads SET version = version WHERE false")
+                conn.execute("SELECT 1 FROM lead_changes LIMIT 1").fetchall()
+        except StoreUnavailable as exc:
+            cause = exc.__cause__
+            error = f"{type(cause).__name__}: {cause}" if cause else exc.detail
+            return {"ok": False, "backend": "postgres", "error": error}
+        return {"ok": True, "backend": "postgres", "error": None}
+
     def close(self) -> None:
         self._listener_stop.set()
         listener = self._listener
@@ -248,6 +263,7 @@ class PostgresLeadStore:
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, lead_id: str) -> Lead:
+        check_id(lead_id)
         with self._db() as conn:
             row = conn.execute(f"{SELECT} WHERE id = %s", (lead_id,)).fetchone()
         if row is None:
@@ -296,6 +312,8 @@ class PostgresLeadStore:
         actor: Actor | None = None,
     ) -> Lead:
         fields = validate_create(self.pipeline, data)
+        if lead_id is not None and has_bad_text(lead_id):
+            raise InvalidInput("Invalid lead id: NUL characters and lone surrogates are refused")
         stamp = now()
         lead = Lead(id=lead_id or new_id(), created_at=stamp, updated_at=stamp, version=1, **fields)
         with self._db() as conn:
@@ -329,6 +347,7 @@ class PostgresLeadStore:
         expected_version: int | None = None,
         actor: Actor | None = None,
     ) -> Lead:
+        check_id(lead_id)
         fields, body_version = validate_update(self.pipeline, changes)
         expected = expected_version if expected_version is not None else body_version
         with self._db() as conn:
@@ -365,6 +384,7 @@ class PostgresLeadStore:
     def delete(
         self, lead_id: str, *, expected_version: int | None = None, actor: Actor | None = None
     ) -> Lead:
+        check_id(lead_id)
         with self._db() as conn:
             if expected_version is None:
                 row = conn.execute(

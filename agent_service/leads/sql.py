@@ -8,7 +8,7 @@ from typing import Any
 
 from agent_service.errors import InvalidInput
 from agent_service.leads.matching import normalize, search_keys
-from agent_service.leads.models import EDITABLE_FIELDS, Lead, Pipeline
+from agent_service.leads.models import EDITABLE_FIELDS, Lead, Pipeline, has_bad_text
 
 COLUMNS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "version")
 SEARCH_COLUMNS = ("search_name", "search_company", "search_email")
@@ -34,6 +34,8 @@ def filters_sql(
     """The WHERE clause (with its parameters) of `list`/`count`: the stage, and `q` as a
     substring of the normalized name, company or email."""
     clauses, params = [], []
+    if status and has_bad_text(status):
+        raise InvalidInput("Invalid stage: NUL characters and lone surrogates are refused")
     if status:
         clauses.append(f"status = {placeholder}")
         params.append(pipeline.canonical(status))

@@ -9,6 +9,7 @@ in the same transaction, by any process) has moved.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -41,6 +42,7 @@ from agent_service.leads.models import (
     LeadCreate,
     LeadUpdate,
     Pipeline,
+    has_bad_text,
 )
 from agent_service.leads.sql import (
     COLUMNS,
@@ -53,7 +55,7 @@ from agent_service.leads.sql import (
     list_sql,
     summary_from_rows,
 )
-from agent_service.leads.store import new_id, now, validate_create, validate_update
+from agent_service.leads.store import check_id, new_id, now, validate_create, validate_update
 
 MIGRATIONS_PACKAGE = "agent_service.leads.migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -137,6 +139,15 @@ def _top(query: str, choices: list[str], scorer: Any, limit: int) -> list[int]:
     ]
 
 
+def _writable(path: str) -> bool:
+    """Whether this process may open the database file for writing (a missing file will be
+    created). `os.access` also sees what stops root: an immutable or read-only-mounted file."""
+    if path == ":memory:" or path.startswith("file:"):
+        return True
+    target = Path(path)
+    return os.access(target, os.W_OK) if target.exists() else os.access(target.parent, os.W_OK)
+
+
 class _Holder:
     """Lives in a thread's local storage; collected when the thread ends."""
 
@@ -164,22 +175,34 @@ class SqliteLeadStore:
         self._corpus_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._write_error: str | None = None  # the last failed write, until one succeeds
 
     # -- connections -------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, write: bool = False) -> sqlite3.Connection:
+        """This thread's connection, opened on first use. SQLite silently opens a file it may
+        not write read-only, and such a connection would refuse every write for the thread's
+        life: a connection opened so is used for reads only, and replaced before a write."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            return conn
+            if not (write and getattr(self._local, "readonly", False)):
+                return conn
+            self._discard(conn)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        readonly = not _writable(self.path)
         conn = sqlite3.connect(
             self.path, timeout=10.0, isolation_level=None, check_same_thread=False
         )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error:
+            conn.close()
+            raise
         self._local.conn = conn
+        self._local.readonly = readonly
         with self._connections_lock:
             self._connections.append(conn)
         # Worker threads come and go (anyio retires idle ones): when this thread ends, its
@@ -195,8 +218,10 @@ class SqliteLeadStore:
         also bumps `revision`, unless `bump` is False). Errors are mapped to store errors."""
         bump = write if bump is None else bump
         try:
-            conn = self._connect()
+            conn = self._connect(write)
         except (sqlite3.Error, OSError) as exc:
+            if write:
+                self._write_error = f"{type(exc).__name__}: {exc}"
             raise StoreUnavailable() from exc
         try:
             if write:
@@ -220,7 +245,14 @@ class SqliteLeadStore:
         except sqlite3.IntegrityError as exc:
             raise InvalidInput(f"Conflicting lead data: {exc}") from exc
         except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            # This connection may be the cause (opened read-only while the file was not
+            # writable, or on a file since replaced): the next call opens a fresh one.
+            self._discard(conn)
+            if write:
+                self._write_error = f"{type(exc).__name__}: {exc}"
             raise StoreUnavailable() from exc
+        if write:
+            self._write_error = None
 
     def migrate(self) -> None:
         """Apply the migrations of `migrations/sqlite/` not yet recorded in
@@ -246,9 +278,26 @@ class SqliteLeadStore:
         with self._db() as conn:
             return [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
 
+    def _discard(self, conn: sqlite3.Connection) -> None:
+        """Forget and close this thread's connection `conn`."""
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
+            self._local.holder = None
+        _release(conn, self._connections, self._connections_lock)
+
     def ping(self) -> None:
         with self._db() as conn:
             conn.execute("SELECT 1 FROM leads LIMIT 1").fetchall()
+
+    def health(self) -> dict[str, Any]:
+        """The truth about writes: a write probe (a committed no-op on `store_meta`, which
+        fails on a read-only or full disk, a locked or broken file). Never raises."""
+        try:
+            with self._db(write=True, bump=False) as conn:
+                conn.execute("UPDATE store_meta SET value = value WHERE key = 'revision'")
+        except StoreUnavailable:
+            return {"ok": False, "backend": "sqlite", "error": self._write_error}
+        return {"ok": True, "backend": "sqlite", "error": None}
 
     def close(self) -> None:
         with self._connections_lock:
@@ -263,6 +312,7 @@ class SqliteLeadStore:
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, lead_id: str) -> Lead:
+        check_id(lead_id)
         with self._db() as conn:
             row = conn.execute(f"{SELECT} WHERE id = ?", (lead_id,)).fetchone()
         if row is None:
@@ -302,6 +352,8 @@ class SqliteLeadStore:
         actor: Actor | None = None,
     ) -> Lead:
         fields = validate_create(self.pipeline, data)
+        if lead_id is not None and has_bad_text(lead_id):
+            raise InvalidInput("Invalid lead id: NUL characters and lone surrogates are refused")
         stamp = now()
         lead = Lead(id=lead_id or new_id(), created_at=stamp, updated_at=stamp, version=1, **fields)
         with self._db(write=True) as conn:
@@ -339,6 +391,7 @@ class SqliteLeadStore:
         expected_version: int | None = None,
         actor: Actor | None = None,
     ) -> Lead:
+        check_id(lead_id)
         fields, body_version = validate_update(self.pipeline, changes)
         expected = expected_version if expected_version is not None else body_version
         with self._db(write=True) as conn:
@@ -382,6 +435,7 @@ class SqliteLeadStore:
     def delete(
         self, lead_id: str, *, expected_version: int | None = None, actor: Actor | None = None
     ) -> Lead:
+        check_id(lead_id)
         with self._db(write=True) as conn:
             row = conn.execute(f"{SELECT} WHERE id = ?", (lead_id,)).fetchone()
             if row is None:

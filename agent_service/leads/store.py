@@ -11,9 +11,17 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
-from agent_service.errors import InvalidInput
+from agent_service.errors import InvalidInput, LeadNotFound
 from agent_service.leads.matching import Match
-from agent_service.leads.models import Actor, Lead, LeadChange, LeadCreate, LeadUpdate, Pipeline
+from agent_service.leads.models import (
+    Actor,
+    Lead,
+    LeadChange,
+    LeadCreate,
+    LeadUpdate,
+    Pipeline,
+    has_bad_text,
+)
 
 # The largest page the API serves (`GET /leads?limit=`); the store itself has no cap.
 MAX_LIST = 1000
@@ -108,8 +116,20 @@ class LeadStore(Protocol):
     def wait_for_change(self, after_seq: int, timeout: float) -> int:
         """Block at most `timeout` s until `last_seq() > after_seq`; the current `last_seq()`."""
 
+    def health(self) -> dict[str, Any]:
+        """`{"ok": bool, "backend": str, "error": str | None}`: whether writes work now (a
+        cheap write probe), never raising."""
+
     def close(self) -> None:
         """Release connections."""
+
+
+def check_id(lead_id: str) -> None:
+    """`LeadNotFound` for an id no lead can have (NUL, lone surrogates), before the database
+    sees it: PostgreSQL refuses NUL and UTF-8 cannot encode surrogates."""
+    if not isinstance(lead_id, str) or has_bad_text(lead_id):
+        shown = str(lead_id).encode("utf-8", "backslashreplace").decode("utf-8")
+        raise LeadNotFound(shown.replace("\x00", "\\x00"))
 
 
 def new_id() -> str:

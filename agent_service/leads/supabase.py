@@ -33,6 +33,7 @@ from agent_service.leads.models import (
     LeadCreate,
     LeadUpdate,
     Pipeline,
+    has_bad_text,
 )
 from agent_service.leads.postgres import SEARCH_CANDIDATES, UPDATE_RETRIES, migrations
 from agent_service.leads.sql import (
@@ -42,7 +43,7 @@ from agent_service.leads.sql import (
     like_pattern,
     summary_from_rows,
 )
-from agent_service.leads.store import new_id, now, validate_create, validate_update
+from agent_service.leads.store import check_id, new_id, now, validate_create, validate_update
 
 SELECT = ",".join(COLUMNS)
 REQUEST_TIMEOUT_S = 5.0
@@ -127,12 +128,25 @@ class SupabaseLeadStore:
     def ping(self) -> None:
         self._call(lambda: self._leads().select("id").limit(1).execute())
 
+    def health(self) -> dict[str, Any]:
+        """Whether the REST API answers for the CRM tables (the change log included). Never
+        raises."""
+        try:
+            self._call(lambda: self._leads().select("id").limit(1).execute())
+            self._call(lambda: self._client.table("lead_changes").select("seq").limit(1).execute())
+        except StoreUnavailable as exc:
+            cause = exc.__cause__
+            error = f"{type(cause).__name__}: {cause}" if cause else exc.detail
+            return {"ok": False, "backend": "supabase", "error": error}
+        return {"ok": True, "backend": "supabase", "error": None}
+
     def close(self) -> None:
         self._http.close()
 
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, lead_id: str) -> Lead:
+        check_id(lead_id)
         rows = self._call(lambda: self._leads().select(SELECT).eq("id", lead_id).execute().data)
         if not rows:
             raise LeadNotFound(lead_id)
@@ -188,6 +202,8 @@ class SupabaseLeadStore:
         actor: Actor | None = None,
     ) -> Lead:
         fields = validate_create(self.pipeline, data)
+        if lead_id is not None and has_bad_text(lead_id):
+            raise InvalidInput("Invalid lead id: NUL characters and lone surrogates are refused")
         stamp = now()
         lead = Lead(id=lead_id or new_id(), created_at=stamp, updated_at=stamp, version=1, **fields)
         change = change_row(actor, "create", lead.id, None, lead)
@@ -202,6 +218,7 @@ class SupabaseLeadStore:
         expected_version: int | None = None,
         actor: Actor | None = None,
     ) -> Lead:
+        check_id(lead_id)
         fields, body_version = validate_update(self.pipeline, changes)
         expected = expected_version if expected_version is not None else body_version
         for _ in range(UPDATE_RETRIES):
@@ -229,6 +246,7 @@ class SupabaseLeadStore:
     def delete(
         self, lead_id: str, *, expected_version: int | None = None, actor: Actor | None = None
     ) -> Lead:
+        check_id(lead_id)
         for _ in range(UPDATE_RETRIES):
             current = self.get(lead_id)  # LeadNotFound if it is not there at all
             if expected_version is not None and expected_version != current.version:
@@ -271,6 +289,8 @@ class SupabaseLeadStore:
     ) -> list[LeadChange]:
         if source is not None and source not in SOURCES:
             raise InvalidInput(f"Unknown change source '{source}': one of {', '.join(SOURCES)}.")
+        if any(v is not None and has_bad_text(v) for v in (lead_id, user_id, run_id)):
+            raise InvalidInput("Invalid filter: NUL characters and lone surrogates are refused")
 
         def run() -> list[dict[str, Any]]:
             request = self._client.table("lead_changes").select(",".join(CHANGE_COLUMNS))

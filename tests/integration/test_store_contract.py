@@ -286,14 +286,46 @@ def test_unknown_stage_lists_the_valid_ones_and_changes_nothing(store: LeadStore
     assert store.get(lead.id) == lead
 
 
-def test_text_with_a_nul_character_is_invalid_input(store: LeadStore) -> None:
-    # PostgreSQL text cannot hold NUL; whatever the backend, this is never a 500.
-    try:
-        lead = store.create({"name": "Nul\x00Byte"})
-    except InvalidInput:
-        assert store.count() == 0
-    else:
-        assert store.get(lead.id).name == "Nul\x00Byte"
+BAD_TEXT = [pytest.param("Nul\x00Byte", id="nul"), pytest.param("Lone\ud800Half", id="surrogate")]
+TEXT_FIELDS = ["name", "company", "email", "phone", "notes", "status"]
+
+
+@pytest.mark.parametrize("bad", BAD_TEXT)
+def test_nul_and_lone_surrogates_are_invalid_input_and_change_nothing(
+    store: LeadStore, bad: str
+) -> None:
+    """PostgreSQL text cannot hold NUL and UTF-8 cannot encode a lone surrogate: the models
+    refuse both (422) on every backend, never a 500 or a 503."""
+    lead = store.create({"name": "Keep Me"})
+    seq = store.last_seq()
+    for field in TEXT_FIELDS:
+        with pytest.raises(InvalidInput) as info:
+            store.create({"name": "Ann", field: bad} if field != "name" else {"name": bad})
+        assert field in info.value.detail
+        with pytest.raises(InvalidInput):
+            store.update(lead.id, {field: bad})
+    with pytest.raises(InvalidInput):
+        store.create({"name": "Ann"}, lead_id=bad)
+    for call in (
+        lambda: store.get(bad),
+        lambda: store.update(bad, {"notes": "x"}),
+        lambda: store.delete(bad),
+    ):
+        with pytest.raises(LeadNotFound) as not_found:
+            call()
+        not_found.value.detail.encode("utf-8")  # the message itself is valid UTF-8
+    for call in (
+        lambda: store.list(status=bad),
+        lambda: store.count(status=bad),
+        lambda: store.changes(lead_id=bad),
+        lambda: store.changes(user_id=bad),
+    ):
+        with pytest.raises(InvalidInput):
+            call()
+    assert store.search(bad) == [] or all(m.lead.id == lead.id for m in store.search(bad))
+    assert store.list(q=bad, limit=10) == [] or store.count(q=bad) >= 0
+    assert store.count() == 1 and store.get(lead.id) == lead
+    assert store.last_seq() == seq
 
 
 # -- not found, update, versions ------------------------------------------------------------
