@@ -55,8 +55,8 @@ format: .venv/.installed ## ruff fix and format
 eval: install ## Replay the recorded conversations with the offline model
 	$(PY) -m evals --model offline --json var/eval-offline.json
 
-studio: install ## LangGraph Studio's API server (langgraph dev) on the graph, offline model
-	CRM_MODEL=offline .venv/bin/langgraph dev --no-browser --no-reload --port 2024
+studio: install ## LangGraph Studio's API server (langgraph dev) on the graph; model from CRM_MODEL, port STUDIO_PORT
+	@port=$${STUDIO_PORT:-2024}; echo "LangGraph Studio: https://smith.langchain.com/studio/?baseUrl=http://127.0.0.1:$$port"; .venv/bin/langgraph dev --no-browser --no-reload --port $$port
 
 bench: install ## Benchmarks; figures go to bench/results.json and bench/results.md
 	$(PY) -m bench

@@ -163,7 +163,7 @@ def _play(
         provider.begin_turn(conversation, repetition, index)
         started = time.perf_counter()
         try:
-            result = agent.send(thread, turn.user)
+            result = agent.send(thread, turn.user, user_id="eval")  # seeds are `system`'s
         except Exception as exc:  # the model or the graph failed: record it, stop this run
             item.latency_ms = (time.perf_counter() - started) * 1000
             item.error = record.error = f"{type(exc).__name__}: {exc}"

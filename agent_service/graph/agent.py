@@ -24,6 +24,7 @@ from langgraph.types import Command
 from agent_service.errors import CrmError, ModelTimeout, StoreUnavailable
 from agent_service.graph.context import Context
 from agent_service.graph.graph import compile_graph
+from agent_service.leads.models import Actor
 from agent_service.leads.store import LeadStore
 from agent_service.settings import Settings
 
@@ -82,13 +83,17 @@ class ChatAgent:
         *,
         prune: bool = True,
         cancel: threading.Event | None = None,
+        user_id: str = "system",
+        user_name: str | None = None,
+        run_id: str | None = None,
     ) -> TurnResult:
         """Process one user message on `thread_id` and return what it did.
 
         One checkpoint read (is the thread paused on a question?) and one write per turn; the
         reply comes from the `respond` node's update. `prune=False` leaves pruning the older
         checkpoints to the caller (`prune()`), e.g. after the reply has been sent. Once `cancel`
-        is set (the caller gave up waiting), the turn writes no lead any more.
+        is set (the caller gave up waiting), the turn writes no lead any more. Every lead write
+        of the turn is logged as `Actor(user_id, user_name, "chat", run_id, thread_id)`.
         """
         config = self.config(thread_id)
         graph_input: Any = (
@@ -99,7 +104,14 @@ class ChatAgent:
         usage = {"input_tokens": 0, "output_tokens": 0}
         turn: dict[str, Any] = {}
         done: list[dict[str, Any]] = []  # outcomes of this turn so far, for a failure's report
-        context = self.context
+        actor = Actor(
+            user_id=user_id,
+            user_name=user_name,
+            source="chat",
+            run_id=run_id,
+            thread_id=thread_id,
+        )
+        context = replace(self.context, actor=actor)
         if cancel is not None:
             context = replace(context, store=_CancellableStore(self.store, cancel))
         try:

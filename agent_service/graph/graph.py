@@ -1,5 +1,7 @@
 """Builds the chat graph: router → lead_matcher → action nodes → respond (→ ask).
 
+Action nodes: create, update, change_status, delete, query, undo, history.
+
 `graph` (compiled without a checkpointer) is what `langgraph.json` exposes to LangGraph
 Studio, whose server brings its own persistence; the service compiles `build_graph()` with
 its SQLite/Postgres checkpointer.
@@ -18,6 +20,7 @@ from agent_service.graph.nodes.ask import ask
 from agent_service.graph.nodes.change_status import change_status
 from agent_service.graph.nodes.create import create
 from agent_service.graph.nodes.delete import delete
+from agent_service.graph.nodes.history import history
 from agent_service.graph.nodes.lead_matcher import lead_matcher
 from agent_service.graph.nodes.query import query
 from agent_service.graph.nodes.respond import respond
@@ -26,7 +29,7 @@ from agent_service.graph.nodes.undo import undo
 from agent_service.graph.nodes.update import update as update_node
 from agent_service.graph.state import InputState, State
 
-ActionNode = Literal["create", "update", "change_status", "delete", "query", "undo"]
+ActionNode = Literal["create", "update", "change_status", "delete", "query", "undo", "history"]
 NODE_FOR_TOOL: dict[str, ActionNode] = {
     "create_lead": "create",
     "update_lead": "update",
@@ -34,7 +37,10 @@ NODE_FOR_TOOL: dict[str, ActionNode] = {
     "delete_lead": "delete",
     "find_leads": "query",
     "undo": "undo",
+    "lead_history": "history",
 }
+# Tools whose `lead` argument is optional: resolved by the matcher only when given.
+OPTIONAL_LEAD = {"find_leads", "lead_history"}
 NEEDS_LEAD = {"update_lead", "change_status", "delete_lead"}
 
 
@@ -52,7 +58,7 @@ def after_match(state: State) -> Literal["lead_matcher", "respond", ActionNode]:
     op = state["queue"][0]
     unresolved = not op.get("lead_id") and (
         op["tool"] in NEEDS_LEAD
-        or (op["tool"] == "find_leads" and (op.get("args") or {}).get("lead"))
+        or (op["tool"] in OPTIONAL_LEAD and (op.get("args") or {}).get("lead"))
     )
     return "lead_matcher" if unresolved else NODE_FOR_TOOL[op["tool"]]
 
@@ -72,6 +78,7 @@ def build_graph() -> StateGraph:
     builder.add_node("delete", delete)
     builder.add_node("query", query)
     builder.add_node("undo", undo)
+    builder.add_node("history", history)
     builder.add_node("respond", respond)
     builder.add_node("ask", ask)
     builder.add_edge(START, "router")

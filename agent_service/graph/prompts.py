@@ -10,7 +10,8 @@ Pipeline stages, in order: {stages}.
 Turn every request into calls of the tools provided, in the order the user asked:
 - create_lead for a new lead; update_lead to change name, company, email, phone, value or notes;
   change_status to move a lead to a stage; delete_lead to delete; find_leads to look leads up or
-  answer questions about them; undo to revert the last change.
+  answer questions about them; undo to revert the user's last change (chat or board);
+  lead_history for what changed recently or who changed a lead and when.
 - Several requests in one message become several calls ("move Ann to Won and Bob to Lost").
 - Pass the lead exactly as the user referred to it ("John", "the Acme lead" → "Acme",
   "him", "that lead"); never invent ids, never guess another lead.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+
+# typing_extensions' TypedDict: pydantic (LangGraph Studio's /schemas) refuses typing's on 3.11.
+from typing_extensions import TypedDict
 
 
 class Operation(TypedDict, total=False):
@@ -38,15 +41,6 @@ class Pending(TypedDict, total=False):
     call_id: str
 
 
-class Change(TypedDict):
-    """A write of this conversation, kept so `undo` can revert it."""
-
-    type: str
-    lead_id: str
-    before: dict[str, Any] | None  # the lead before (None: it was created)
-    after: dict[str, Any] | None  # the lead after (None: it was deleted)
-
-
 class TurnResult(TypedDict, total=False):
     reply: str
     actions: list[dict[str, Any]]
@@ -66,6 +60,7 @@ class State(InputState, total=False):
     focus: list[str]
     focus_group: int  # how many leads at the front of `focus` were shown together (a listing)
     pending: Pending | None
-    undo_log: list[Change]
+    # The change-log seq this thread has seen: board changes after it come into `focus`.
+    seen_seq: int
     turn: TurnResult
     usage: dict[str, int]  # tokens the router's model calls used this turn

@@ -8,6 +8,8 @@ resolves them against the store and the conversation.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 LeadRef = Field(
@@ -81,7 +83,18 @@ class find_leads(_Tool):  # noqa: N801
 
 
 class undo(_Tool):  # noqa: N801
-    """Revert the last change made in this conversation."""
+    """Revert the user's latest change (made in the chat or on the board); again goes further back."""
+
+
+class lead_history(_Tool):  # noqa: N801
+    """What changed recently, or the history of one lead: who moved or changed it and when."""
+
+    lead: str | None = Field(
+        None, max_length=200, description="The lead asked about (name, pronoun…); none: all leads."
+    )
+    since: Literal["today", "yesterday", "week"] | None = Field(
+        None, description="Only changes of today, of yesterday, or of the last 7 days."
+    )
 
 
 TOOLS: tuple[type[_Tool], ...] = (
@@ -91,6 +104,7 @@ TOOLS: tuple[type[_Tool], ...] = (
     delete_lead,
     find_leads,
     undo,
+    lead_history,
 )
 TOOLS_BY_NAME: dict[str, type[_Tool]] = {tool.__name__: tool for tool in TOOLS}
 WRITE_TOOLS = frozenset({"create_lead", "update_lead", "change_status", "delete_lead", "undo"})

@@ -52,6 +52,7 @@ def test_tools_schema_and_tool_call_flow(store: SqliteLeadStore) -> None:
         "delete_lead",
         "find_leads",
         "undo",
+        "lead_history",
     ]
     change = next(
         t["function"] for t in request["tools"] if t["function"]["name"] == "change_status"

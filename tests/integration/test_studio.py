@@ -21,12 +21,12 @@ from tests.utils.servers import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def studio(tmp_path: Path) -> Iterator[tuple[str, SqliteLeadStore]]:
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SqliteLeadStore]]:
+    tmp_path = tmp_path_factory.mktemp("studio")
     db = tmp_path / "crm.sqlite3"
     store = SqliteLeadStore(db, Pipeline(DEFAULT_STAGES))
     store.migrate()
-    store.create({"name": "John Smith", "company": "Acme", "status": "Contacted"})
     port = free_port()
     env = {
         **os.environ,
@@ -87,6 +87,7 @@ def test_graph_answers_and_pauses_through_langgraph_dev(
     studio: tuple[str, SqliteLeadStore],
 ) -> None:
     url, store = studio
+    store.create({"name": "John Smith", "company": "Acme", "status": "Contacted"})
     with httpx.Client(base_url=url, timeout=60) as client:
         assistants = client.post("/assistants/search", json={"graph_id": "crm_agent"}).json()
         assert assistants and assistants[0]["graph_id"] == "crm_agent"
@@ -116,3 +117,54 @@ def test_graph_answers_and_pauses_through_langgraph_dev(
         state = wait({"command": {"resume": "yes"}})
         assert state["turn"]["reply"] == "Lead 'John Smith' deleted."
         assert store.search("John Smith") == []
+
+
+def test_schemas_give_studio_an_input_form_and_context_settings(
+    studio: tuple[str, SqliteLeadStore],
+) -> None:
+    url, _ = studio
+    with httpx.Client(base_url=url, timeout=60) as client:
+        assistant = client.post("/assistants/search", json={"graph_id": "crm_agent"}).json()[0]
+        schemas = client.get(f"/assistants/{assistant['assistant_id']}/schemas")
+        assert schemas.status_code == 200, schemas.text
+        body = schemas.json()
+    assert body["input_schema"] is not None
+    assert "messages" in body["input_schema"]["properties"]
+    context = body["context_schema"]
+    assert context is not None
+    assert context["properties"]["crm_model"]["anyOf"][0]["enum"] == ["openai", "offline"]
+    assert context["properties"]["user_id"]["default"] == "studio"
+    assert {"store", "model", "actor"}.isdisjoint(context["properties"])  # live objects
+
+
+def test_a_delete_resumed_with_a_structured_answer_deletes(
+    studio: tuple[str, SqliteLeadStore],
+) -> None:
+    url, store = studio
+    lead = store.create({"name": "Priya Raman", "company": "Initech", "status": "New"})
+    with httpx.Client(base_url=url, timeout=60) as client:
+        assistant = client.post("/assistants/search", json={"graph_id": "crm_agent"}).json()[0]
+        thread = client.post("/threads", json={}).json()["thread_id"]
+
+        def wait(body: dict) -> dict:
+            response = client.post(
+                f"/threads/{thread}/runs/wait",
+                json={"assistant_id": assistant["assistant_id"], **body},
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        state = wait(
+            {
+                "input": {"messages": [{"role": "user", "content": "delete Priya"}]},
+                "context": {"crm_model": "offline", "history_window": 10},
+            }
+        )
+        assert state["turn"]["needs"] == "confirmation", state
+        assert store.get(lead.id).name == "Priya Raman"
+        state = wait({"command": {"resume": {"answer": "yes"}}, "context": {"user_id": "dev"}})
+        assert state["turn"]["reply"] == "Lead 'Priya Raman' deleted."
+    assert store.search("Priya Raman") == []
+    row = store.changes(lead_id=lead.id, newest_first=True, limit=1)[0]
+    assert (row.op, row.source, row.user_id, row.thread_id) == ("delete", "chat", "dev", thread)
+    assert row.run_id  # the Studio run's id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,13 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agent_service.errors import StoreUnavailable
 from agent_service.graph.agent import ChatAgent
-from agent_service.graph.nodes.ask import is_no, is_yes, pick_choice
+from agent_service.graph.context import Context
+from agent_service.graph.nodes.ask import answer_text, is_no, is_yes, pick_choice
+from agent_service.graph.nodes.common import board_focus
+from agent_service.graph.nodes.history import ago, period
 from agent_service.graph.nodes.lead_matcher import clean_reference, is_pronoun, pick
 from agent_service.graph.nodes.router import model_window
-from agent_service.leads.models import Pipeline
+from agent_service.leads.models import Actor, LeadChange, Pipeline
 from agent_service.leads.sqlite import SqliteLeadStore
 from agent_service.settings import DEFAULT_STAGES, Settings
 from tests.utils.models import ScriptedChatModel, call, calls
@@ -208,13 +212,18 @@ def test_undo_of_create_and_update_and_empty_log(store: SqliteLeadStore) -> None
         calls(call("undo")),
         calls(call("undo")),
     )
-    created = a.send("t", "add Tom").actions[0]
+    created = a.send("t", "add Tom", user_id="u1").actions[0]
     assert created["changes"]["value"] == [None, 5000]
-    a.send("t", "his email")
-    assert a.send("t", "undo").reply == "Undone: lead 'Tom Baker' email removed."
-    assert a.send("t", "undo").reply == "Undone: lead 'Tom Baker' removed."
-    assert a.send("t", "undo").reply == "There is nothing to undo in this conversation."
+    a.send("t", "his email", user_id="u1")
+    first = a.send("t", "undo", user_id="u1")
+    assert first.actions[0]["type"] == "undo" and "Tom Baker" in first.reply
+    assert store.get(created["lead_id"]).email is None
+    second = a.send("t", "undo", user_id="u1")
+    assert second.actions[0]["type"] == "undo" and "Tom Baker" in second.reply
     assert store.search("Tom Baker") == []
+    # The seeded leads are `system`'s (board) changes, not u1's: nothing more to undo.
+    assert a.send("t", "undo", user_id="u1").reply == "There is nothing to undo."
+    assert len(store.list()) == 5
 
 
 def test_invalid_field_changes_nothing(store: SqliteLeadStore) -> None:
@@ -379,3 +388,88 @@ def test_a_lead_edited_after_the_delete_question_is_not_deleted(store: SqliteLea
     assert result.reply == "Lead 'Sarah Lee' was changed since you confirmed; nothing was deleted."
     assert result.actions == []
     assert store.get(sarah.id).notes == "signed a letter of intent"
+
+
+def test_studio_gets_an_input_and_a_context_schema() -> None:
+    from agent_service.graph.graph import graph
+
+    assert "messages" in graph.get_input_jsonschema()["properties"]
+    context = graph.get_context_jsonschema()
+    assert set(context["properties"]) == {
+        "crm_model",
+        "openai_model",
+        "history_window",
+        "user_id",
+    }
+
+
+@pytest.mark.parametrize(
+    ("resume", "text"),
+    [
+        ("yes", "yes"),
+        (" no ", "no"),
+        ({"answer": "yes"}, "yes"),
+        ({"message": "the one at Acme"}, "the one at Acme"),
+        ({"answer": 3}, ""),
+        (2, "2"),
+    ],
+)
+def test_a_resume_value_may_be_a_string_or_structured(resume: object, text: str) -> None:
+    assert answer_text(resume) == text
+
+
+def test_history_periods_and_ages() -> None:
+    current = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
+    start, until, words = period("yesterday", current)
+    assert start is not None and until is not None and until - start == timedelta(days=1)
+    assert until.astimezone().hour == 0 and words == "yesterday"
+    assert period(None, current) == (None, None, "recently")
+    assert ago(current - timedelta(seconds=5), current) == "just now"
+    assert ago(current - timedelta(minutes=2, seconds=5), current) == "2 min ago"
+    assert ago(current - timedelta(hours=3), current) == "3 h ago"
+    assert ago(current - timedelta(days=1, hours=1), current) == "1 day ago"
+    assert ago(current - timedelta(days=30), current) == "on 30 Oct 2026"
+
+
+class _LogOnly:
+    """A store that only has a change log (what `board_focus` reads)."""
+
+    def __init__(self, rows: list[LeadChange]) -> None:
+        self.rows = rows
+        self.asked: list[dict[str, object]] = []
+
+    def last_seq(self) -> int:
+        return max((row.seq for row in self.rows), default=0)
+
+    def changes(self, **query: object) -> list[LeadChange]:
+        self.asked.append(query)
+        after = int(query.get("after") or 0)  # type: ignore[call-overload]
+        rows = [r for r in self.rows if r.seq > after and r.user_id == query["user_id"]]
+        rows = [r for r in rows if r.source == query["source"]]
+        return sorted(rows, key=lambda r: -r.seq)
+
+
+def _row(seq: int, lead_id: str, op: str = "update", user: str = "demo") -> LeadChange:
+    return LeadChange(
+        seq=seq, lead_id=lead_id, user_id=user, source="board", op=op, at=datetime.now(UTC)
+    )
+
+
+def test_board_focus_puts_the_users_board_changes_first_newest_first() -> None:
+    store = _LogOnly(
+        [_row(1, "a"), _row(2, "b"), _row(3, "c", user="bob"), _row(4, "a"), _row(5, "d")]
+    )
+    store.rows.append(_row(6, "d", op="delete"))
+    context = Context(store=store, actor=Actor(user_id="demo", source="chat"))  # type: ignore[arg-type]
+    update = board_focus({"messages": [], "focus": ["x", "b", "d"]}, context)  # a new thread
+    assert update == {"seen_seq": 6, "focus": ["a", "b", "x"], "focus_group": 1}
+    since = store.asked[0]["since"]
+    assert isinstance(since, datetime)
+    assert timedelta(minutes=14) < datetime.now(UTC) - since < timedelta(minutes=16)
+    # Seen: only later changes count; none → only the seq moves (or nothing at all).
+    assert board_focus({"messages": [], "seen_seq": 6}, context) == {}
+    store.rows.append(_row(7, "e", user="bob"))
+    assert board_focus({"messages": [], "seen_seq": 6}, context) == {"seen_seq": 7}
+    # The anonymous `system` user (seeds, scripts, evals) has no board of its own.
+    anonymous = Context(store=store, actor=Actor(source="chat"))  # type: ignore[arg-type]
+    assert board_focus({"messages": []}, anonymous) == {}

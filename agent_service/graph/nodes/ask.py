@@ -177,6 +177,17 @@ def pick_choice(text: str, choices: list[dict[str, str]], store: LeadStore) -> s
     return lead.id if lead else None
 
 
+def answer_text(answer: Any) -> str:
+    """The user's answer from a resume value: a plain string (the service), or a structured
+    value as LangGraph Studio sends it (`{"answer": "yes"}`, `{"message": …}`, `{"text": …}`)."""
+    if isinstance(answer, dict):
+        for key in ("answer", "message", "text", "content"):
+            if isinstance(answer.get(key), str):
+                return answer[key].strip()
+        return ""
+    return str(answer).strip()
+
+
 def ask(
     state: State, runtime: Runtime[Context]
 ) -> Command[Literal["router", "lead_matcher", "delete", "respond"]]:
@@ -189,7 +200,7 @@ def ask(
             "choices": pending.get("choices", []),
         }
     )
-    text = str(answer if not isinstance(answer, dict) else answer.get("message", "")).strip()
+    text = answer_text(answer)
     store = get_context(runtime).store
     queue = list(state.get("queue", []))
     update: dict[str, Any] = {"messages": [HumanMessage(text)], "results": [], "pending": None}

@@ -1,7 +1,7 @@
 """change_status: moves the resolved lead to another pipeline stage.
 
 Reads: `queue[0]` (`lead_id`, `status` in the user's words). Writes: the lead's stage, a
-`change_status` action, focus, an undo entry. Unknown stages are answered with the valid list.
+`change_status` action, focus; the store logs the change as the run's actor. Unknown stages are answered with the valid list.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 
 from agent_service.errors import LeadNotFound, VersionConflict
 from agent_service.graph.context import Context, get_context
-from agent_service.graph.nodes.common import action, diff, finish, head, snapshot
+from agent_service.graph.nodes.common import action, diff, finish, head
 from agent_service.graph.state import State
 from agent_service.leads.models import Pipeline
 
@@ -32,7 +32,8 @@ def resolve_stage(pipeline: Pipeline, wanted: str, current: str | None = None) -
 def change_status(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Move `queue[0]`'s lead to the requested stage."""
     op = head(state)
-    store = get_context(runtime).store
+    context = get_context(runtime)
+    store = context.store
     wanted = str(op["args"].get("status", "")).strip()
     try:
         before = store.get(op["lead_id"])
@@ -49,7 +50,9 @@ def change_status(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             state, op, f"Lead '{before.name}' is already in '{stage}'.", focus=[before.id]
         )
     try:
-        after = store.update(before.id, {"status": stage}, expected_version=before.version)
+        after = store.update(
+            before.id, {"status": stage}, expected_version=before.version, actor=context.actor
+        )
     except VersionConflict:
         return finish(
             state,
@@ -62,11 +65,4 @@ def change_status(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         f"Lead '{after.name}' status updated to '{stage}'.",
         action=action("change_status", after, diff(before, after)),
         focus=[after.id],
-        change={
-            "type": "change_status",
-            "lead_id": after.id,
-            "before": snapshot(before),
-            "after": snapshot(after),
-        },
-        undo_depth=get_context(runtime).undo_depth,
     )

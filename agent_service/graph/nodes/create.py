@@ -22,7 +22,7 @@ def create(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     fields = {k: v for k, v in op["args"].items() if v not in (None, "")}
     name = str(fields.get("name", "")).strip()
     try:
-        lead = get_context(runtime).store.create(fields)
+        lead = get_context(runtime).store.create(fields, actor=get_context(runtime).actor)
     except InvalidInput as exc:
         return finish(state, op, f"I couldn't create lead '{name}': {exc.detail}")
     changes = diff(None, lead)

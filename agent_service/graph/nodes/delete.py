@@ -2,7 +2,7 @@
 
 Reads: `queue[0]` (`lead_id`, `confirmed`). Unconfirmed → writes a `pending` confirmation
 ("Delete lead 'John Smith' (Acme)? Reply yes to confirm.") and the turn pauses. Confirmed →
-deletes, writes a `delete_lead` action and an undo entry holding the whole lead.
+deletes (logged as the run's actor) and writes a `delete_lead` action.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from langgraph.runtime import Runtime
 
 from agent_service.errors import LeadNotFound, VersionConflict
 from agent_service.graph.context import Context, get_context
-from agent_service.graph.nodes.common import action, diff, finish, head, snapshot
+from agent_service.graph.nodes.common import action, diff, finish, head
 from agent_service.graph.state import State
 
 
 def delete(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask to confirm, or carry out the confirmed delete of `queue[0]`."""
     op = head(state)
-    store = get_context(runtime).store
+    context = get_context(runtime)
+    store = context.store
     try:
         lead = store.get(op["lead_id"])
     except LeadNotFound:
@@ -40,7 +41,9 @@ def delete(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             "focus_group": 1,
         }
     try:
-        deleted = store.delete(lead.id, expected_version=op.get("version", lead.version))
+        deleted = store.delete(
+            lead.id, expected_version=op.get("version", lead.version), actor=context.actor
+        )
     except (LeadNotFound, VersionConflict):
         return finish(
             state, op, f"Lead '{lead.name}' was changed since you confirmed; nothing was deleted."
@@ -50,13 +53,6 @@ def delete(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         op,
         f"Lead '{deleted.name}' deleted.",
         action=action("delete_lead", deleted, diff(deleted, None)),
-        change={
-            "type": "delete_lead",
-            "lead_id": deleted.id,
-            "before": snapshot(deleted),
-            "after": None,
-        },
-        undo_depth=get_context(runtime).undo_depth,
     )
     update["focus"] = [i for i in state.get("focus", []) if i != deleted.id]
     update["focus_group"] = 1

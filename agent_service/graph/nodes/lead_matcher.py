@@ -3,7 +3,8 @@
 Reads: `queue[0]` (its `lead` argument), `focus` (leads the conversation touched or listed).
 Writes: `queue[0].lead_id` when one lead clearly matches; otherwise an outcome saying no lead
 was found (with the closest names) or a `pending` clarification listing the candidates.
-Order: exact id → pronouns and "that lead" → exact name/email → fuzzy search.
+Order: exact id → pronouns and "that lead" → exact name/email → fuzzy search; for
+`lead_history` last the leads deleted recently (their history is still in the change log).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
 from agent_service.graph.nodes.common import finish, head
 from agent_service.graph.state import Operation, State
-from agent_service.leads.matching import Match, normalize
-from agent_service.leads.models import Lead
+from agent_service.leads.matching import Match, normalize, rank
+from agent_service.leads.models import Lead, LeadChange
 from agent_service.leads.store import LeadStore
 
 # Operations that carry no lead reference, or carry it optionally.
@@ -172,7 +173,25 @@ def lead_matcher(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return _resolved(state, op, lead)
     if candidates:
         return {"pending": clarification(cleaned, candidates, op)}
+    if op["tool"] == "lead_history":  # "who deleted John?": the lead may be gone
+        gone, candidates = pick(cleaned, rank(cleaned, deleted_leads(store), limit=8))
+        if gone is not None:
+            return _resolved(state, op, gone)
+        if candidates:
+            return {"pending": clarification(cleaned, candidates, op)}
     return finish(state, op, not_found_line(cleaned, matches))
+
+
+def deleted_leads(store: LeadStore, scanned: int = 500) -> list[Lead]:
+    """Leads deleted (and not restored) among the log's latest `scanned` changes, as they were."""
+    newest: dict[str, LeadChange] = {}
+    for change in store.changes(newest_first=True, limit=scanned):
+        newest.setdefault(change.lead_id, change)
+    return [
+        Lead.model_validate(change.before)
+        for change in newest.values()
+        if change.op == "delete" and change.before is not None
+    ]
 
 
 def qualified(store: LeadStore, reference: str) -> tuple[Lead | None, list[Lead]] | None:

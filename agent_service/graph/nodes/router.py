@@ -1,7 +1,8 @@
 """router: asks the chat model for tool calls and turns them into the turn's operations.
 
-Reads: `messages` (the window the model sees), the pipeline stages.
-Writes: the model's AIMessage, `queue` (one Operation per valid tool call), a fresh `results`.
+Reads: `messages` (the window the model sees), the pipeline stages, the change log since
+`seen_seq` (the user's board changes). Writes: the model's AIMessage, `queue` (one Operation
+per valid tool call), a fresh `results`, and `focus`/`seen_seq` (`board_focus`).
 Malformed arguments or an unknown tool get one repair round; if the model still answers
 nonsense, the turn gets a clear "I couldn't understand" reply and nothing is written.
 """
@@ -25,6 +26,7 @@ from pydantic import ValidationError
 
 from agent_service.errors import CrmError, ModelTimeout, ModelUnavailable
 from agent_service.graph.context import Context, get_context
+from agent_service.graph.nodes.common import board_focus
 from agent_service.graph.prompts import system_prompt
 from agent_service.graph.state import Operation, State
 from agent_service.graph.tools import TOOLS, TOOLS_BY_NAME
@@ -112,6 +114,12 @@ def _reply_only(line: str) -> dict[str, Any]:
 
 def router(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Plan the turn from the latest user message."""
+    seen = board_focus(state, get_context(runtime))  # a failed turn leaves seen_seq: re-read
+    return {**seen, **_plan(state, runtime)}
+
+
+def _plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The model's tool calls for the latest user message, as operations."""
     store = get_context(runtime).store
     window = model_window(list(state["messages"]), get_context(runtime).history_window)
     prompt: list[AnyMessage] = [SystemMessage(system_prompt(store.pipeline.stages)), *window]

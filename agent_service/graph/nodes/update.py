@@ -38,7 +38,9 @@ def update(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             state, op, f"Lead '{before.name}' already has these values.", focus=[before.id]
         )
     try:
-        after = store.update(before.id, effective, expected_version=before.version)
+        after = store.update(
+            before.id, effective, expected_version=before.version, actor=get_context(runtime).actor
+        )
     except InvalidInput as exc:
         return finish(
             state, op, f"I couldn't update lead '{before.name}': {exc.detail}", focus=[before.id]
