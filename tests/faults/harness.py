@@ -24,8 +24,27 @@ TOKEN = "fault-test-token-0123456789"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-CRM-User": "faulty"}
 
 
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, killed but not yet reaped by the launcher, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] not in "ZX"
+    except (OSError, IndexError):
+        return False
+
+
+def _wait_gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 class Agent:
-    """`python -m agent_service` on a fixed loopback port, restartable, killable with -9."""
+    """The agent service (`agent_service.__main__.main`, forked by `tests/faults/launcher.py`)
+    on a fixed loopback port, restartable, killable with -9."""
 
     def __init__(self, directory: Path, **env: str) -> None:
         self.port = free_port()
@@ -49,20 +68,30 @@ class Agent:
             RUN_RESTART_GRACE_SECONDS="2",
         )
         self.env.update(env)
-        self.process: subprocess.Popen[bytes] | None = None
+        self.launcher: subprocess.Popen[str] | None = None
+        self.pid: int | None = None
 
-    def start(self, timeout: float = 60) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "agent_service"],
+    def start(self, timeout: float = 90) -> None:
+        """Start the agent (forked from the launcher, which imports it once) and wait until
+        it answers /healthz."""
+        if self.launcher is None:
+            out = self.log.open("ab")
+            self.launcher = subprocess.Popen(
+                [sys.executable, "-m", "tests.faults.launcher"],
                 cwd=ROOT,
                 env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=out,
+                text=True,
             )
+        assert self.launcher.stdin is not None and self.launcher.stdout is not None
+        self.launcher.stdin.write("start\n")
+        self.launcher.stdin.flush()
+        self.pid = int(self.launcher.stdout.readline())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if not _alive(self.pid):
                 raise RuntimeError(f"agent exited:\n{self.tail()}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
@@ -73,17 +102,27 @@ class Agent:
         raise RuntimeError(f"agent did not start:\n{self.tail()}")
 
     def kill9(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _wait_gone(self.pid)
+            self.pid = None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        if self.pid is not None:
             try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            if not _wait_gone(self.pid, 15):
                 self.kill9()
+            self.pid = None
+        if self.launcher is not None:
+            self.launcher.kill()
+            self.launcher.wait(timeout=10)
+            self.launcher = None
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -221,7 +260,7 @@ def verify(client: httpx.Client, store: Any, sent: list[Sent]) -> dict[str, int]
     """Every run: `succeeded` with exactly its actions in the log (and the store), or
     `failed` with no change; resending with the same id starts nothing new; resending a
     failed create with a new id leaves exactly one lead of that name."""
-    counts = {"succeeded": 0, "failed": 0, "changes": 0}
+    counts: dict[str, int] = {"succeeded": 0, "failed": 0, "changes": 0}
     for item in sent:
         assert item.run_id is not None
         run = wait_terminal(client, item.run_id)
@@ -236,6 +275,8 @@ def verify(client: httpx.Client, store: Any, sent: list[Sent]) -> dict[str, int]
                 assert lead.version >= change.after["version"], (item, change)
         else:
             assert changes == [], (item, run, changes)
+            reason = run["error"]["message"][:40]
+            counts[reason] = counts.get(reason, 0) + 1
         again = client.post(
             f"/threads/{item.thread}/runs",
             json={"message": item.message, "client_message_id": item.cmid},

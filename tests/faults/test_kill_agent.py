@@ -27,7 +27,7 @@ SESSIONS = 4
 ROUNDS = 10
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 def test_kill_9_at_random_moments_sqlite(tmp_path: Path) -> None:
     agent = Agent(tmp_path)
     rng = random.Random(10)
@@ -56,7 +56,7 @@ def test_kill_9_at_random_moments_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 def test_postgres_stopped_and_started_mid_run(tmp_path: Path) -> None:
     from agent_service.leads.postgres import PostgresLeadStore
 
