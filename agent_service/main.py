@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
         )
         manager = RunManager(agent, records, checkpoints, settings, on_clear=_recorder(settings))
         app.state.runs = manager
+        app.state.loop = asyncio.get_running_loop()  # for work handed in from other threads
         app.state.feed = ChangeFeed(app.state.store)
         try:  # runs cut off by the last stop: finished from the change log
             finished = await manager.recover(startup=True)

@@ -160,3 +160,30 @@ def test_a_second_process_on_the_same_sqlite_files_refuses_to_start(tmp_path: Pa
         assert second.returncode != 0
         assert "Another agent-service process already uses the SQLite database" in second.stderr
         assert httpx.get(f"{url}/healthz").json()["status"] == "ok"  # the first one is fine
+
+
+def test_housekeeping_prunes_old_runs_and_change_log_rows(tmp_path: Path) -> None:
+    tiny = 1e-9  # days: everything finished is "old"
+    settings = make_settings(tmp_path, run_retention_days=tiny, change_log_retention_days=tiny)
+    app = create_app(settings)
+    with (
+        serve(app) as url,
+        httpx.Client(base_url=url, headers=HEADERS, timeout=30) as client,
+    ):
+        client.post("/leads", json={"name": "Old Change"})
+        run = client.post("/threads/hk/runs", json={"message": "Move Old to Won"}).json()
+        wait_run(client, run["run_id"])
+        assert client.get("/leads/changes").json()["changes"]
+        time.sleep(0.05)
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(app.state.runs.housekeeping(), _loop_of(app)).result(10)
+        assert client.get(f"/runs/{run['run_id']}").status_code == 404
+        left = client.get("/leads/changes").json()
+        # The store keeps the newest row (the log's seq never goes back); older ones are gone.
+        assert [c["seq"] for c in left["changes"]] == [left["last_seq"]]
+        assert client.get("/leads").json()["total"] == 1  # leads themselves stay
+
+
+def _loop_of(app):  # the server's event loop (the feed/runs live there)
+    return app.state.loop
