@@ -1,4 +1,9 @@
-"""`python -m agent_service`: serve the agent service with uvicorn (AGENT_HOST/AGENT_PORT)."""
+"""`python -m agent_service`: serve the agent service with uvicorn (AGENT_HOST/AGENT_PORT).
+
+Idle keep-alive connections are kept `KEEP_ALIVE_SECONDS` (default 75 s), longer than the
+proxy's connection pool keeps them idle, so the proxy never reuses a connection that uvicorn
+is closing (the cause of the 503s under load with uvicorn's default of 5 s).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ def main() -> None:
         port=settings.agent_port,
         log_level="info",
         proxy_headers=False,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 

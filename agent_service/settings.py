@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(2000, ge=1)
     run_timeout_seconds: float = Field(120.0, gt=0)
     max_concurrent_runs: int = Field(16, ge=1, le=256)
+    # Housekeeping (the background sweep): finished runs and change-log rows older than these.
+    run_retention_days: float = Field(30.0, gt=0)
+    change_log_retention_days: float = Field(30.0, gt=0)
+    # PostgreSQL run records: after a database restart, this long before a free worker lock
+    # counts as a dead process (live ones take theirs again within a second).
+    run_restart_grace_seconds: float = Field(5.0, ge=0)
+    # How often the sweep finishes runs left by dead processes or stuck past the timeout.
+    recovery_seconds: float = Field(2.0, gt=0)
+    # uvicorn keeps idle connections this long: longer than any proxy pool's idle time.
+    keep_alive_seconds: int = Field(75, ge=1)
+    # The interactive API docs (/docs, /redoc, /openapi.json), behind the token; off in
+    # production unless set.
+    api_docs: bool | None = None
 
     @field_validator("crm_pipeline", mode="before")
     @classmethod
@@ -81,6 +94,13 @@ class Settings(BaseSettings):
         if self.crm_model:
             return self.crm_model
         return "openai" if self.openai_api_key else "offline"
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served (never without the token)."""
+        if self.api_docs is not None:
+            return self.api_docs
+        return self.environment != "production"
 
     @property
     def checkpoint_url(self) -> str:

@@ -94,6 +94,9 @@ def _postgres(url: str) -> Checkpoints:
             "connect_timeout": 3,
         },
         timeout=5,  # a database that is down fails the turn in seconds, not after 30 s
+        # A connection is checked before it is handed out: after a database restart the pool
+        # replaces its dead connections instead of failing the first chats.
+        check=ConnectionPool.check_connection,
         open=True,
     )
     saver = _lazy_postgres_saver()(pool)

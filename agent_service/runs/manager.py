@@ -4,12 +4,18 @@
 so the messages of one thread are processed one at a time, in order, and never interleave.
 Progress is published as events (`status`, `step`, `result`, `error`) that any number of
 listeners follow; the outcome is written to the run records.
+
+Exactly once, truthfully: a repeated `client_message_id` on a thread returns the run it started
+(never a second one); a run whose ending was lost (a restart, an outage, a timeout) is finished
+from the lead change log (`runs/recovery.py`): `succeeded` with what it did, or `failed` when it
+changed nothing. While the log cannot be read, the run stays unfinished and `settle()` retries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import threading
 import uuid
@@ -20,6 +26,7 @@ from typing import Any
 
 from agent_service.errors import CrmError, InvalidInput, RunNotFound, ThreadNotFound
 from agent_service.graph.agent import ChatAgent, as_crm_error
+from agent_service.runs import recovery
 from agent_service.runs.checkpoints import Checkpoints
 from agent_service.runs.records import Records
 from agent_service.settings import Settings
@@ -28,8 +35,18 @@ log = logging.getLogger(__name__)
 
 TERMINAL = {"succeeded", "failed"}
 RESTART_MESSAGE = "The assistant restarted before this message was finished; please send it again."
+STALE_MESSAGE = "This message was not finished in time; nothing was changed. Please send it again."
+CANCEL_WAIT_SECONDS = 5
+STALE_GRACE_SECONDS = 30  # beyond the run timeout, before a silent run counts as stuck
 KEEP_EVENTS_SECONDS = 120
 STUCK = "This message was not finished; please send it again."
+
+
+def _unknown_outcome(message: str) -> str:
+    """An error message for a run whose effect cannot be checked now: no "nothing was
+    changed" (not known), and what to do."""
+    text = message.replace("; nothing was changed.", ".").replace(" Nothing else was changed.", "")
+    return f"{text} Please check the board before sending it again."
 
 
 def public_run(run: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +102,12 @@ class RunManager:
         self._channels: dict[str, _Channel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._active: dict[str, dict[str, Any]] = {}  # this process's unfinished runs
+        # Runs of this process whose ending could not be settled yet (the log was unreadable):
+        # run_id -> (run, prefix of the reply, error type and message if nothing was changed).
+        self._unsettled: dict[str, tuple[dict[str, Any], str, str, str]] = {}
+        self.store = agent.store
+        # The graph records who made a change when its `send` takes the actor's fields.
+        self._send_takes_actor = "run_id" in inspect.signature(agent.send).parameters
         # Graph runs (which wait on the model) get threads of their own, so the short database
         # calls of new messages, history and status never queue behind them.
         self._runs_pool = ThreadPoolExecutor(
@@ -104,13 +127,33 @@ class RunManager:
             )
         return text
 
-    async def submit(self, thread_id: str, user_id: str, message: str) -> dict[str, Any]:
-        """Record a queued run for `message` and start it in the background."""
+    async def submit(
+        self,
+        thread_id: str,
+        user_id: str,
+        message: str,
+        client_message_id: str | None = None,
+        user_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a queued run for `message` and start it in the background; with a
+        `client_message_id` already used on the thread, return that run instead."""
         text = self.validate_message(message)
-        if not await asyncio.to_thread(self.records.claim_thread, thread_id, user_id):
-            raise ThreadNotFound(thread_id)
         run_id = uuid.uuid4().hex
-        run = await asyncio.to_thread(self.records.create_run, run_id, thread_id, user_id, text)
+
+        def claim_and_create() -> dict[str, Any] | None:
+            # One hop to the run records' thread for both writes.
+            if not self.records.claim_thread(thread_id, user_id):
+                return None
+            return self.records.create_run(
+                run_id, thread_id, user_id, text, client_message_id=client_message_id
+            )
+
+        run = await asyncio.to_thread(claim_and_create)
+        if run is None:
+            raise ThreadNotFound(thread_id)
+        if run.get("run_id") != run_id:  # a repeated message: the run it started
+            return public_run(self._active.get(run["run_id"], run))
+        run["user_name"] = user_name
         channel = self._channels[run_id] = _Channel()
         self._active[run_id] = run
         await channel.publish("status", public_run(run))
@@ -148,6 +191,13 @@ class RunManager:
                     )
 
                 cancel = threading.Event()
+                actor: dict[str, Any] = {}
+                if self._send_takes_actor:
+                    actor = {
+                        "user_id": run["user_id"],
+                        "user_name": run.get("user_name"),
+                        "run_id": run_id,
+                    }
                 work = asyncio.ensure_future(
                     loop.run_in_executor(
                         self._runs_pool,
@@ -158,6 +208,7 @@ class RunManager:
                             on_step,
                             prune=False,
                             cancel=cancel,
+                            **actor,
                         ),
                     )
                 )
@@ -167,17 +218,21 @@ class RunManager:
                     )
                 except TimeoutError:
                     cancel.set()  # from now on the turn writes no lead
-                    await self._fail(
-                        run, channel, "timeout", "The assistant took too long to answer."
+                    # A write already under way commits (or not) within moments: wait for it
+                    # briefly, so the log read below sees everything the run did.
+                    await asyncio.wait([work], timeout=CANCEL_WAIT_SECONDS)
+                    await self._end_failed(
+                        run,
+                        recovery.TIMEOUT_PREFIX,
+                        "timeout",
+                        "The assistant took too long to answer.",
                     )
                     await asyncio.gather(work, return_exceptions=True)  # keep the thread's order
-                except CrmError as exc:
-                    await self._fail(run, channel, exc.type, exc.detail)
-                except Exception:
-                    log.exception("run %s failed", run_id)
-                    await self._fail(
-                        run, channel, "internal", "Internal error; nothing was changed."
-                    )
+                except Exception as exc:
+                    error = as_crm_error(exc)  # a checkpoint read failing is an outage too
+                    if not isinstance(exc, CrmError):
+                        log.warning("run %s failed: %s", run_id, error.detail, exc_info=exc)
+                    await self._end_failed(run, recovery.ERROR_PREFIX, error.type, error.detail)
                 else:
                     await self._set(
                         run, channel, "result", status="succeeded", step=None, result=turn.public()
@@ -185,19 +240,14 @@ class RunManager:
                     # After the reply is out: housekeeping off the user's clock.
                     await asyncio.to_thread(self._prune, thread_id)
                 await asyncio.to_thread(self.records.touch_thread, thread_id)
-        except Exception as exc:  # the run records themselves failed: still end the stream
-            error = exc if isinstance(exc, CrmError) else CrmError()
+        except Exception as exc:  # the run records themselves failed: settle it later
+            error = as_crm_error(exc)
             log.warning("run %s could not be recorded: %s", run_id, error.detail, exc_info=exc)
-            run.update(status="failed", error={"type": error.type, "message": error.detail})
-            try:  # a run must not stay "running" in the records when only its start failed
-                await asyncio.to_thread(
-                    self.records.update_run, run_id, status="failed", step=None, error=run["error"]
-                )
-            except Exception:
-                log.warning("run %s stays unfinished in the records", run_id)
-            await channel.publish("error", public_run(run))
+            self._unsettled[run_id] = (run, recovery.ERROR_PREFIX, error.type, error.detail)
+            await self._settle_one(run_id)
         finally:
-            self._active.pop(run_id, None)
+            if run_id not in self._unsettled:
+                self._active.pop(run_id, None)
             self._users[thread_id] -= 1
             if not self._users[thread_id]:
                 del self._users[thread_id]
@@ -234,6 +284,126 @@ class RunManager:
             step=None,
             error={"type": type_, "message": message},
         )
+
+    async def _end_failed(self, run: dict[str, Any], prefix: str, type_: str, message: str) -> None:
+        """End a run whose turn failed: from the change log, `succeeded` with what it did, or
+        `failed` when it changed nothing; left for `settle()` while the log is unreadable."""
+        self._unsettled[run["run_id"]] = (run, prefix, type_, message)
+        await self._settle_one(run["run_id"])
+
+    async def _settle_one(self, run_id: str) -> bool:
+        """Try to finish one unsettled run of this process; True once it is settled.
+
+        While the change log cannot be read, the run is reported failed at once (a user must
+        not wait on "Thinking…" through an outage) but marked `unverified`, without claiming
+        that nothing was changed; once the log can be read, a run that did change something
+        is amended to `succeeded` (`records.amend_run`), also after a restart (`recover`)."""
+        run, prefix, type_, message = self._unsettled[run_id]
+        channel = self._channels.get(run_id)
+        try:
+            changes = await asyncio.to_thread(recovery.run_changes, self.store, run_id)
+        except Exception:
+            if run.get("status") == "failed":
+                return False  # reported already; verified on a later round
+            error = {"type": type_, "message": _unknown_outcome(message), "unverified": True}
+            try:
+                await asyncio.to_thread(
+                    self.records.update_run, run_id, status="failed", step=None, error=error
+                )
+            except Exception:
+                log.warning("run %s: records and log unavailable; settled later", run_id)
+                return False
+            run.update(status="failed", step=None, error=error)
+            self._active.pop(run_id, None)
+            if channel is not None:
+                await channel.publish("error", public_run(run))
+            return False
+        result = recovery.result_from_changes(changes, prefix) if changes else None
+        try:
+            if run.get("status") == "failed":  # reported unverified before: settle the mark
+                await asyncio.to_thread(self.records.amend_run, run_id, result)
+                self._unsettled.pop(run_id, None)
+                return True
+            if result is not None:
+                fields: dict[str, Any] = {"status": "succeeded", "step": None, "result": result}
+            else:
+                error = {"type": type_, "message": message}
+                fields = {"status": "failed", "step": None, "error": error}
+            written = await asyncio.to_thread(self.records.update_run, run_id, **fields)
+        except Exception:
+            log.warning("run %s: the run records are unavailable; settled later", run_id)
+            return False
+        self._unsettled.pop(run_id, None)
+        self._active.pop(run_id, None)
+        if not written:  # finished meanwhile (by another process's sweep): report that
+            stored = await asyncio.to_thread(self.records.get_run, run_id)
+            if stored:
+                fields = {k: stored[k] for k in ("status", "step", "result", "error")}
+        run.update(fields)
+        if channel is not None:
+            event = "result" if run["status"] == "succeeded" else "error"
+            await channel.publish(event, public_run(run))
+        return True
+
+    async def recover(self, *, startup: bool = False) -> int:
+        """Finish the unfinished runs that no live process works on (from the change log) and
+        retry this process's unsettled ones; returns how many were finished. At start-up that
+        is every run its dead process left; later, also runs silent past the run timeout."""
+        finished = 0
+        for run_id in list(self._unsettled):
+            finished += await self._settle_one(run_id)
+        stale = None
+        if not startup:
+            timeout = self.settings.run_timeout_seconds
+            stale = timedelta(seconds=timeout + min(STALE_GRACE_SECONDS, timeout))
+        for run in await asyncio.to_thread(self.records.unverified_runs):
+            if run["run_id"] in self._unsettled:
+                continue
+            try:
+                changes = await asyncio.to_thread(recovery.run_changes, self.store, run["run_id"])
+            except Exception:
+                continue  # still unreadable: next round
+            result = (
+                recovery.result_from_changes(changes, recovery.ERROR_PREFIX) if changes else None
+            )
+            finished += await asyncio.to_thread(self.records.amend_run, run["run_id"], result)
+        runs = await asyncio.to_thread(self.records.unfinished_runs, stale_after=stale)
+        for run in runs:
+            if run["run_id"] in self._active:
+                continue  # this process's own: its task ends it
+            try:
+                changes = await asyncio.to_thread(recovery.run_changes, self.store, run["run_id"])
+            except Exception:
+                log.warning("change log unreadable; run %s is finished later", run["run_id"])
+                continue
+            message = RESTART_MESSAGE if startup or stale is None else STALE_MESSAGE
+            if changes:
+                fields: dict[str, Any] = {
+                    "status": "succeeded",
+                    "step": None,
+                    "result": recovery.result_from_changes(changes),
+                }
+            else:
+                fields = {
+                    "status": "failed",
+                    "step": None,
+                    "error": {"type": "internal", "message": message},
+                }
+            if await asyncio.to_thread(self.records.update_run, run["run_id"], **fields):
+                finished += 1
+        return finished
+
+    async def housekeeping(self) -> None:
+        """Off the user's clock: prune finished runs and old change-log rows."""
+        await asyncio.to_thread(
+            self.records.prune_runs, timedelta(days=self.settings.run_retention_days)
+        )
+        prune = getattr(self.store, "prune_changes", None)
+        if callable(prune):
+            from datetime import UTC, datetime
+
+            cutoff = datetime.now(UTC) - timedelta(days=self.settings.change_log_retention_days)
+            await asyncio.to_thread(prune, cutoff)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -1,7 +1,14 @@
 """Run records: who owns a thread, and every run's status, step, result and error.
 
 Kept in the database (not only in memory) so a run's status survives a restart and the
-conversation can be shown again; a run cut off by a restart is marked failed at start-up.
+conversation can be shown again. A run cut off by a restart is finished at start-up by the run
+manager (from the lead change log: `unfinished_runs` lists them, `update_run` finishes them).
+
+Guarantees kept in SQL, whatever the callers do:
+- a `client_message_id` is unique per thread (a unique index): `create_run` with an id already
+  used on the thread returns that run instead of creating a second one, also when two requests
+  race;
+- a terminal status (`succeeded`, `failed`) is final: `update_run` changes only unfinished runs.
 
 Two implementations with the same methods: `RunRecords` (a SQLite file, one process) and
 `PostgresRunRecords` (PostgreSQL, shared by several agent-service processes). `open_records(url)`
@@ -50,6 +57,14 @@ CREATE TABLE IF NOT EXISTS chat_runs (
 );
 CREATE INDEX IF NOT EXISTS chat_runs_thread ON chat_runs(thread_id, created_at);
 """
+# Added later: existing files get the column by ALTER TABLE (see `RunRecords._migrate`).
+SQLITE_CLIENT_ID = """
+CREATE UNIQUE INDEX IF NOT EXISTS chat_runs_client_message
+    ON chat_runs(thread_id, client_message_id);
+CREATE INDEX IF NOT EXISTS chat_runs_unfinished ON chat_runs(status)
+    WHERE status IN ('queued', 'running');
+"""
+TERMINAL_SQL = "('succeeded', 'failed')"
 
 
 def _now() -> str:
@@ -69,6 +84,14 @@ class RunRecords:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.Lock()
         self._conn.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older file up to date (idempotent)."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(chat_runs)")}
+        if "client_message_id" not in columns:
+            self._conn.execute("ALTER TABLE chat_runs ADD COLUMN client_message_id TEXT")
+        self._conn.executescript(SQLITE_CLIENT_ID)
 
     def _run(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
         try:
@@ -95,40 +118,120 @@ class RunRecords:
     def touch_thread(self, thread_id: str) -> None:
         self._run("UPDATE chat_threads SET updated_at = ? WHERE thread_id = ?", (_now(), thread_id))
 
-    def create_run(self, run_id: str, thread_id: str, user_id: str, message: str) -> dict[str, Any]:
+    def create_run(
+        self,
+        run_id: str,
+        thread_id: str,
+        user_id: str,
+        message: str,
+        client_message_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Insert a queued run; with a `client_message_id` already used on the thread, nothing
+        is inserted and that earlier run is returned (compare its `run_id` with yours)."""
         stamp = _now()
         self._run(
-            "INSERT INTO chat_runs(run_id, thread_id, user_id, message, status, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-            (run_id, thread_id, user_id, message, stamp, stamp),
+            "INSERT INTO chat_runs(run_id, thread_id, user_id, message, status, created_at, "
+            "updated_at, client_message_id) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?) "
+            "ON CONFLICT (thread_id, client_message_id) DO NOTHING",
+            (run_id, thread_id, user_id, message, stamp, stamp, client_message_id),
         )
+        if client_message_id is not None:
+            row = self._run(
+                f"SELECT {SQLITE_COLUMNS} FROM chat_runs "
+                "WHERE thread_id = ? AND client_message_id = ?",
+                (thread_id, client_message_id),
+            ).fetchone()
+            return _run_row(row) if row else {}
         return self.get_run(run_id) or {}
 
-    def update_run(self, run_id: str, **fields: Any) -> None:
-        """Set `status`, `step`, `result` or `error` of a run."""
+    def update_run(self, run_id: str, **fields: Any) -> bool:
+        """Set `status`, `step`, `result` or `error` of an unfinished run; False (nothing
+        written) when the run is finished already or does not exist."""
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not run fields: {', '.join(sorted(unknown))}")
         values = {
             k: (json.dumps(v) if k in {"result", "error"} and v is not None else v)
             for k, v in fields.items()
         }
         values["updated_at"] = _now()
         sets = ", ".join(f"{k} = ?" for k in values)
-        self._run(f"UPDATE chat_runs SET {sets} WHERE run_id = ?", [*values.values(), run_id])
+        cur = self._run(
+            f"UPDATE chat_runs SET {sets} WHERE run_id = ? AND status NOT IN {TERMINAL_SQL}",
+            [*values.values(), run_id],
+        )
+        return cur.rowcount > 0
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         row = self._run(
-            "SELECT run_id, thread_id, user_id, message, status, step, result, error, created_at "
-            "FROM chat_runs WHERE run_id = ?",
-            (run_id,),
+            f"SELECT {SQLITE_COLUMNS} FROM chat_runs WHERE run_id = ?", (run_id,)
         ).fetchone()
         return _run_row(row) if row else None
 
     def thread_runs(self, thread_id: str) -> list[dict[str, Any]]:
         rows = self._run(
-            "SELECT run_id, thread_id, user_id, message, status, step, result, error, created_at "
-            "FROM chat_runs WHERE thread_id = ? ORDER BY created_at, rowid",
+            f"SELECT {SQLITE_COLUMNS} FROM chat_runs WHERE thread_id = ? ORDER BY created_at, rowid",
             (thread_id,),
         ).fetchall()
         return [_run_row(r) for r in rows]
+
+    def unfinished_runs(self, *, stale_after: timedelta | None = None) -> list[dict[str, Any]]:
+        """Queued/running runs that no live process is working on. A SQLite deployment is one
+        process (a file lock makes sure), so at start-up (`stale_after=None`) that is every
+        unfinished run; later, only those unchanged for longer than `stale_after`."""
+        if stale_after is None:
+            rows = self._run(
+                f"SELECT {SQLITE_COLUMNS} FROM chat_runs WHERE status IN ('queued', 'running') "
+                "ORDER BY created_at, rowid"
+            ).fetchall()
+        else:
+            cutoff = (datetime.now(UTC) - stale_after).isoformat()
+            rows = self._run(
+                f"SELECT {SQLITE_COLUMNS} FROM chat_runs WHERE status IN ('queued', 'running') "
+                "AND updated_at < ? ORDER BY created_at, rowid",
+                (cutoff,),
+            ).fetchall()
+        return [_run_row(r) for r in rows]
+
+    def unverified_runs(self) -> list[dict[str, Any]]:
+        """Runs reported failed while the change log could not be read (`error.unverified`):
+        whether they changed something is checked once it can."""
+        rows = self._run(
+            f"SELECT {SQLITE_COLUMNS} FROM chat_runs WHERE status = 'failed' "
+            "AND json_extract(error, '$.unverified') = 1"
+        ).fetchall()
+        return [_run_row(r) for r in rows]
+
+    def amend_run(self, run_id: str, result: dict[str, Any] | None) -> bool:
+        """Settle an unverified failed run: `result` given (the log shows its changes) makes it
+        `succeeded`; None keeps it failed and drops the `unverified` mark. Never touches a run
+        that is not an unverified failure."""
+        if result is not None:
+            sql = (
+                "UPDATE chat_runs SET status = 'succeeded', result = ?, error = NULL, "
+                "updated_at = ? WHERE run_id = ? AND status = 'failed' "
+                "AND json_extract(error, '$.unverified') = 1"
+            )
+            params: tuple = (json.dumps(result), _now(), run_id)
+        else:
+            sql = (
+                "UPDATE chat_runs SET error = json_remove(error, '$.unverified'), updated_at = ? "
+                "WHERE run_id = ? AND status = 'failed' AND json_extract(error, '$.unverified') = 1"
+            )
+            params = (_now(), run_id)
+        return self._run(sql, params).rowcount > 0
+
+    def prune_runs(self, older_than: timedelta) -> int:
+        """Delete finished runs last changed before `older_than` ago; returns how many."""
+        cutoff = (datetime.now(UTC) - older_than).isoformat()
+        cur = self._run(
+            f"DELETE FROM chat_runs WHERE status IN {TERMINAL_SQL} AND updated_at < ?", (cutoff,)
+        )
+        return cur.rowcount
+
+    def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the run records answer."""
+        self._run("SELECT 1").fetchone()
 
     def delete_thread(self, thread_id: str, run_ids: Sequence[str] | None = None) -> None:
         """Delete the thread's runs (only `run_ids`, when given: a message that arrived while
@@ -171,8 +274,14 @@ class RunRecords:
             self._conn.close()
 
 
+SQLITE_COLUMNS = (
+    "run_id, thread_id, user_id, message, status, step, result, error, created_at, "
+    "client_message_id"
+)
+
+
 def _run_row(row: tuple) -> dict[str, Any]:
-    run_id, thread_id, user_id, message, status, step, result, error, created_at = row
+    run_id, thread_id, user_id, message, status, step, result, error, created_at, client_id = row
     return {
         "run_id": run_id,
         "thread_id": thread_id,
@@ -183,6 +292,7 @@ def _run_row(row: tuple) -> dict[str, Any]:
         "result": json.loads(result) if result else None,
         "error": json.loads(error) if error else None,
         "created_at": created_at,
+        "client_message_id": client_id,
     }
 
 
@@ -193,9 +303,19 @@ class Records(Protocol):
     def owner(self, thread_id: str) -> str | None: ...
     def touch_thread(self, thread_id: str) -> None: ...
     def create_run(
-        self, run_id: str, thread_id: str, user_id: str, message: str
+        self,
+        run_id: str,
+        thread_id: str,
+        user_id: str,
+        message: str,
+        client_message_id: str | None = None,
     ) -> dict[str, Any]: ...
-    def update_run(self, run_id: str, **fields: Any) -> None: ...
+    def update_run(self, run_id: str, **fields: Any) -> bool: ...
+    def unfinished_runs(self, *, stale_after: timedelta | None = None) -> list[dict[str, Any]]: ...
+    def prune_runs(self, older_than: timedelta) -> int: ...
+    def unverified_runs(self) -> list[dict[str, Any]]: ...
+    def amend_run(self, run_id: str, result: dict[str, Any] | None) -> bool: ...
+    def ping(self) -> None: ...
     def get_run(self, run_id: str) -> dict[str, Any] | None: ...
     def thread_runs(self, thread_id: str) -> list[dict[str, Any]]: ...
     def delete_thread(self, thread_id: str, run_ids: Sequence[str] | None = None) -> None: ...
@@ -205,10 +325,15 @@ class Records(Protocol):
     def close(self) -> None: ...
 
 
-def open_records(url: str) -> RunRecords | PostgresRunRecords:
-    """Run records at `url`: `postgresql://…` (or `postgres://…`), `sqlite:///path`, or a path."""
+def open_records(
+    url: str, *, restart_grace: float | None = None
+) -> RunRecords | PostgresRunRecords:
+    """Run records at `url`: `postgresql://…` (or `postgres://…`), `sqlite:///path`, or a path.
+    `restart_grace`: see `PostgresRunRecords`."""
     if url.startswith(("postgres://", "postgresql://")):
-        return PostgresRunRecords(url)
+        if restart_grace is None:
+            return PostgresRunRecords(url)
+        return PostgresRunRecords(url, restart_grace=restart_grace)
     return RunRecords(url.removeprefix("sqlite:///"))
 
 
@@ -241,6 +366,9 @@ CREATE INDEX IF NOT EXISTS chat_runs_thread ON chat_runs (thread_id, created_at,
 CREATE INDEX IF NOT EXISTS chat_runs_unfinished ON chat_runs (status)
     WHERE status IN ('queued', 'running');
 CREATE INDEX IF NOT EXISTS chat_threads_updated ON chat_threads (updated_at);
+ALTER TABLE chat_runs ADD COLUMN IF NOT EXISTS client_message_id text;
+CREATE UNIQUE INDEX IF NOT EXISTS chat_runs_client_message
+    ON chat_runs (thread_id, client_message_id);
 ALTER TABLE chat_threads ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chat_runs ENABLE ROW LEVEL SECURITY;
 -- On Supabase, keep the public API roles away from the conversations (see leads migration 0004).
@@ -261,14 +389,31 @@ $$;
 # (WORKER_LOCK, worker) is held by each live process for as long as it runs.
 SCHEMA_LOCK = 0x52554E53  # "RUNS"
 WORKER_LOCK = 0x574F524B  # "WORK"
-RUN_COLUMNS = "run_id, thread_id, user_id, message, status, step, result, error, created_at"
+RUN_COLUMNS = (
+    "run_id, thread_id, user_id, message, status, step, result, error, created_at, "
+    "client_message_id"
+)
+# After a database restart every worker lock is gone until its process takes it again (within
+# a second, see `_keep_worker_lock`): for this long after the server started, a free lock does
+# not mean a dead process.
+RESTART_GRACE_SECONDS = 5.0
+KEEPER_SECONDS = 0.5
+# A run is orphaned (its process is gone) when its worker's lock is free, outside the grace.
+ORPHANED_SQL = (
+    "(r.worker IS NULL OR (r.worker <> %(me)s AND NOT EXISTS ("
+    "  SELECT 1 FROM pg_locks AS l"
+    "  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+    "    AND l.classid::bigint = %(lock)s"
+    "    AND l.objid::bigint = (r.worker %% 2147483647) + 1)"
+    "  AND pg_postmaster_start_time() < now() - %(grace)s * interval '1 second'))"
+)
 UPDATABLE = frozenset({"status", "step", "result", "error"})
 UNAVAILABLE = "The run database is unavailable right now."
 ORPHANED = "The service process running this message stopped; nothing more was done."
 
 
 def _pg_run_row(row: tuple) -> dict[str, Any]:
-    run_id, thread_id, user_id, message, status, step, result, error, created_at = row
+    run_id, thread_id, user_id, message, status, step, result, error, created_at, client_id = row
     return {
         "run_id": run_id,
         "thread_id": thread_id,
@@ -279,13 +424,16 @@ def _pg_run_row(row: tuple) -> dict[str, Any]:
         "result": result,
         "error": error,
         "created_at": created_at.astimezone(UTC).isoformat(),
+        "client_message_id": client_id,
     }
 
 
 class PostgresRunRecords:
     """Threads and runs in PostgreSQL, shared by every agent-service process of a deployment."""
 
-    def __init__(self, url: str, *, max_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, max_size: int = 10, restart_grace: float = RESTART_GRACE_SECONDS
+    ) -> None:
         import psycopg
         from psycopg_pool import ConnectionPool
 
@@ -295,6 +443,7 @@ class PostgresRunRecords:
         self.url = url
         # A random positive key per process; collisions over 2**62 are not a concern.
         self.worker = secrets.randbits(62) + 1
+        self.restart_grace = restart_grace
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -308,6 +457,8 @@ class PostgresRunRecords:
         self._lock = threading.Lock()
         self._ready = False
         self._worker_conn: Any = None
+        self._stop = threading.Event()
+        self._keeper: threading.Thread | None = None
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -337,6 +488,54 @@ class PostgresRunRecords:
                 raise
             self._worker_conn = worker_conn
             self._ready = True
+            if self._keeper is None:
+                self._keeper = threading.Thread(
+                    target=self._keep_worker_lock, name="crm-run-worker-lock", daemon=True
+                )
+                self._keeper.start()
+
+    def _keep_worker_lock(self) -> None:
+        """Check the worker connection twice a second; when the database restarted (the
+        connection and the lock with it are gone), connect again and take the same lock, so
+        other processes see this one alive again within the restart grace period."""
+        psycopg = self._psycopg
+        while not self._stop.wait(KEEPER_SECONDS):
+            conn = self._worker_conn
+            try:
+                if conn is None or conn.closed:
+                    raise psycopg.OperationalError("worker connection closed")
+                conn.execute("SELECT 1")
+                continue
+            except psycopg.Error:
+                pass
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except psycopg.Error:
+                        pass
+                try:
+                    fresh = psycopg.connect(
+                        self.url,
+                        autocommit=True,
+                        connect_timeout=2,
+                        application_name="crm-run-worker",
+                    )
+                    fresh.execute(
+                        "SELECT pg_advisory_lock(%s, %s)",
+                        (WORKER_LOCK, self._lock_key(self.worker)),
+                    )
+                except psycopg.Error:
+                    self._worker_conn = None
+                    continue  # still down: try again on the next round
+                self._worker_conn = fresh
+                log.info("run records: worker lock taken again after a database restart")
+
+    def _orphan_params(self) -> dict[str, Any]:
+        """The parameters of `ORPHANED_SQL`."""
+        return {"me": self.worker, "lock": WORKER_LOCK, "grace": self.restart_grace}
 
     @staticmethod
     def _lock_key(worker: int) -> int:
@@ -406,19 +605,35 @@ class PostgresRunRecords:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def create_run(self, run_id: str, thread_id: str, user_id: str, message: str) -> dict[str, Any]:
+    def create_run(
+        self,
+        run_id: str,
+        thread_id: str,
+        user_id: str,
+        message: str,
+        client_message_id: str | None = None,
+    ) -> dict[str, Any]:
+        """As `RunRecords.create_run`: a repeated `client_message_id` returns the earlier run."""
         stamp = datetime.now(UTC)
         with self._db() as conn:
             row = conn.execute(
                 "INSERT INTO chat_runs (run_id, thread_id, user_id, message, status, worker, "
-                "created_at, updated_at) VALUES (%s, %s, %s, %s, 'queued', %s, %s, %s) "
+                "created_at, updated_at, client_message_id) "
+                "VALUES (%s, %s, %s, %s, 'queued', %s, %s, %s, %s) "
+                "ON CONFLICT (thread_id, client_message_id) DO NOTHING "
                 f"RETURNING {RUN_COLUMNS}",
-                (run_id, thread_id, user_id, message, self.worker, stamp, stamp),
+                (run_id, thread_id, user_id, message, self.worker, stamp, stamp, client_message_id),
             ).fetchone()
-        return _pg_run_row(row)
+            if row is None:  # the id was used before (perhaps by a racing request)
+                row = conn.execute(
+                    f"SELECT {RUN_COLUMNS} FROM chat_runs "
+                    "WHERE thread_id = %s AND client_message_id = %s",
+                    (thread_id, client_message_id),
+                ).fetchone()
+        return _pg_run_row(row) if row else {}
 
-    def update_run(self, run_id: str, **fields: Any) -> None:
-        """Set `status`, `step`, `result` or `error` of a run."""
+    def update_run(self, run_id: str, **fields: Any) -> bool:
+        """As `RunRecords.update_run`: a finished run is never changed again."""
         from psycopg import sql
         from psycopg.types.json import Jsonb
 
@@ -430,11 +645,73 @@ class PostgresRunRecords:
             for k, v in fields.items()
         }
         values["updated_at"] = datetime.now(UTC)
-        query = sql.SQL("UPDATE chat_runs SET {} WHERE run_id = %s").format(
-            sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in values)
-        )
+        query = sql.SQL(
+            "UPDATE chat_runs SET {} WHERE run_id = %s AND status NOT IN " + TERMINAL_SQL
+        ).format(sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in values))
         with self._db() as conn:
-            conn.execute(query, [*values.values(), run_id])
+            cur = conn.execute(query, [*values.values(), run_id])
+            return cur.rowcount > 0
+
+    def unfinished_runs(self, *, stale_after: timedelta | None = None) -> list[dict[str, Any]]:
+        """Queued/running runs no live process works on: those of processes that are gone (their
+        worker lock is free), and with `stale_after`, any unchanged for longer than that (a
+        process that is alive but stuck past the run timeout)."""
+        params: dict[str, Any] = self._orphan_params()
+        condition = ORPHANED_SQL
+        if stale_after is not None:
+            params["cutoff"] = datetime.now(UTC) - stale_after
+            condition = f"({ORPHANED_SQL} OR r.updated_at < %(cutoff)s)"
+        with self._db() as conn:
+            rows = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM chat_runs AS r "
+                f"WHERE r.status IN ('queued', 'running') AND {condition} "
+                "ORDER BY r.created_at, r.seq",
+                params,
+            ).fetchall()
+        return [_pg_run_row(r) for r in rows]
+
+    def unverified_runs(self) -> list[dict[str, Any]]:
+        """As `RunRecords.unverified_runs`."""
+        with self._db() as conn:
+            rows = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM chat_runs WHERE status = 'failed' "
+                "AND error @> '{\"unverified\": true}'::jsonb"
+            ).fetchall()
+        return [_pg_run_row(r) for r in rows]
+
+    def amend_run(self, run_id: str, result: dict[str, Any] | None) -> bool:
+        """As `RunRecords.amend_run`."""
+        from psycopg.types.json import Jsonb
+
+        unverified = "status = 'failed' AND error @> '{\"unverified\": true}'::jsonb"
+        with self._db() as conn:
+            if result is not None:
+                cur = conn.execute(
+                    "UPDATE chat_runs SET status = 'succeeded', result = %s, error = NULL, "
+                    f"updated_at = now() WHERE run_id = %s AND {unverified}",
+                    (Jsonb(result), run_id),
+                )
+            else:
+                cur = conn.execute(
+                    "UPDATE chat_runs SET error = error - 'unverified', updated_at = now() "
+                    f"WHERE run_id = %s AND {unverified}",
+                    (run_id,),
+                )
+            return cur.rowcount > 0
+
+    def prune_runs(self, older_than: timedelta) -> int:
+        """Delete finished runs last changed before `older_than` ago; returns how many."""
+        with self._db() as conn:
+            cur = conn.execute(
+                f"DELETE FROM chat_runs WHERE status IN {TERMINAL_SQL} AND updated_at < %s",
+                (datetime.now(UTC) - older_than,),
+            )
+            return cur.rowcount
+
+    def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the run records answer."""
+        with self._db() as conn:
+            conn.execute("SELECT 1").fetchone()
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         with self._db() as conn:
@@ -454,21 +731,17 @@ class PostgresRunRecords:
 
     def fail_unfinished(self, message: str) -> int:
         """Mark failed the queued/running runs of processes that are gone (their worker lock is
-        free), and this process's own; the runs of other live processes are left alone."""
+        free); the runs of other live processes are left alone."""
         from psycopg.types.json import Jsonb
 
         error = Jsonb({"type": "internal", "message": message})
         with self._db() as conn:
             cur = conn.execute(
-                "UPDATE chat_runs AS r SET status = 'failed', step = NULL, error = %s, "
-                "updated_at = %s "
-                "WHERE r.status IN ('queued', 'running') AND ("
-                "  r.worker IS NULL OR r.worker = %s OR NOT EXISTS ("
-                "    SELECT 1 FROM pg_locks AS l"
-                "    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
-                "      AND l.classid::bigint = %s"
-                "      AND l.objid::bigint = (r.worker %% 2147483647) + 1))",
-                (error, datetime.now(UTC), self.worker, WORKER_LOCK),
+                "UPDATE chat_runs AS r SET status = 'failed', step = NULL, error = %(error)s, "
+                "updated_at = now() "
+                "WHERE r.status IN ('queued', 'running') "
+                f"AND (r.worker = %(me)s OR {ORPHANED_SQL})",
+                {"error": error, **self._orphan_params()},
             )
             return cur.rowcount
 
@@ -477,44 +750,30 @@ class PostgresRunRecords:
         `timeout` seconds. This process's own earlier runs are not waited for: the run manager's
         per-thread lock already orders them (and a run whose final status could not be written
         must not block its thread). An earlier run left unfinished by a process that died (its
-        worker lock is free) is marked failed instead of waited for."""
-        from psycopg.types.json import Jsonb
-
+        worker lock is free) is not waited for either: the run manager's sweep finishes it
+        from the change log."""
         deadline = time.monotonic() + timeout
         delay = 0.005
+        params = {**self._orphan_params(), "thread": thread_id, "run": run_id}
         while True:
             with self._db() as conn:
                 row = conn.execute(
-                    "SELECT r.run_id, r.worker IS NOT NULL AND r.worker <> %s AND NOT EXISTS ("
-                    "  SELECT 1 FROM pg_locks AS l"
-                    "  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
-                    "    AND l.classid::bigint = %s"
-                    "    AND l.objid::bigint = (r.worker %% 2147483647) + 1) AS orphaned "
-                    "FROM chat_runs AS r WHERE r.thread_id = %s "
+                    "SELECT r.run_id FROM chat_runs AS r WHERE r.thread_id = %(thread)s "
                     "AND r.status IN ('queued', 'running') "
-                    "AND (r.run_id = %s OR r.worker IS DISTINCT FROM %s) "
+                    "AND (r.run_id = %(run)s OR (r.worker IS DISTINCT FROM %(me)s "
+                    f"  AND NOT {ORPHANED_SQL})) "
                     "ORDER BY r.created_at, r.seq LIMIT 1",
-                    (self.worker, WORKER_LOCK, thread_id, run_id, self.worker),
+                    params,
                 ).fetchone()
                 if row is None or row[0] == run_id:
                     return True
-                if row[1]:
-                    conn.execute(
-                        "UPDATE chat_runs SET status = 'failed', step = NULL, error = %s, "
-                        "updated_at = %s WHERE run_id = %s AND status IN ('queued', 'running')",
-                        (
-                            Jsonb({"type": "internal", "message": ORPHANED}),
-                            datetime.now(UTC),
-                            row[0],
-                        ),
-                    )
-                    continue
             if time.monotonic() >= deadline:
                 return False
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 0.1)
 
     def close(self) -> None:
+        self._stop.set()
         with self._lock:
             if self._worker_conn is not None:
                 try:

@@ -17,7 +17,7 @@ from tests.utils.servers import serve
 def test_healthz_needs_no_auth(agent_url: str) -> None:
     response = httpx.get(f"{agent_url}/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "runs": "ok"}
 
 
 @pytest.mark.parametrize(

@@ -253,9 +253,12 @@ def test_database_down_fails_the_run_cleanly(tmp_path: Path) -> None:
     with serve(create_app(settings)) as url, httpx.Client(base_url=url, headers=HEADERS) as client:
         run = say(client, "t11", "Move John to Won")
         assert run["status"] == "failed"
+        # Reported at once, but without claiming "nothing was changed": with the database
+        # down, the change log that would say so cannot be read.
         assert run["error"] == {
             "type": "database_unavailable",
-            "message": "The lead database is unavailable right now; nothing was changed.",
+            "message": "The lead database is unavailable right now. "
+            "Please check the board before sending it again.",
         }
         history = client.get("/threads/t11").json()["messages"]
         assert history[-1]["error"] is True
