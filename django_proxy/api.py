@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -37,6 +38,10 @@ MAY_STILL_RUN = (
     "The assistant did not confirm the message in time. It may still be processed; send it "
     "again with the same client_message_id to follow it (it will not run twice)."
 )
+# After an agent service refused client_message_id, messages go without it for this long (then
+# it is tried again: the agent may have been upgraded). Without the id a post is not retried.
+PLAIN_RUNS_SECONDS = 300.0
+_plain_runs_until = 0.0
 LEAD_LIST_PARAMS = ("status", "q", "limit", "offset")
 CHANGES_PARAMS = ("after", "lead_id", "user_id", "run_id", "source", "since", "limit")
 
@@ -138,13 +143,16 @@ async def chat(request: HttpRequest, user: Any) -> HttpResponse:
         await request.session.aset(THREAD_KEY, thread_id)
         await request.session.asave()
     runs = agent.path("threads", thread_id, "runs")
-    payload = {"message": text, "client_message_id": message_id}
+    global _plain_runs_until
+    plain = time.monotonic() < _plain_runs_until
+    payload = {"message": text} if plain else {"message": text, "client_message_id": message_id}
     try:
-        answer = await agent.call("POST", runs, user, body=encode(payload), retry=True)
+        answer = await agent.call("POST", runs, user, body=encode(payload), retry=not plain)
         if answer.status == 422 and b"client_message_id" in answer.body:
             # An agent service from before client message ids refuses the field (nothing was
-            # started): send the message without it.
-            log.warning("the agent service does not take client_message_id; sent without it")
+            # started): send the message without it, and so for the next minutes.
+            log.warning("the agent service does not take client_message_id; sending without it")
+            _plain_runs_until = time.monotonic() + PLAIN_RUNS_SECONDS
             answer = await agent.call("POST", runs, user, body=encode({"message": text}))
     except agent.AgentNoAnswer as exc:
         return JsonResponse(
