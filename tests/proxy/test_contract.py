@@ -128,7 +128,9 @@ def proxy(
 ) -> Iterator[Service]:
     directory: Path = tmp_path_factory.mktemp("proxy-contract")
     _, url = recorder
-    env = proxy_env(directory, url, AGENT_TIMEOUT_SECONDS="1", SSE_KEEPALIVE_SECONDS="0.3")
+    env = proxy_env(
+        directory, url, AGENT_TIMEOUT_SECONDS="1", SSE_KEEPALIVE_SECONDS="0.3", CHAT_RATE_LIMIT="6"
+    )
     prepare_proxy(env, USERS)
     with proxy_process(env, directory) as service:
         yield service
@@ -233,6 +235,18 @@ def test_the_thread_id_is_kept_when_the_agent_answers_5xx(
     assert browser.get("/api/chat/history/").status_code == 200
     # The conversation asked for is the one the failed message went to (the id was saved).
     assert [c["path"] for c in agent.calls[calls_before:]] == [f"/threads/{thread_id}"]
+
+
+def test_only_accepted_messages_count_against_the_rate_limit(
+    proxy: Service, recorder: tuple[Recorder, str]
+) -> None:
+    browser = signed_in(proxy, "yann")  # 1 accepted message so far (limit 6)
+    for _ in range(8):  # refused by the agent (503): none of them counts
+        assert browser.post("/api/chat/", json={"message": "fail"}).status_code == 503
+    for n in range(5):
+        assert browser.post("/api/chat/", json={"message": f"hi {n}"}).status_code == 202
+    refused = browser.post("/api/chat/", json={"message": "one too many"})
+    assert refused.status_code == 429 and refused.json()["type"] == "rate_limited"
 
 
 def read_stream(browser: Browser, path: str, headers: dict[str, str]) -> tuple[Any, list[str]]:
