@@ -9,8 +9,8 @@ from typing import Any
 
 import django
 from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.db import close_old_connections
 from django.db.backends.signals import connection_created
 from django.urls import set_script_prefix
@@ -105,7 +105,8 @@ class ProxyASGIHandler(ASGIHandler):
             pass
         else:
             # Closing sends `request_finished`: its receivers (closing this thread's database
-            # connections and the caches) have nothing to do on the event loop's thread.
+            # connections and caches) have nothing to do on the event loop's thread;
+            # `_close_connections` below covers the shared sync thread.
             response.close()
         await _close_connections()
         body_file.close()

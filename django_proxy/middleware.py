@@ -75,9 +75,12 @@ class SessionMiddleware(sessions.SessionMiddleware):
 
 
 class MessageMiddleware(messages.MessageMiddleware):
-    """Messages used or added (the admin) are stored in a thread; otherwise nothing to do."""
+    """Messages used or added (the admin) are stored in a thread; otherwise nothing to do.
+    The API never shows flash messages: it skips them."""
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/api/"):
+            return await self.get_response(request)
         self.process_request(request)
         response = await self.get_response(request)
         storage = request._messages
