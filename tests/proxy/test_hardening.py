@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,11 @@ def test_malformed_bodies_get_a_clear_4xx_and_change_nothing(stack: Stack) -> No
     lead_id = lead.json()["id"]
     said = alice.post("/api/chat/", json={"message": "who is in New?"})
     assert said.status_code == 202
+    deadline = time.monotonic() + 30  # the reply is in before the "before" picture
+    task = f"/api/chat/status/{said.json()['task_id']}/"
+    while alice.get(task).json()["status"] not in {"succeeded", "failed"}:
+        assert time.monotonic() < deadline, "the first message did not finish"
+        time.sleep(0.05)
     before = snapshot(alice)
 
     routes = [
