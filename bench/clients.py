@@ -79,3 +79,111 @@ def summary(values_ms: list[float]) -> dict[str, float | None]:
         "p99": percentile(values_ms, 99),
         "mean": statistics.fmean(values_ms) if values_ms else None,
     }
+
+
+# -- HTTP clients for the proxy's hop: CPU per request ---------------------------------------
+
+CLIENT_SERVER = """
+import sys, uvicorn
+BODY = b'{"leads": [], "total": 0}'
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": BODY})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
+            timeout_keep_alive=30)
+"""
+
+
+def _requests_round(url: str, n: int) -> None:
+    import requests
+
+    with requests.Session() as http:
+        http.trust_env = False
+        for _ in range(n):
+            http.get(url, headers={"X-CRM-User": "1"}, timeout=5).content  # noqa: B018
+
+
+def _httpx_sync_round(url: str, n: int) -> None:
+    with httpx.Client(trust_env=False) as http:
+        for _ in range(n):
+            http.get(url, headers={"X-CRM-User": "1"}, timeout=5).content  # noqa: B018
+
+
+async def _httpx_async_round(url: str, n: int) -> None:
+    async with httpx.AsyncClient(trust_env=False) as http:
+        for _ in range(n):
+            (await http.get(url, headers={"X-CRM-User": "1"}, timeout=5)).content  # noqa: B018
+
+
+async def _aiohttp_round(url: str, n: int) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession(trust_env=False) as http:
+        for _ in range(n):
+            async with http.get(url, headers={"X-CRM-User": "1"}) as response:
+                await response.read()
+
+
+def compare_http_clients(requests_each: int = 1000, rounds: int = 3) -> dict[str, Any]:
+    """Client CPU per request (µs) of requests, httpx (sync and async) and aiohttp, each doing
+    `requests_each` sequential GETs over one kept-alive connection to the same tiny uvicorn
+    server (another process), in `rounds` interleaved rounds; min/median/max over rounds.
+
+    The CPU is this process's (user + system, `os.times`), so the server's work is not in it.
+    """
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from bench.servers import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/leads"
+    server = subprocess.Popen([sys.executable, "-c", CLIENT_SERVER, str(port)])
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url, timeout=1, trust_env=False)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the client bench server did not start") from None
+                time.sleep(0.1)
+        clients = {
+            "requests": lambda n: _requests_round(url, n),
+            "httpx (sync)": lambda n: _httpx_sync_round(url, n),
+            "httpx (async)": lambda n: asyncio.run(_httpx_async_round(url, n)),
+            "aiohttp": lambda n: asyncio.run(_aiohttp_round(url, n)),
+        }
+        for run in clients.values():  # warm-up: imports, first connections
+            run(50)
+        samples: dict[str, list[float]] = {name: [] for name in clients}
+        for _ in range(rounds):
+            for name, run in clients.items():
+                before = os.times()
+                run(requests_each)
+                after = os.times()
+                cpu = (after.user - before.user) + (after.system - before.system)
+                samples[name].append(cpu / requests_each * 1e6)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    figures = {
+        name: {
+            "min_us": round(min(values), 1),
+            "median_us": round(statistics.median(values), 1),
+            "max_us": round(max(values), 1),
+        }
+        for name, values in samples.items()
+    }
+    return {"requests_each": requests_each, "rounds": rounds, "cpu_per_request": figures}
+
+
+if __name__ == "__main__":
+    print(json.dumps(compare_http_clients(), indent=2))

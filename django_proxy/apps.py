@@ -14,15 +14,30 @@ LOGOUT_TIMEOUT_SECONDS = 5.0
 
 
 def end_chat_on_logout(sender, request, user, **kwargs) -> None:  # noqa: ANN001
-    """Logging out ends the chat thread too; an unreachable agent never blocks the logout."""
+    """Logging out ends the chat thread too; an unreachable agent never blocks the logout.
+
+    The logout view is sync (a worker thread); the call runs on the server's event loop, where
+    the pooled agent client lives."""
     if request is None or user is None:
         return
-    from django_proxy.agent import AgentUnavailable
-    from django_proxy.api import end_thread
+    from asgiref.sync import async_to_sync
 
+    from django_proxy import agent
+    from django_proxy.api import THREAD_KEY
+
+    thread_id = request.session.get(THREAD_KEY)
+    if not thread_id:
+        return
     try:
-        ended = end_thread(request, user.pk, timeout=LOGOUT_TIMEOUT_SECONDS) is None
-    except AgentUnavailable:
+        answer = async_to_sync(agent.call)(
+            "DELETE",
+            agent.path("threads", thread_id),
+            user,
+            timeout=LOGOUT_TIMEOUT_SECONDS,
+            retry=True,
+        )
+        ended = answer.status in (204, 404)
+    except (agent.AgentUnavailable, agent.AgentNoAnswer):
         ended = False
     if not ended:
         log.warning(
@@ -59,5 +74,8 @@ class ProxyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django_proxy.auth import connect_signals
+
         user_logged_out.connect(end_chat_on_logout, dispatch_uid="django_proxy.end_chat")
         connection_created.connect(sqlite_wal, dispatch_uid="django_proxy.sqlite_wal")
+        connect_signals()

@@ -10,10 +10,13 @@
 | `DJANGO_CSRF_TRUSTED_ORIGINS` | – | comma-separated origins (e.g. `https://crm.example.com`) |
 | `DJANGO_SECURE_COOKIES` | on in production | `Secure` session and CSRF cookies |
 | `DJANGO_HOST` / `DJANGO_PORT` | `127.0.0.1` / `8000` | where `python -m django_proxy` listens |
-| `AGENT_SERVICE_URL` | `http://127.0.0.1:8001` | the agent service |
+| `AGENT_SERVICE_URL` | `http://AGENT_HOST:AGENT_PORT` | the agent service |
+| `AGENT_HOST` / `AGENT_PORT` | `127.0.0.1` / `8001` | where the agent service listens (same variables as the agent's own; `0.0.0.0`/`::` mean this machine) |
 | `AGENT_SERVICE_TOKEN` | `dev-agent-token` (refused in production) | its bearer token |
 | `AGENT_TIMEOUT_SECONDS` | `10` | read timeout of a forwarded call (connect: 3 s) |
-| `CHAT_RATE_LIMIT` | `30` | chat messages per user per minute (0 turns the limit off) |
+| `CHAT_RATE_LIMIT` | `30` | accepted chat messages per user per minute (0 turns the limit off) |
+| `LOGIN_FAILURES_PER_ACCOUNT` / `LOGIN_FAILURES_PER_ADDRESS` | `5` / `30` | failed sign-ins allowed within `LOGIN_LOCKOUT_SECONDS` (`300`) before sign-in is refused for the rest of it |
+| `DJANGO_REDIS_URL` | – | `redis://…`: sessions, rate limits and login throttle in Redis (several proxy processes); needs the `redis` package |
 | `MAX_MESSAGE_CHARS` | `2000` | longer chat messages are refused with 400 |
 | `FRONTEND_DIST` | `<repo>/frontend/dist` | the built React app served at `/` |
 | `DEMO_PASSWORD` / `DEMO_PASSWORD_FILE` | generated / `<repo>/var/demo-password` | `ensure_demo_user` |
@@ -86,7 +89,22 @@ if DJANGO_HOST not in ALLOWED_HOSTS and DJANGO_HOST not in {"0.0.0.0", "::"}:
 CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # -- the agent service --------------------------------------------------------------------------
-AGENT_SERVICE_URL = (_env("AGENT_SERVICE_URL") or "http://127.0.0.1:8001").rstrip("/")
+AGENT_HOST = _env("AGENT_HOST", "127.0.0.1") or "127.0.0.1"
+AGENT_PORT = int(_number("AGENT_PORT", 8001, minimum=1))
+
+
+def _agent_url(host: str, port: int) -> str:
+    """The URL of an agent service listening on host:port (a wildcard address means here)."""
+    if host in {"0.0.0.0", ""}:
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+AGENT_SERVICE_URL = (_env("AGENT_SERVICE_URL") or _agent_url(AGENT_HOST, AGENT_PORT)).rstrip("/")
 AGENT_SERVICE_TOKEN = _env("AGENT_SERVICE_TOKEN") or DEV_AGENT_TOKEN
 if PRODUCTION and (AGENT_SERVICE_TOKEN == DEV_AGENT_TOKEN or len(AGENT_SERVICE_TOKEN) < 16):
     raise ImproperlyConfigured(
@@ -98,6 +116,9 @@ AGENT_TIMEOUT_SECONDS = _number("AGENT_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 SSE_KEEPALIVE_SECONDS = _number("SSE_KEEPALIVE_SECONDS", 15.0, minimum=0.1)
 CHAT_RATE_LIMIT = int(_number("CHAT_RATE_LIMIT", 30))
 CHAT_RATE_WINDOW_SECONDS = 60
+LOGIN_FAILURES_PER_ACCOUNT = int(_number("LOGIN_FAILURES_PER_ACCOUNT", 5))
+LOGIN_FAILURES_PER_ADDRESS = int(_number("LOGIN_FAILURES_PER_ADDRESS", 30))
+LOGIN_LOCKOUT_SECONDS = _number("LOGIN_LOCKOUT_SECONDS", 300, minimum=1)
 MAX_MESSAGE_CHARS = int(_number("MAX_MESSAGE_CHARS", 2000, minimum=1))
 FRONTEND_DIST = Path(_env("FRONTEND_DIST") or REPO_ROOT / "frontend" / "dist")
 # Where `ensure_demo_user` keeps the generated demo password (unless DEMO_PASSWORD is set).
@@ -114,19 +135,21 @@ INSTALLED_APPS = [
     "django_proxy.apps.ProxyConfig",
 ]
 
+# Django's own middleware, in subclasses that run on the event loop under ASGI (middleware.py):
+# an API call crosses no thread on its way to the async views.
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    "django_proxy.middleware.SecurityMiddleware",
     "django_proxy.static.FrontendWhiteNoise",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: it refuses anonymous API calls before any view-level check (CSRF) runs, and being
-    # sync-only here keeps the whole chain in one thread (WhiteNoise is sync-only anyway).
+    "django_proxy.middleware.SessionMiddleware",
+    "django_proxy.middleware.CommonMiddleware",
+    "django_proxy.middleware.CsrfViewMiddleware",
+    "django_proxy.middleware.AuthenticationMiddleware",
+    "django_proxy.middleware.MessageMiddleware",
+    "django_proxy.middleware.XFrameOptionsMiddleware",
+    # Last: it refuses anonymous API calls before any view-level check (CSRF) runs.
     "django_proxy.errors.ApiMiddleware",
 ]
+AUTHENTICATION_BACKENDS = ["django_proxy.auth.CachedModelBackend"]
 
 ROOT_URLCONF = "django_proxy.urls"
 ASGI_APPLICATION = "django_proxy.asgi.application"
@@ -151,6 +174,8 @@ DATABASES = {
         conn_max_age=0,  # under ASGI, persistent connections are replaced by a pool (below)
     )
 }
+# The API's hot path touches no database: sessions and users come from process-memory caches
+# (auth.py, cache.py); a session is read from the database once per LOCAL_CACHE_SECONDS.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -165,8 +190,23 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# One process: sessions are read from its memory (written through to the database).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions: read from this process's memory (written through to the database; other processes
+# see a change within LOCAL_CACHE_SECONDS). Rate limits and the login throttle: the "shared"
+# cache, the database (its table is made by `migrate`) or Redis, seen by every proxy process.
+LOCAL_CACHE_SECONDS = 60
+REDIS_URL = _env("DJANGO_REDIS_URL")
+if REDIS_URL:
+    _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    CACHES = {"default": _redis, "shared": _redis}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django_proxy.cache.AsyncLocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_proxy_cache",
+        },
+    }
+SHARED_CACHE = "shared"
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -189,6 +229,9 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _flag("DJANGO_SECURE_COOKIES", PROD
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HSTS in production (sent on HTTPS requests: behind a TLS proxy set DJANGO_BEHIND_HTTPS_PROXY).
+SECURE_HSTS_SECONDS = 31_536_000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 if _flag("DJANGO_BEHIND_HTTPS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
 from django_proxy import api, views
+from django_proxy.auth import ThrottledLoginView
 
 ID = r"(?P<{}>[A-Za-z0-9][A-Za-z0-9_.:-]{{0,99}})"  # no "." or ".." path segments
 
@@ -14,7 +15,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        ThrottledLoginView.as_view(),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -30,6 +31,11 @@ urlpatterns = [
     re_path(r"^api/chat/clear/?$", api.chat_clear, name="api-chat-clear"),
     re_path(r"^api/chat/history/?$", api.chat_history, name="api-chat-history"),
     re_path(r"^api/leads/?$", api.leads, name="api-leads"),
+    # Before the lead id route: these names are not lead ids.
+    re_path(r"^api/leads/summary/?$", api.leads_summary, name="api-leads-summary"),
+    re_path(r"^api/leads/changes/?$", api.leads_changes, name="api-leads-changes"),
+    re_path(r"^api/leads/undo/?$", api.leads_undo, name="api-leads-undo"),
+    re_path(r"^api/leads/events/?$", api.leads_events, name="api-leads-events"),
     re_path(rf"^api/leads/{ID.format('lead_id')}/?$", api.lead, name="api-lead"),
     re_path(r"^api/pipeline/?$", api.pipeline, name="api-pipeline"),
 ]

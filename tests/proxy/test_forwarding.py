@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +31,8 @@ def say(browser: Browser, message: str) -> dict[str, Any]:
     response = browser.post("/api/chat/", json={"message": message})
     assert response.status_code == 202, response.text
     body = response.json()
-    assert set(body) == {"task_id"}
+    assert set(body) == {"task_id", "client_message_id"}
+    uuid.UUID(body["client_message_id"])  # generated: the browser sent none
     run = wait_task(browser, body["task_id"])
     assert run["status"] == "succeeded", run
     return run
@@ -289,19 +291,32 @@ def test_unknown_task_ids_are_404_json(alice: Browser) -> None:
 # -- the chat rate limit (a second proxy process, same agent and database, limit 3) -------------
 
 
+DAVE = "dave-pass-8086"
+
+
 @pytest.fixture(scope="module")
 def limited(stack: Stack) -> Iterator[str]:
     env = proxy_env(stack.directory, stack.agent.url, CHAT_RATE_LIMIT="3")
-    prepare_proxy(env, {})  # same database: already migrated, users exist
+    prepare_proxy(env, {"dave": DAVE})  # same database: already migrated; dave is new
     with proxy_process(env, stack.directory, name="limited-proxy") as proxy:
         yield proxy.url
 
 
 def test_the_chat_rate_limit_is_per_user_and_answers_429(stack: Stack, limited: str) -> None:
+    # The count is shared by the proxy processes (the database cache): two messages through
+    # the other proxy count here too.
+    elsewhere = Browser(stack.proxy.url)
+    elsewhere.login("dave", DAVE)
+    for n in range(2):
+        assert (
+            elsewhere.post("/api/chat/", json={"message": f"who is in Lost? {n}"}).status_code
+            == 202
+        )
     carol = Browser(limited)
-    carol.login("carol", stack.users["carol"])
-    for n in range(3):
-        assert carol.post("/api/chat/", json={"message": f"who is in Lost? {n}"}).status_code == 202
+    carol.login("dave", DAVE)
+    # A refused message does not count: 400 does not use up the allowance.
+    assert carol.post("/api/chat/", json={"message": ""}).status_code == 400
+    assert carol.post("/api/chat/", json={"message": "who is in Lost? 2"}).status_code == 202
     refused = carol.post("/api/chat/", json={"message": "who is in Lost? again"})
     assert refused.status_code == 429
     assert refused.json()["type"] == "rate_limited"

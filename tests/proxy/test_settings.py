@@ -102,3 +102,64 @@ def test_the_commands_make_run_and_the_docs_use(tmp_path: Path) -> None:
         "a(username='admin', password='admin-pass-6021').is_superuser)"
     )
     assert manage(_base_env(**env), "shell", "-v", "0", "-c", check).strip() == "True True"
+
+
+def test_the_agent_address_follows_agent_host_and_port() -> None:
+    # Setting only the ports (as a second copy of the app on one machine would) is enough.
+    result = settings_with(DJANGO_PORT="9100", AGENT_PORT="9101")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["agent"] == "http://127.0.0.1:9101"
+    result = settings_with(AGENT_HOST="0.0.0.0", AGENT_PORT="9102")  # listening everywhere
+    assert json.loads(result.stdout.strip().splitlines()[-1])["agent"] == "http://127.0.0.1:9102"
+    result = settings_with(AGENT_HOST="agent.internal", AGENT_PORT="9103")
+    assert (
+        json.loads(result.stdout.strip().splitlines()[-1])["agent"] == "http://agent.internal:9103"
+    )
+    # An explicit AGENT_SERVICE_URL still wins.
+    result = settings_with(AGENT_PORT="9104", AGENT_SERVICE_URL="http://elsewhere:8001")
+    assert json.loads(result.stdout.strip().splitlines()[-1])["agent"] == "http://elsewhere:8001"
+
+
+HEADERS = (
+    "from django.test import Client; import json; "
+    "r = Client().get('/accounts/login/', HTTP_HOST='localhost', "
+    "HTTP_X_FORWARDED_PROTO='https'); "
+    "print(json.dumps({'status': r.status_code, 'hsts': r.headers.get('Strict-Transport-Security'), "
+    "'csp': r.headers.get('Content-Security-Policy')}))"
+)
+
+
+def headers_with(tmp_path: Path, **env: str) -> dict:
+    env = {
+        "DJANGO_DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",
+        "DJANGO_BEHIND_HTTPS_PROXY": "1",
+        "DJANGO_ALLOWED_HOSTS": "localhost",
+        **env,
+    }
+    manage(_base_env(**env), "migrate", "-v", "0")
+    result = subprocess.run(
+        [PYTHON, "django_proxy/manage.py", "shell", "-v", "0", "-c", HEADERS],
+        cwd=ROOT,
+        env=_base_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_hsts_in_production_only_and_a_strict_csp_everywhere(tmp_path: Path) -> None:
+    production = headers_with(
+        tmp_path,
+        CRM_ENV="production",
+        DJANGO_SECRET_KEY="k" * 50,
+        AGENT_SERVICE_TOKEN="a-real-token-0123456789",
+    )
+    assert production["status"] == 200
+    assert production["hsts"] == "max-age=31536000"
+    development = headers_with(tmp_path, CRM_ENV="development")
+    assert development["status"] == 200 and development["hsts"] is None
+    for csp in (production["csp"], development["csp"]):
+        assert "script-src 'self';" in csp and "unsafe-inline" not in csp
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
