@@ -243,25 +243,16 @@ def failure_entries(record: RunRecord) -> list[dict[str, Any]]:
                 },
             }
         )
-    if record.end_problems:
+    if record.end_problems or record.wrong_writes:
         out.append(
             {
                 **base,
                 "turn": "final",
-                "problems": record.end_problems,
+                "problems": record.end_problems + record.wrong_writes,
                 "expected": {
                     "final_leads": conversation.final_leads,
                     "absent": conversation.absent,
                 },
-                "got": {"leads": record.final_leads},
-            }
-        )
-    if record.wrong_writes:
-        out.append(
-            {
-                **base,
-                "turn": "final",
-                "problems": record.wrong_writes,
                 "got": {"leads": record.final_leads},
             }
         )
