@@ -9,6 +9,7 @@ when given.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from agent_service.leads.models import Lead
@@ -30,7 +31,16 @@ def values_equal(field: str, expected: Any, got: Any) -> bool:
             return False
     if field == "email":
         return _casefold(str(expected).strip()) == _casefold(str(got).strip())
+    if field == "notes":  # notes lines are dated when added ("2026-11-29: called back")
+        return _undated(str(expected)) == _undated(str(got))
     return str(expected).strip() == str(got).strip()
+
+
+_DATE_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}: ", re.M)
+
+
+def _undated(notes: str) -> str:
+    return _DATE_STAMP.sub("", notes).strip()
 
 
 def _names(action: dict[str, Any]) -> set[str]:

@@ -16,6 +16,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent_service.graph.models.recognizers import (
+    EMAIL,
+    PHONE,
+    is_company,
+    is_person_name,
+    money_problem,
+    parse_money,
+    person_name_prefix,
+)
+from agent_service.graph.models.validate import ASK_NAME, missing_name, settle
+from agent_service.graph.models.words import is_chatter
 from agent_service.leads.models import Pipeline
 
 Call = tuple[str, dict[str, Any]]
@@ -159,13 +170,8 @@ _PRONOUN_OWNER = {
 }
 _OWNER = r"(?:his|her|their|its|the|this|that)"
 
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.I)
-_PHONE = re.compile(r"(?<![\w@.])\+?\(?\d[\d\s().\-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?(?![\w@])")
-_MONEY = re.compile(
-    r"(?:(?:usd|eur|gbp)\s*)?[$€£]?\s*(\d[\d,]*(?:\.\d+)?)\s*"
-    r"(k|m|mm|bn|grand|thousand|million|usd|eur|gbp|dollars|euros|bucks)?\b",
-    re.I,
-)
+_EMAIL = EMAIL
+_PHONE = PHONE
 
 _BULK = re.compile(r"^(?:all|every|everyone|everybody|each)\b", re.I)
 _ALL = re.compile(
@@ -267,22 +273,6 @@ def _ref(text: str) -> str:
     return text.strip()
 
 
-def parse_money(text: str) -> float | None:
-    """`$12,000` → 12000, `5k` → 5000, `1.5m` → 1500000, `20 grand` → 20000."""
-    match = _MONEY.search(text)
-    if not match:
-        return None
-    number = float(match.group(1).replace(",", ""))
-    unit = (match.group(2) or "").lower()
-    if unit in {"k", "grand", "thousand"}:
-        number *= 1_000
-    elif unit in {"m", "mm", "million"}:
-        number *= 1_000_000
-    elif unit == "bn":
-        number *= 1_000_000_000
-    return number
-
-
 class CommandParser:
     """Turns one message into tool calls for the given pipeline stages."""
 
@@ -305,6 +295,19 @@ class CommandParser:
     # -- entry point ---------------------------------------------------------------------------
 
     def parse(self, message: str) -> Parsed:
+        """The calls `message` asks for, each value checked (`validate.settle`), or a reply."""
+        try:
+            parsed = self._parse(message)
+        except Refusal as refusal:
+            return Parsed(reply=refusal.reply)
+        if parsed.calls:
+            calls, reply = settle(parsed.calls, message)
+            return Parsed(calls=calls, reply=reply)
+        if parsed.reply == NOT_UNDERSTOOD and missing_name(_clean(message)):
+            return Parsed(reply=ASK_NAME)
+        return parsed
+
+    def _parse(self, message: str) -> Parsed:
         text = _clean(message)
         if not text:
             return Parsed(reply=NOT_UNDERSTOOD)
@@ -494,6 +497,9 @@ class CommandParser:
             found = _PHONE.search(value)
             return _clean(found.group(0)) if found else value
         if field_name == "value":
+            problem = money_problem(value)
+            if problem:
+                raise Refusal(f"I couldn't set the deal value: {problem}. Nothing was changed.")
             return parse_money(value)
         return value.strip("\"'")
 
@@ -775,8 +781,20 @@ class CommandParser:
         name = _clean(name)
         if not name or len(name) > 200 or _EMAIL.search(name):
             return None
-        if "company" not in args and len(pieces) > 1 and not re.search(r"\d", pieces[1]):
-            args["company"] = pieces[1]
+        leftovers = pieces[1:]
+        if not is_person_name(name):
+            # "Aisha Bello wants a demo": the name is the leading words that can be a name;
+            # the rest is unexplained, so the user is asked before anything is written.
+            name, more = person_name_prefix(name)
+            if not name:
+                return None
+            leftovers = [more, *leftovers]
+        if "company" not in args and leftovers and not re.search(r"\d", leftovers[0]):
+            if is_company(leftovers[0]):
+                args["company"] = leftovers.pop(0)
+        leftovers = [piece for piece in leftovers if not is_chatter(piece)]
+        if leftovers or ("company" in args and not is_company(args["company"])):
+            args["confirm_first"] = True
         return {"name": name, **args}
 
     def _status_imperative(self, clause: str) -> list[Call] | None:
@@ -1241,6 +1259,15 @@ class CommandParser:
 
 class _Bulk(Exception):
     """The message asks to change every lead at once."""
+
+
+class Refusal(Exception):
+    """The message asks for a write with a value no recognizer accepts (a range of
+    amounts…): the reply says why and nothing is written."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(reply)
+        self.reply = reply
 
 
 # The verb a clause without one borrows from the clause before ("move Ann to Won and Bob to Lost").
