@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +22,15 @@ from agent_service.graph.models.recognizers import (
     PHONE,
     is_company,
     is_person_name,
+    looks_like_company,
     money_problem,
     parse_money,
     person_name_prefix,
 )
+from agent_service.graph.models.history import history_call
 from agent_service.graph.models.validate import ASK_NAME, missing_name, settle
-from agent_service.graph.models.words import is_chatter
+from agent_service.graph.models.words import fillers, is_chatter, stage_slang, stage_words
+from agent_service.graph.tools import TOOLS_BY_NAME
 from agent_service.leads.models import Pipeline
 
 Call = tuple[str, dict[str, Any]]
@@ -100,7 +104,7 @@ _POLITE_PREFIX = re.compile(
     r"^(?:(?:hey|hi|hello|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
     r"|quick one|quickly|btw|by the way|oops|sorry|great|cool|thanks|perfect|wait|no wait"
     r"|forget it|forget that|never mind|nevermind|hmm|ah|oh well|fine|good|nice|excellent)[,!.:]?\s+"
-    r"|(?:can|could|would|will) you(?: please)?\s+|please\s+|pls\s+|plz\s+|kindly\s+"
+    r"|(?:can|could|would|will) (?:you|u|ya)(?: please| pls| plz)?\s+|please\s+|pls\s+|plz\s+|kindly\s+"
     r"|i(?:'d| would) like (?:you )?to\s+|i want (?:you )?to\s+|i need (?:you )?to\s+"
     r"|i wanna\s+|let's\s+|lets\s+|go ahead and\s+|just\s+|you can\s+|help me\s+"
     r"|i think (?:we|you) should\s+|(?:we|you) should\s+|(?:we|i) need to\s+|(?:we|i) have to\s+"
@@ -211,10 +215,20 @@ _WHEN = {
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
 
 
+_EMOTICON = re.compile(r"(?<!\S)(?:[:;=]-?[()DPp/\\|*]+|<3|\^\^|xD)(?!\S)")
+
+
 def _clean(text: str) -> str:
-    text = _EMOJI.sub(" ", text).strip().strip("\"'`").strip()
+    text = _EMOTICON.sub(" ", _EMOJI.sub(" ", text)).strip().strip("\"'`").strip()
     text = re.sub(r"\s+", " ", text)
     return text.rstrip(" .!?,;:")
+
+
+@cache
+def _closers() -> re.Pattern[str]:
+    """Sign-offs from `lexicon/fillers.yaml` ("lol", "cheers", "when you get a chance")."""
+    words = sorted((re.escape(w) for w in fillers()[1]), key=len, reverse=True)
+    return re.compile(rf"(?:[,\s]+(?:{'|'.join(words)}))+$", re.I)
 
 
 def _strip_politeness(text: str) -> str:
@@ -223,6 +237,7 @@ def _strip_politeness(text: str) -> str:
         previous = text
         text = _POLITE_PREFIX.sub("", text).strip()
         text = _POLITE_SUFFIX.sub("", text).strip()
+        text = _closers().sub("", text).strip()
         text = text.rstrip(" .!?,;:").strip()
     return text
 
@@ -273,6 +288,10 @@ def _ref(text: str) -> str:
     return text.strip()
 
 
+def _strip_title(text: str) -> str:
+    return re.sub(r"^(?:called|named|name:?|mr\.?|ms\.?|mrs\.?|dr\.?)\s+", "", text, flags=re.I)
+
+
 class CommandParser:
     """Turns one message into tool calls for the given pipeline stages."""
 
@@ -280,6 +299,7 @@ class CommandParser:
         self.pipeline = Pipeline(stages)
         self._rules: list[Callable[[str], list[Call] | None]] = [
             self._undo,
+            self._history,
             self._clear_field,
             self._delete,
             self._add_note,
@@ -289,6 +309,7 @@ class CommandParser:
             self._query,
             self._update_statement,
             self._status_statement,
+            self._slang,
             self._bare_details,
         ]
 
@@ -468,6 +489,9 @@ class CommandParser:
         found = self.pipeline.resolve(cleaned)
         if found:
             return found
+        synonym = stage_words().get(cleaned.lower())
+        if synonym and self.pipeline.find(synonym):
+            return self.pipeline.find(synonym)
         # "meeting booked for next tue": a stage, then when.
         words = cleaned.split()
         for cut in range(len(words) - 1, 0, -1):
@@ -504,6 +528,10 @@ class CommandParser:
         return value.strip("\"'")
 
     # -- rules -----------------------------------------------------------------------------------
+
+    def _history(self, clause: str) -> list[Call] | None:
+        """ "what changed today?", "who moved John?" (only when the tool is offered)."""
+        return history_call(clause, offered="lead_history" in TOOLS_BY_NAME)
 
     def _undo(self, clause: str) -> list[Call] | None:
         if re.match(
@@ -757,6 +785,8 @@ class CommandParser:
             re.I,
         )
         paren = re.search(r"\((?P<c>[^)]+)\)", rest)
+        if company and is_chatter(company.group("c")):
+            company = None  # "met at the expo": where, not who
         if company:
             args["company"] = _company(company.group("c"))
             rest = rest[: company.start()] + " " + rest[company.end() :]
@@ -769,6 +799,15 @@ class CommandParser:
         ]
         if not pieces:
             return None
+        # Free order ("$45k, Meridian Solar, Aisha Bello"): the name is the first piece that
+        # can be a person's name; a piece that marks a company is the company.
+        named = [i for i, p in enumerate(pieces) if is_person_name(_strip_title(p))]
+        if named and named[0] != 0 and not is_person_name(_strip_title(pieces[0])):
+            pieces.insert(0, pieces.pop(named[0]))
+        if "company" not in args:
+            marked = [i for i, p in enumerate(pieces[1:], 1) if looks_like_company(p)]
+            if marked:
+                args["company"] = pieces.pop(marked[0])
         name = re.sub(
             r"^(?:called|named|name:?|a|an|mr\.?|ms\.?|mrs\.?|dr\.?)\s+", "", pieces[0], flags=re.I
         )
@@ -1125,6 +1164,24 @@ class CommandParser:
             if reference:
                 args = {"lead": reference, **args}
             return [("update_lead", args)]
+        return None
+
+    def _slang(self, clause: str) -> list[Call] | None:
+        """Sales-floor phrasings of a stage move (`lexicon/stage_slang.yaml`)."""
+        text = _clean(clause)
+        for pattern, stage_name in stage_slang():
+            match = pattern.match(text)
+            if not match:
+                continue
+            stage, reference = self.pipeline.find(stage_name), _ref(match.group("ref"))
+            if stage is None or not reference or reference.lower() in _NOT_NAMES:
+                continue
+            if re.search(r"[.!?;:]", reference) or any(
+                len(p.split()) > 4 for p in _each(reference)
+            ):
+                continue  # chatter before the lead: a shorter clause will match
+            self._check_bulk(reference)
+            return [("change_status", {"lead": lead, "status": stage}) for lead in _each(reference)]
         return None
 
     def _status_statement(self, clause: str) -> list[Call] | None:

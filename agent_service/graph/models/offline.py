@@ -18,6 +18,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from agent_service.graph.models.commands import _EMAIL, _PHONE, CommandParser
+from agent_service.graph.models.validate import ASK_NAME
 from agent_service.graph.tools import TOOLS_BY_NAME
 from agent_service.settings import DEFAULT_STAGES
 
@@ -86,6 +87,10 @@ class OfflineChatModel(BaseChatModel):
     ) -> ChatResult:
         text = _latest_user_text(messages)
         parsed = self._parser.parse(text)
+        if not parsed.calls and _previous_reply(messages).startswith(ASK_NAME):
+            named = self._parser.parse(f"add new lead {text}")  # the answer: "Aisha Bello"
+            if named.calls:
+                parsed = named
         if not parsed.calls:
             parsed.calls = self._follow_up(messages, text)
         if not parsed.calls:
@@ -133,6 +138,16 @@ def _contact_value(text: str) -> tuple[str, str] | None:
     if _PHONE.fullmatch(text):
         return "phone", text
     return None
+
+
+def _previous_reply(messages: Sequence[BaseMessage]) -> str:
+    """The assistant's last text reply before the latest user message."""
+    for message in reversed(messages[:-1]):
+        if isinstance(message, AIMessage) and not message.tool_calls:
+            return message.text if isinstance(message.text, str) else str(message.content)
+        if isinstance(message, HumanMessage):
+            continue
+    return ""
 
 
 def _latest_user_text(messages: Sequence[BaseMessage]) -> str:

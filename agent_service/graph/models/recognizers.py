@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from agent_service.graph.models.words import not_names
+from agent_service.graph.models.words import company_words, not_names
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.I)
 PHONE = re.compile(r"(?<![\w@.])\+?\(?\d[\d\s().\-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?(?![\w@])")
@@ -79,7 +79,16 @@ def is_person_name(text: str) -> bool:
     for word in words:
         if not _NAME_WORD.match(word) or word.lower().strip(".") in stop:
             return False
-    return True
+    return not looks_like_company(text)
+
+
+def looks_like_company(text: str) -> bool:
+    """ "Meridian Solar", "Globex Inc.": a word that marks a company (after the first)."""
+    words = [w.lower().strip(",") for w in text.split()]
+    marks = company_words()
+    return any(w in marks or w.rstrip(".") in marks for w in words[1:]) or (
+        len(words) == 1 and words[0] in marks
+    )
 
 
 def person_name_prefix(text: str) -> tuple[str, str]:

@@ -32,6 +32,16 @@ def not_names() -> frozenset[str]:
 
 
 @cache
+def company_words() -> frozenset[str]:
+    """Lower-case words that mark a company name ("Solar", "Labs", "Inc.")."""
+    words: set[str] = set()
+    for line in (LEXICON / "company_words.txt").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            words.update(line.split())
+    return frozenset(words)
+
+
+@cache
 def stage_words() -> dict[str, str]:
     """Lower-case stage name or synonym → the default stage it names."""
     return {
