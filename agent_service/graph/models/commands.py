@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import cache
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+from agent_service.graph.models.history import history_call
 from agent_service.graph.models.recognizers import (
     EMAIL,
     PHONE,
@@ -27,7 +28,6 @@ from agent_service.graph.models.recognizers import (
     parse_money,
     person_name_prefix,
 )
-from agent_service.graph.models.history import history_call
 from agent_service.graph.models.validate import ASK_NAME, missing_name, settle
 from agent_service.graph.models.words import fillers, is_chatter, stage_slang, stage_words
 from agent_service.graph.tools import TOOLS_BY_NAME
