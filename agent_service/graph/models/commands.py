@@ -317,6 +317,9 @@ class CommandParser:
 
     def parse(self, message: str) -> Parsed:
         """The calls `message` asks for, each value checked (`validate.settle`), or a reply."""
+        history = history_call(_clean(message), offered="lead_history" in TOOLS_BY_NAME)
+        if history:  # read whole: "today" is a sign-off elsewhere
+            return Parsed(calls=history)
         try:
             parsed = self._parse(message)
         except Refusal as refusal:
@@ -361,7 +364,7 @@ class CommandParser:
                 continue
             if calls and by_comma and calls[0][0] == "create_lead":
                 continue  # "Add Sarah, TechCorp, sarah@x.io": commas separate fields
-            if calls and not dropped and not any("," in a.get("lead", "") for _, a in calls):
+            if calls and not dropped and not any("," in (a.get("lead") or "") for _, a in calls):
                 return Parsed(calls=_tidy(calls))
             if calls and fallback is None:
                 fallback = calls  # some clauses were context ("he stopped answering")
