@@ -168,3 +168,17 @@ def test_lead_history_questions(text: str, args: dict, monkeypatch) -> None:
 def test_lead_history_is_not_emitted_when_not_offered() -> None:
     if "lead_history" not in commands.TOOLS_BY_NAME:
         assert not PARSER.parse("what changed today?").calls
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("what's the pipeline worth?", {}),
+        ("total in Proposal sent", {"status": "Proposal sent"}),
+        ("how much is in Won?", {"status": "Won"}),
+        ("which leads have no phone?", {"text": "no phone"}),
+        ("anyone without an email", {"text": "no email"}),
+    ],
+)
+def test_totals_and_gaps(text: str, args: dict) -> None:
+    assert PARSER.parse(text).calls == [("find_leads", args)]

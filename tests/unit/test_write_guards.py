@@ -125,3 +125,13 @@ def test_guard_helpers() -> None:
     assert append_note(None, "hi", "2026-11-29") == "2026-11-29: hi"
     assert append_note("old", "hi", "2026-11-29") == "old\n2026-11-29: hi"
     assert describe_lead({"name": "A B", "value": 10.5}) == "'A B' ($10.50)"
+
+
+def test_listing_sums_values_and_finds_missing_fields(store: SqliteLeadStore) -> None:
+    store.create({"name": "Ann Bee", "value": 1000, "phone": "555-0100"})
+    a = agent(store, calls(call("find_leads")), calls(call("find_leads", text="no phone")))
+    assert a.send("t", "what's the pipeline worth?").reply.startswith(
+        "3 leads in the pipeline, total value 23,000:"
+    )
+    reply = a.send("t", "which leads have no phone?").reply
+    assert reply.startswith("2 leads with no phone number") and "Ann Bee" not in reply

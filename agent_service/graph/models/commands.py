@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from agent_service.graph.models.history import history_call
+from agent_service.graph.models.totals import totals_call
 from agent_service.graph.models.recognizers import (
     EMAIL,
     PHONE,
@@ -320,6 +321,9 @@ class CommandParser:
         history = history_call(_clean(message), offered="lead_history" in TOOLS_BY_NAME)
         if history:  # read whole: "today" is a sign-off elsewhere
             return Parsed(calls=history)
+        totals = totals_call(_strip_politeness(_clean(message)), self.stage)
+        if totals:
+            return Parsed(calls=totals)
         try:
             parsed = self._parse(message)
         except Refusal as refusal:
