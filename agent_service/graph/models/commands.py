@@ -18,7 +18,6 @@ from functools import cache
 from typing import Any
 
 from agent_service.graph.models.history import history_call
-from agent_service.graph.models.totals import totals_call
 from agent_service.graph.models.recognizers import (
     EMAIL,
     PHONE,
@@ -29,6 +28,7 @@ from agent_service.graph.models.recognizers import (
     parse_money,
     person_name_prefix,
 )
+from agent_service.graph.models.totals import totals_call
 from agent_service.graph.models.validate import ASK_NAME, missing_name, settle
 from agent_service.graph.models.words import fillers, is_chatter, stage_slang, stage_words
 from agent_service.graph.tools import TOOLS_BY_NAME
