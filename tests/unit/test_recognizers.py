@@ -6,16 +6,16 @@ import pytest
 
 from agent_service.graph.models import commands
 from agent_service.graph.models.commands import CommandParser
-from agent_service.graph.models.history import history_call
-from agent_service.graph.models.recognizers import (
+from agent_service.graph.models.grammar.history import history_call
+from agent_service.graph.models.grammar.recognizers import (
     is_company,
     is_person_name,
     money_problem,
     parse_money,
     person_name_prefix,
 )
-from agent_service.graph.models.validate import ASK_NAME
-from agent_service.graph.models.words import stage_slang, stage_words
+from agent_service.graph.models.grammar.validate import ASK_NAME
+from agent_service.graph.models.grammar.words import stage_slang, stage_words
 from agent_service.settings import DEFAULT_STAGES
 
 PARSER = CommandParser(DEFAULT_STAGES)

@@ -18,7 +18,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from agent_service.graph.models.commands import _EMAIL, _PHONE, CommandParser
-from agent_service.graph.models.validate import ASK_NAME
+from agent_service.graph.models.grammar.validate import ASK_NAME
 from agent_service.graph.tools import TOOLS_BY_NAME
 from agent_service.settings import DEFAULT_STAGES
 

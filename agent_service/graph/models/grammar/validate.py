@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent_service.graph.models.recognizers import is_company, is_person_name
+from agent_service.graph.models.grammar.recognizers import is_company, is_person_name
 
 Call = tuple[str, dict[str, Any]]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from agent_service.graph.models.words import company_words, not_names
+from agent_service.graph.models.grammar.words import company_words, not_names
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.I)
 PHONE = re.compile(r"(?<![\w@.])\+?\(?\d[\d\s().\-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?(?![\w@])")
