@@ -182,3 +182,45 @@ def test_lead_history_is_not_emitted_when_not_offered() -> None:
 )
 def test_totals_and_gaps(text: str, args: dict) -> None:
     assert PARSER.parse(text).calls == [("find_leads", args)]
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("mvoe Tom to Won", [("change_status", {"lead": "Tom", "status": "Won"})]),
+        ("delte Bob", [("delete_lead", {"lead": "Bob"})]),
+        (
+            "udpate Tom's email to tom@novak.io",
+            [("update_lead", {"lead": "Tom", "email": "tom@novak.io"})],
+        ),
+        ("Cate is in Won", [("change_status", {"lead": "Cate", "status": "Won"})]),
+        ("bump Tom's deal to 60k", [("update_lead", {"lead": "Tom", "value": 60000})]),
+        (
+            "tom@novak.io is Tom's new email",
+            [("update_lead", {"lead": "Tom", "email": "tom@novak.io"})],
+        ),
+        (
+            "Tom has a new email, tom@novak.io",
+            [("update_lead", {"lead": "Tom", "email": "tom@novak.io"})],
+        ),
+        (
+            "update Tom: email tom@novak.io, phone 555-0100",
+            [("update_lead", {"lead": "Tom", "email": "tom@novak.io", "phone": "555-0100"})],
+        ),
+        (
+            "hey there! hope you're well :) could you kindly update Tom to Proposal sent? cheers",
+            [("change_status", {"lead": "Tom", "status": "Proposal sent"})],
+        ),
+        (
+            "good news, Acme signed the contract",
+            [("change_status", {"lead": "Acme", "status": "Won"})],
+        ),
+        (
+            "So I had a great call this morning with the folks at Orbit, Dana was super friendly,"
+            " anyway please move her to meeting booked, thanks!",
+            [("change_status", {"lead": "Dana", "status": "Meeting booked"})],
+        ),
+    ],
+)
+def test_breadth(text: str, calls: list) -> None:
+    assert PARSER.parse(text).calls == calls

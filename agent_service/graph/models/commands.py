@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from agent_service.graph.models.grammar.clauses import Clauses, _tidy
 from agent_service.graph.models.grammar.history import history_call
@@ -117,7 +118,9 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
                 continue
             if calls and by_comma and calls[0][0] == "create_lead":
                 continue  # "Add Sarah, TechCorp, sarah@x.io": commas separate fields
-            if calls and not dropped and not any("," in (a.get("lead") or "") for _, a in calls):
+            if isinstance(calls, list):
+                calls = [(name, _trimmed(args)) for name, args in calls]
+            if calls and not dropped and not any(_odd_reference(a.get("lead")) for _, a in calls):
                 return Parsed(calls=_tidy(calls))
             if calls and fallback is None:
                 fallback = calls  # some clauses were context ("he stopped answering")
@@ -130,3 +133,38 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             if pattern.match(stripped):
                 return Parsed(reply=reply)
         return Parsed(reply=NOT_UNDERSTOOD)
+
+
+_NOT_IN_REFERENCES = re.compile(
+    r"[,!?;—–]|\.\s|\b(?:please|pls|kindly|could|would|hope|anyway|has|have|had|got|new|"
+    r"move|update|mark|set|change|put|was|were)\b",
+    re.I,
+)
+
+
+def _odd_reference(reference: str | None) -> bool:
+    """A lead reference that swallowed chatter ("there! hope you're well could you kindly
+    update Tom"): a shorter clause of the message holds the real one."""
+    if not reference:
+        return False
+    return bool(_NOT_IN_REFERENCES.search(reference)) or len(reference.split()) > 5
+
+
+_CHATTER = re.compile(
+    r"\b(?:please|pls|kindly|could you|would you|anyway|move|update|mark|set|change|put)\b|[!—–]",
+    re.I,
+)
+
+
+def _trimmed(args: dict[str, Any]) -> dict[str, Any]:
+    """ "anyway please move her" → "her": a reference cut after the chatter it swallowed."""
+    reference = args.get("lead")
+    if not _odd_reference(reference):
+        return args
+    if not _CHATTER.search(reference):
+        return args
+    tail = _CHATTER.split(reference)[-1].strip(" '’:-")
+    pronoun = tail.split()[0].lower() in {"him", "her", "them", "it", "he", "she", "they"}
+    if tail and not pronoun and len(tail.split()) <= 4 and not _NOT_IN_REFERENCES.search(tail):
+        return {**args, "lead": tail}
+    return args

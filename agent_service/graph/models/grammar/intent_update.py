@@ -81,9 +81,9 @@ class UpdateIntents:
             r"|save|enter|record|store|bump|raise|increase|lower|reduce|up|adjust)"
         )
         patterns = [
-            rf"^{verbs}\s+(?P<ref>.+?)(?:'s|’s|s')\s+(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:to|=|:|->|→|as|with|into|is)?\s*(?P<value>.+)$",
+            rf"^{verbs}\s+(?P<ref>.+?)(?:'s|’s|s')\s+(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:(?:to|as|with|into|is)(?:\s*:)?\s+|[=:]\s*|->\s*|→\s*)?(?P<value>.+)$",
             rf"^{verbs}\s+(?:the\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s+(?:of|for|on)\s+(?P<ref>.+?)\s*(?:to|=|:|->|→|as|with|into|is)\s*(?P<value>.+)$",
-            rf"^{verbs}\s+(?P<owner>{_OWNER})\s+(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:to|=|:|->|→|as|with|into|is)?\s*(?P<value>.+)$",
+            rf"^{verbs}\s+(?P<owner>{_OWNER})\s+(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:(?:to|as|with|into|is)(?:\s*:)?\s+|[=:]\s*|->\s*|→\s*)?(?P<value>.+)$",
             rf"^(?:add|put|save|set|use|enter|record|store)\s+(?:the\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*:?\s+(?P<value>.+?)\s+(?:to|for|on|as)\s+(?P<ref>[^,]+?)(?:'s\s+(?:email|phone|number))?$",
             r"^(?:update|change|edit|modify|set)\s+(?P<ref>[^:]+?)\s*:\s*(?P<pairs>.+)$",
             rf"^(?:update|change|edit|modify|set)\s+(?P<ref>.+?)\s+(?:with|to have)\s+(?P<pairs>.*(?:{_UPDATE_FIELD}).*)$",
@@ -120,6 +120,16 @@ class UpdateIntents:
 
     def _update_statement(self, clause: str) -> list[Call] | None:
         patterns = [
+            (  # "tom@novak.io is Tom's new email", "555-0100 is Dana's cell"
+                rf"^(?P<value>\S+@\S+|\+?[\d(][\d\s().-]{{5,}}\d)\s+(?:is|=)\s+(?P<ref>.+?)(?:'s|’s)\s+"
+                rf"(?:new\s+|correct\s+|current\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?$",
+                None,
+            ),
+            (  # "Tom has a new email, tom@novak.io"
+                rf"^(?P<ref>.+?)\s+(?:has|got)\s+(?:a\s+)?new\s+(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?"
+                r"\s*(?:[,:\-—]|now)\s*(?:it's\s+|its\s+|it is\s+)?(?P<value>\S.*)$",
+                None,
+            ),
             (
                 rf"^(?P<ref>.+?)(?:'s|’s|s')\s+(?:new\s+|correct\s+|updated\s+|actual\s+|real\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:is now|is actually|should be|has changed to|changed to|is|=|:|->|→|now)\s*(?P<value>.+)$",
                 None,
@@ -172,7 +182,7 @@ class UpdateIntents:
             ),
             (  # "update Sarah phone 555-1234", "sarah email s@x.io": a name, then the detail
                 r"^(?:(?:update|change|set|fix|edit)\s+)?(?P<ref>[^,]+?)\s+(?P<field>e-?mail|phone|mobile|cell)"
-                r"(?:\s+(?:address|number))?\s*(?:to|is|=|:)?\s+(?P<value>[+(\w].+)$",
+                r"(?:\s+(?:address|number))?(?:\s+(?:to|is)|\s*[=:])?\s+(?P<value>[+(\w].+)$",
                 None,
             ),
             (  # "set Sarah to 8k": a money amount can only be the deal value

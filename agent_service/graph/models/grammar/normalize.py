@@ -8,7 +8,7 @@ import re
 from functools import cache
 
 from agent_service.graph.models.grammar.vocabulary import _PRONOUN_OWNER
-from agent_service.graph.models.grammar.words import fillers
+from agent_service.graph.models.grammar.words import fillers, fix_verb_typo
 
 _POLITE_PREFIX = re.compile(
     r"^(?:(?:hey|hi|hello|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
@@ -45,6 +45,14 @@ def _clean(text: str) -> str:
 
 
 @cache
+def _openers() -> re.Pattern[str]:
+    """Chatter at a clause's start from `lexicon/fillers.yaml` ("anyway", "good news")."""
+    words = sorted((re.escape(w) for w in fillers()[0]), key=len, reverse=True)
+    bare = "anyway|anyways|btw|fyi|so anyway|long story short"  # need no comma after them
+    return re.compile(rf"^(?:(?:{'|'.join(words)})(?:\s*[,!.:—-]+\s*|\s*$)|(?:{bare})\s+)+", re.I)
+
+
+@cache
 def _closers() -> re.Pattern[str]:
     """Sign-offs from `lexicon/fillers.yaml` ("lol", "cheers", "when you get a chance")."""
     words = sorted((re.escape(w) for w in fillers()[1]), key=len, reverse=True)
@@ -54,6 +62,7 @@ def _closers() -> re.Pattern[str]:
 def _strip_politeness(text: str) -> str:
     previous = None
     while previous != text:
+        text = fix_verb_typo(_openers().sub("", text).strip())
         previous = text
         text = _POLITE_PREFIX.sub("", text).strip()
         text = _POLITE_SUFFIX.sub("", text).strip()
@@ -93,6 +102,12 @@ def _ref(text: str) -> str:
         "",
         text,
         flags=re.I,
+    )
+    text = re.sub(
+        r"(?:'s|’s)\s+(?:deal|deal value|value|budget|account|opportunity)$", "", text, flags=re.I
+    )
+    text = re.sub(
+        r"\s+(?:just|finally|already|actually|officially|really|totally|now)$", "", text, flags=re.I
     )
     text = re.sub(r"(?:'s|’s|s')$", "", text)
     owned = re.match(

@@ -89,7 +89,7 @@ class Slots:
         parts = re.split(r",\s*|\s+and\s+|;\s*", text)
         for part in parts:
             match = re.match(
-                rf"^(?:(?:new|the|his|her|their)\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:to|=|:|is|->|→|as)?\s*(?P<value>.+)$",
+                rf"^(?:(?:new|the|his|her|their)\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:(?:to|is|as)(?:\s*:)?\s+|[=:]\s*|->\s*|→\s*)?(?P<value>.+)$",
                 part.strip(),
                 re.I,
             )

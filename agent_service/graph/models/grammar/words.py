@@ -83,3 +83,37 @@ def is_chatter(text: str) -> bool:
     """True when every word of `text` is glue ("can you add her as a lead")."""
     words = re.findall(r"[\w'’]+", text.lower())
     return all(word in glue() for word in words)
+
+
+@cache
+def verbs() -> frozenset[str]:
+    """Request verbs a first-word typo is corrected to (`lexicon/verbs.txt`)."""
+    words: set[str] = set()
+    for line in (LEXICON / "verbs.txt").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            words.update(line.split())
+    return frozenset(words)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when `a` becomes `b` by one insertion, deletion, substitution or swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+        return len(diff) == 1 or (swapped and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def fix_verb_typo(text: str) -> str:
+    """ "mvoe Tom to Won" → "move Tom to Won": the first word, if one typo from a verb."""
+    first, _, rest = text.partition(" ")
+    word = first.lower()
+    if len(word) < 4 or word in verbs() or not word.isalpha():
+        return text
+    for verb in sorted(verbs()):
+        if _one_edit(word, verb):
+            return f"{verb} {rest}" if rest else verb
+    return text
