@@ -44,7 +44,9 @@ def settle(calls: list[Call], message: str) -> tuple[list[Call], str | None]:
                 return [], ASK_NAME
             if args.get("company") and not is_company(str(args["company"])):
                 args["confirm_first"] = True
-        elif name == "update_lead":
+        if name in {"create_lead", "update_lead"} and not _stated(args, message):
+            args["confirm_first"] = True  # a contact detail not written as such in the message
+        if name == "update_lead":
             if args.get("notes") and _REPLACE_NOTES.search(message):
                 args["replace_notes"] = True
             if args.get("name") and not is_person_name(str(args["name"])):
@@ -53,6 +55,15 @@ def settle(calls: list[Call], message: str) -> tuple[list[Call], str | None]:
                 args["confirm_first"] = True
         settled.append((name, args))
     return settled, None
+
+
+def _stated(args: dict[str, Any], message: str) -> bool:
+    """Every e-mail and phone value appears whole in the message (not cut out of a word)."""
+    for key in ("email", "phone"):
+        value = str(args.get(key) or "")
+        if value and not re.search(rf"(?<![\w.+'@-]){re.escape(value)}(?![\w@-])", message, re.I):
+            return False
+    return True
 
 
 def missing_name(message: str) -> bool:
