@@ -224,3 +224,21 @@ def test_totals_and_gaps(text: str, args: dict) -> None:
 )
 def test_breadth(text: str, calls: list) -> None:
     assert PARSER.parse(text).calls == calls
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        (
+            "create lead Aisha Bello meridian solar 45k",
+            {"name": "Aisha Bello", "value": 45000, "company": "meridian solar"},
+        ),
+        (
+            "new lead Priya Raman Chennai Cloud 1.2m",
+            {"name": "Priya Raman", "value": 1_200_000, "company": "Chennai Cloud"},
+        ),
+        ("add lead Tom Ortiz 45 grand", {"name": "Tom Ortiz", "value": 45000}),
+    ],
+)
+def test_creates_without_commas(text: str, args: dict) -> None:
+    assert PARSER.parse(text).calls == [("create_lead", args)]

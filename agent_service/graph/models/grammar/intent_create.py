@@ -69,15 +69,25 @@ class CreateIntents:
                 rest,
                 flags=re.I,
             )
-        value = re.search(
-            r"(?:,\s*|\s+)(?:worth|valued at|value(?:d)?(?: of| is|:)?|deal(?: size| value)?(?: of| is|:)?|budget(?: of| is|:)?|for)\s+"
-            r"(?P<v>(?:usd|eur|gbp)?\s*[$€£]?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million|usd|eur|dollars|euros)?)\b",
-            rest,
-            re.I,
-        ) or re.search(
-            r"(?:,\s*|\s+)(?P<v>[$€£]\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)?)(?:\s+(?:deal|opportunity|potential))?\b",
-            rest,
-            re.I,
+        value = (
+            re.search(
+                r"(?:,\s*|\s+)(?:worth|valued at|value(?:d)?(?: of| is|:)?|deal(?: size| value)?(?: of| is|:)?|budget(?: of| is|:)?|for)\s+"
+                r"(?P<v>(?:usd|eur|gbp)?\s*[$€£]?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million|usd|eur|dollars|euros)?)\b",
+                rest,
+                re.I,
+            )
+            or re.search(
+                r"(?:,\s*|\s+)(?P<v>[$€£]\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)?)(?:\s+(?:deal|opportunity|potential))?\b",
+                rest,
+                re.I,
+            )
+            or re.search(  # "45k", "1.2m", "45 grand", "45k usd": a unit makes it an amount
+                r"(?:,\s*|\s+)(?P<v>\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)"
+                r"(?:\s*(?:usd|eur|gbp|dollars|euros))?|\d[\d,]*(?:\.\d+)?\s*(?:usd|eur|gbp|dollars|euros))"
+                r"(?=\s*(?:,|$|\s+(?:deal|opportunity|potential)\b))",
+                rest,
+                re.I,
+            )
         )
         if value:
             args["value"] = parse_money(value.group("v"))
@@ -165,6 +175,8 @@ class CreateIntents:
             if not name:
                 return None
             leftovers = [more, *leftovers]
+        if "company" not in args and leftovers and looks_like_company(f"x {leftovers[0]}"):
+            args["company"] = leftovers.pop(0)  # "Aisha Bello meridian solar 45k"
         if "company" not in args and leftovers and not re.search(r"\d", leftovers[0]):
             if is_company(leftovers[0]):
                 args["company"] = leftovers.pop(0)

@@ -97,8 +97,11 @@ def person_name_prefix(text: str) -> tuple[str, str]:
     words = text.split()
     for size in range(min(4, len(words)), 0, -1):
         head = words[:size]
+        rest = words[size:]
+        if len(rest) == 1 and size > 1 and looks_like_company(f"x {rest[0]}"):
+            continue  # "Priya Raman Chennai Cloud": "Cloud" alone is no company
         if all(w[:1].isupper() for w in head) and is_person_name(" ".join(head)):
-            return " ".join(head), " ".join(words[size:])
+            return " ".join(head), " ".join(rest)
     return "", text
 
 
