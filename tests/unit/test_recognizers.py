@@ -242,3 +242,19 @@ def test_breadth(text: str, calls: list) -> None:
 )
 def test_creates_without_commas(text: str, args: dict) -> None:
     assert PARSER.parse(text).calls == [("create_lead", args)]
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("Tom's deal: 45k", {"lead": "Tom", "value": 45000}),
+        ("put 45k on Tom", {"lead": "Tom", "value": 45000}),
+        ("new number for Tom: 555-0100", {"lead": "Tom", "phone": "555-0100"}),
+        ("Tom can be reached at 555-0100", {"lead": "Tom", "phone": "555-0100"}),
+        ("email for Tom: tom@x.io", {"lead": "Tom", "email": "tom@x.io"}),
+        ("use tom@x.io for Tom", {"lead": "Tom", "email": "tom@x.io"}),
+        ("set Tom to -5k", {"lead": "Tom", "value": -5000}),
+    ],
+)
+def test_value_and_contact_phrasings(text: str, args: dict) -> None:
+    assert PARSER.parse(text).calls == [("update_lead", args)]

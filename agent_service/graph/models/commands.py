@@ -64,6 +64,7 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             self._status_statement,
             self._slang,
             self._bare_details,
+            self._typed_value,
         ]
 
     def parse(self, message: str) -> Parsed:

@@ -56,7 +56,7 @@ class QueryIntents:
                         "value" if "worth" in text.lower() or "valued" in text.lower() else ""
                     )
                 reference = self._owner_ref(match)
-                if not reference or _ALL.match(reference):
+                if not reference or _ALL.match(reference) or re.search(r":\s|\s\S+@", reference):
                     return None
                 if self.stage(reference) or re.match(
                     rf"^(?:all|the|my|our)?\s*{_LIST_NOUN}$", reference, re.I

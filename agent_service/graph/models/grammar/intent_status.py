@@ -106,6 +106,8 @@ class StatusIntents:
                 return None
             if re.search(rf"(?:'s|’s)\s+(?:{_UPDATE_FIELD})$", reference, re.I):
                 return None
+            if MONEY.fullmatch(reference.strip()):
+                return None  # "put 45k on Tom": a value
             if re.match(r"^(?:a|an|some)\s", reference, re.I):
                 return None  # "put a reminder to call John": not a lead
             reference = _ref(reference)

@@ -6,6 +6,12 @@ import re
 from typing import Any
 
 from agent_service.graph.models.grammar.normalize import _clean, _ref
+from agent_service.graph.models.grammar.recognizers import (
+    MONEY,
+    is_person_name,
+    looks_like_company,
+    parse_money,
+)
 from agent_service.graph.models.grammar.vocabulary import (
     _EMAIL,
     _FIELD_WORDS,
@@ -187,7 +193,7 @@ class UpdateIntents:
             ),
             (  # "set Sarah to 8k": a money amount can only be the deal value
                 r"^(?:set|change|update|bump|raise|lower|increase|reduce|adjust|put|make)\s+(?P<ref>.+?)\s+"
-                r"(?:to|at)\s+(?P<value>(?:usd|eur|gbp)?\s*[$€£]?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million|usd|eur|gbp|dollars|euros)?)$",
+                r"(?:to|at)\s+(?P<value>-?\s*(?:usd|eur|gbp)?\s*[$€£]?\s*-?\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million|usd|eur|gbp|dollars|euros)?)$",
                 "value",
             ),
             (  # "phone +233 20 555 0101" after "email is …": a contact detail, no verb
@@ -212,6 +218,12 @@ class UpdateIntents:
                 continue
             if name == "phone" and not _PHONE.fullmatch(str(value)):
                 continue
+            if (
+                name in {"email", "phone"}
+                and not (groups.get("owner") or groups.get("ref"))
+                and len(_clean(raw).split()) > len(str(value).split()) + 1
+            ):
+                continue  # "email for Tom: tom@x.io": no lead here, yet words beside the value
             reference = None
             if groups.get("owner") or groups.get("ref"):
                 reference = self._owner_ref(match)
@@ -225,3 +237,45 @@ class UpdateIntents:
                 args = {"lead": reference, **args}
             return [("update_lead", args)]
         return None
+
+    def _typed_value(self, clause: str) -> list[Call] | None:
+        """A lead and one value only a recognizer can place, in any order: "email for Tom:
+        tom@x.io", "use tom@x.io for Tom", "Tom can be reached at 555-0100", "45k for Tom"."""
+        found = [
+            (k, m)
+            for k, m in (("email", _EMAIL.search(clause)), ("phone", _PHONE.search(clause)))
+            if m
+        ]
+        money = MONEY.search(clause)
+        if (
+            not found
+            and money
+            and money.group("u")
+            and not re.search(r"\d\s*$", clause[: money.start()])
+        ):
+            found = [("value", money)]
+        if len(found) != 1:
+            return None
+        field, match = found[0]
+        rest = (clause[: match.start()] + " " + clause[match.end() :]).strip()
+        words = [w for w in re.split(r"[\s:,;=\-—]+", re.sub(r"(?:'s|’s)\b", " ", rest)) if w]
+        reference = [w for w in words if w.lower() not in _TYPED_GLUE]
+        if not 1 <= len(reference) <= 3 or not all(
+            w[:1].isupper() or w.isalpha() for w in reference
+        ):
+            return None
+        text = " ".join(reference)
+        if not (is_person_name(text) or looks_like_company(text)):
+            return None
+        value = match.group(0).lower() if field == "email" else match.group(0).strip()
+        if field == "value":
+            value = parse_money(value)
+        return [("update_lead", {"lead": text, field: value})]
+
+
+# Words around a lead and a typed value that say nothing more ("can be reached at", "use … for").
+_TYPED_GLUE = frozenset(
+    "for on to at is are now new use put set save add his her their the a an can be reached reach "
+    "email e-mail mail address phone number cell mobile tel value deal budget worth of size "
+    "please pls thanks".split()
+)

@@ -50,7 +50,8 @@ def totals_call(text: str, stage: Callable[[str], str | None]) -> list[Call] | N
         return [("find_leads", {"text": f"no {field}"})]
     match = _STAGE_TOTAL.match(text)
     if match:
-        found = stage(next(g for g in match.groups() if g))
+        named = next(g for g in match.groups() if g)
+        found = stage(re.sub(r"\s+(?:deals?|leads?|opportunities)$", "", named, flags=re.I))
         if found:
             return [("find_leads", {"status": found})]
     return None
