@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from agent_service.graph.models.grammar.recognizers import (
     EMAIL,
     PHONE,
 )
 
+_GRAMMAR_WORDS = yaml.safe_load(
+    (Path(__file__).with_name("lexicon") / "grammar_words.yaml").read_text(encoding="utf-8")
+)
 Call = tuple[str, dict[str, Any]]
 
 
@@ -208,147 +214,24 @@ class Refusal(Exception):
 
 
 # The verb a clause without one borrows from the clause before ("move Ann to Won and Bob to Lost").
-_CARRY_VERBS = {
-    "move": "move",
-    "put": "put",
-    "mark": "mark",
-    "shift": "move",
-    "push": "move",
-    "delete": "delete",
-    "remove": "remove",
-    "drop": "delete",
-    "add": "add",
-    "create": "create",
-    "change": "change",
-    "update": "update",
-    "set": "set",
-}
+_CARRY_VERBS = _GRAMMAR_WORDS["carry_verbs"]
 
 
 _LEAD_TOOLS = {"update_lead", "change_status", "delete_lead"}
 
 
 # First words that make "<words> email" a request rather than "<name> email?"
-_QUERY_SKIP = {
-    "move",
-    "put",
-    "change",
-    "update",
-    "set",
-    "delete",
-    "remove",
-    "clear",
-    "add",
-    "edit",
-    "fix",
-    "mark",
-    "what",
-    "whats",
-    "which",
-    "who",
-    "show",
-    "list",
-    "find",
-    "the",
-    "his",
-    "her",
-    "their",
-    "my",
-    "our",
-    "new",
-    "email",
-    "call",
-    "send",
-    "get",
-    "drop",
-}
+_QUERY_SKIP = frozenset(_GRAMMAR_WORDS["query_skip"])
 
 
 # A clause with a verb of its own ("he is a duplicate") never borrows the previous clause's.
 _STATEMENT = re.compile(r"\b(?:is|are|was|were|has|have|had|he|she|they|it|i|we)\b", re.I)
 
 
-_ACTION_VERBS = {
-    "move",
-    "put",
-    "shift",
-    "push",
-    "bump",
-    "advance",
-    "mark",
-    "set",
-    "change",
-    "update",
-    "delete",
-    "remove",
-    "drop",
-    "add",
-    "create",
-    "rename",
-    "edit",
-    "undo",
-    "revert",
-}
+_ACTION_VERBS = frozenset(_GRAMMAR_WORDS["action_verbs"])
 
 
 _PRONOUNS = {"him", "her", "them", "it", "he", "she", "they", "that lead", "this lead", "that one"}
 
 
-_NOT_NAMES = {
-    "i",
-    "we",
-    "you",
-    "he",
-    "she",
-    "it",
-    "they",
-    "the",
-    "a",
-    "an",
-    "oops",
-    "wait",
-    "great",
-    "ok",
-    "okay",
-    "sorry",
-    "actually",
-    "so",
-    "and",
-    "but",
-    "also",
-    "hmm",
-    "well",
-    "no",
-    "yes",
-    "please",
-    "thanks",
-    "just",
-    "then",
-    "now",
-    "hey",
-    "hi",
-    "his",
-    "her",
-    "their",
-    "its",
-    "my",
-    "our",
-    "this",
-    "that",
-    "what",
-    "who",
-    "where",
-    "when",
-    "how",
-    "why",
-    "update",
-    "move",
-    "change",
-    "delete",
-    "remove",
-    "add",
-    "lead",
-    "deal",
-    "meeting",
-    "today",
-}
+_NOT_NAMES = frozenset(_GRAMMAR_WORDS["not_names_in_references"])
