@@ -135,3 +135,13 @@ def test_listing_sums_values_and_finds_missing_fields(store: SqliteLeadStore) ->
     )
     reply = a.send("t", "which leads have no phone?").reply
     assert reply.startswith("2 leads with no phone number") and "Ann Bee" not in reply
+
+
+def test_a_candidate_is_picked_by_its_stage(store: SqliteLeadStore) -> None:
+    from agent_service.graph.nodes.ask import pick_choice
+
+    won = store.create({"name": "Tom Baker", "status": "Won"})
+    tom = store.search("Tom Novak")[0].lead
+    choices = [{"lead_id": tom.id, "label": "Tom Novak"}, {"lead_id": won.id, "label": "Tom B"}]
+    assert pick_choice("the one in Won", choices, store) == won.id
+    assert pick_choice("the one in Lost", choices, store) is None

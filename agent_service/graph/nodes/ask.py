@@ -184,6 +184,27 @@ def is_no(text: str) -> bool:
     return bool(parts) and any(p in NO for p in parts) and all(p in NO | _NO_TAIL for p in parts)
 
 
+_IN_STAGE = re.compile(
+    r"^(?:the\s+)?(?:one\s+|lead\s+)?(?:in|at|from)\s+(?:the\s+)?(?P<s>.+?)(?:\s+(?:stage|column))?$"
+)
+
+
+def _pick_by_stage(key: str, choices: list[dict[str, str]], store: LeadStore) -> str | None:
+    """ "the one in Proposal sent": the only candidate in that stage."""
+    match = _IN_STAGE.match(key)
+    stage = store.pipeline.resolve(match.group("s")) if match else None
+    if stage is None:
+        return None
+    found = []
+    for choice in choices:
+        try:
+            if store.get(choice["lead_id"]).status == stage:
+                found.append(choice["lead_id"])
+        except LeadNotFound:
+            continue
+    return found[0] if len(found) == 1 else None
+
+
 def pick_choice(text: str, choices: list[dict[str, str]], store: LeadStore) -> str | None:
     """The lead id the answer picks among `choices`, or None."""
     key = _answer_key(text)
@@ -200,6 +221,9 @@ def pick_choice(text: str, choices: list[dict[str, str]], store: LeadStore) -> s
                 index = ORDINALS[word]
     if index is not None:
         return choices[index - 1]["lead_id"] if 1 <= index <= len(choices) else None
+    by_stage = _pick_by_stage(key, choices, store)
+    if by_stage:
+        return by_stage
     reference = key
     previous = None
     while previous != reference:
