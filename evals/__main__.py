@@ -205,8 +205,15 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             status = 1
+        elif report["wrong_writes"]:
+            print(
+                f"\nGATE FAILED: {report['wrong_writes']} conversation(s) with a wrong write "
+                "(a lead or value no expected action explains)",
+                file=sys.stderr,
+            )
+            status = 1
         else:
-            print(f"\ngate ok: pass rate {rate:.4f} >= baseline {baseline:.4f}")
+            print(f"\ngate ok: pass rate {rate:.4f} >= baseline {baseline:.4f}, no wrong writes")
     return status
 
 

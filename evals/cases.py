@@ -15,29 +15,14 @@ from typing import Any
 
 import yaml
 
-LEAD_FIELDS = ("name", "company", "email", "phone", "status", "value", "notes")
-ACTION_TYPES = ("create_lead", "update_lead", "change_status", "delete_lead", "undo")
-NEEDS = ("clarification", "confirmation")
+from agent_service.conversations import ACTION_TYPES, LEAD_FIELDS, NEEDS, ConversationLoader
+
 UNSET: Any = object()  # `needs` not given: not checked
+CaseLoader = ConversationLoader  # the format's YAML loader (agent_service.conversations)
 
 
 class CaseError(ValueError):
     """A conversation file that does not follow the format."""
-
-
-class CaseLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false, so `user: yes` and `user: no` stay text."""
-
-
-CaseLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-CaseLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
 
 
 @dataclass(frozen=True)

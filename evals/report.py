@@ -61,6 +61,8 @@ def metrics(records: list[RunRecord]) -> dict[str, Any]:
             "rate": _rate(sum(t.needs == "clarification" for t in clarifying), len(clarifying)),
         },
         "unconfirmed_deletes": sum(t.unconfirmed_deletes for t in turns),
+        # conversations whose end state holds something no expected action explains
+        "wrong_writes": len({r.conversation.name for r in records if r.wrong_writes}),
         "errors": sum(r.error is not None for r in records),
         "latency_ms": {
             "p50": round(percentile(latencies, 50), 2),
@@ -84,6 +86,7 @@ def build_report(records: list[RunRecord], *, model: str, repeat: int) -> dict[s
         "repeat": repeat,
         **metrics(records),
         "by_tag": {tag: metrics(tags[tag]) for tag in sorted(tags)},
+        "by_model": {model: {"wrong_writes": metrics(records)["wrong_writes"]}},
         "failures": [entry for record in records for entry in failure_entries(record)],
         "failed_conversations": sorted({r.conversation.name for r in records if not r.passed}),
     }
@@ -98,6 +101,7 @@ def _row(label: str, m: dict[str, Any]) -> str:
         f"{label:<18} {m['passed']:>4}/{m['conversations']:<4} {m['turns_passed']:>5}/{m['turns']:<5}"
         f" {_fmt_rate(m['action_match']):>8} {_fmt_rate(m['end_state']['rate']):>8}"
         f" {_fmt_rate(m['clarification']['rate']):>8} {m['unconfirmed_deletes']:>7}"
+        f" {m['wrong_writes']:>6}"
         f" {m['latency_ms']['p50']:>8.1f} {m['latency_ms']['p95']:>8.1f}"
     )
 
@@ -106,7 +110,7 @@ def render_table(report: dict[str, Any]) -> str:
     """The printed summary: one row per tag, then the overall row, tokens and cost."""
     header = (
         f"{'tag':<18} {'convs ok':>9} {'turns ok':>11} {'actions':>8} {'end':>8}"
-        f" {'clarify':>8} {'unconf.':>7} {'p50 ms':>8} {'p95 ms':>8}"
+        f" {'clarify':>8} {'unconf.':>7} {'wrong':>6} {'p50 ms':>8} {'p95 ms':>8}"
     )
     lines = [header, "-" * len(header)]
     lines += [_row(tag, m) for tag, m in report["by_tag"].items()]
@@ -117,6 +121,7 @@ def render_table(report: dict[str, Any]) -> str:
         f"model {report['model']}, repeat {report['repeat']} (pass^{report['repeat']}): "
         f"{report['passed']}/{report['conversations']} conversations passed "
         f"({_fmt_rate(report['pass_rate'])}); unconfirmed deletes {report['unconfirmed_deletes']}; "
+        f"wrong writes {report['wrong_writes']}; "
         f"tokens in {tokens['input']} out {tokens['output']}, cost ${report['cost_usd']:.4f}"
     )
     return "\n".join(lines)

@@ -17,7 +17,13 @@ from agent_service.leads.models import Pipeline
 from agent_service.leads.sqlite import SqliteLeadStore
 from agent_service.settings import Settings
 from evals.cases import Conversation
-from evals.scoring import check_end_state, score_turn, summarize_action, unconfirmed_deletes
+from evals.scoring import (
+    check_end_state,
+    score_turn,
+    summarize_action,
+    unconfirmed_deletes,
+    wrong_writes,
+)
 
 
 @dataclass
@@ -52,11 +58,17 @@ class RunRecord:
     turns: list[TurnRecord] = field(default_factory=list)
     end_problems: list[str] = field(default_factory=list)
     final_leads: list[dict[str, Any]] = field(default_factory=list)
+    wrong_writes: list[str] = field(default_factory=list)  # see `evals.scoring.wrong_writes`
     error: str | None = None
 
     @property
     def passed(self) -> bool:
-        return self.error is None and not self.end_problems and all(t.passed for t in self.turns)
+        return (
+            self.error is None
+            and not self.end_problems
+            and not self.wrong_writes
+            and all(t.passed for t in self.turns)
+        )
 
 
 class ModelProvider(Protocol):
@@ -135,6 +147,9 @@ def run_conversation(
             record.final_leads = [_lead_summary(lead) for lead in store.list()]
             if record.error is None:
                 record.end_problems = check_end_state(conversation, store.list())
+                record.wrong_writes = wrong_writes(
+                    conversation, store.list(), store.pipeline.stages[0]
+                )
         finally:
             provider.end_conversation(conversation, repetition)
             store.close()
@@ -228,12 +243,12 @@ def failure_entries(record: RunRecord) -> list[dict[str, Any]]:
                 },
             }
         )
-    if record.end_problems:
+    if record.end_problems or record.wrong_writes:
         out.append(
             {
                 **base,
                 "turn": "final",
-                "problems": record.end_problems,
+                "problems": record.end_problems + record.wrong_writes,
                 "expected": {
                     "final_leads": conversation.final_leads,
                     "absent": conversation.absent,

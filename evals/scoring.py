@@ -9,6 +9,7 @@ when given.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from agent_service.leads.models import Lead
@@ -30,7 +31,16 @@ def values_equal(field: str, expected: Any, got: Any) -> bool:
             return False
     if field == "email":
         return _casefold(str(expected).strip()) == _casefold(str(got).strip())
+    if field == "notes":  # notes lines are dated when added ("2026-11-29: called back")
+        return _undated(str(expected)) == _undated(str(got))
     return str(expected).strip() == str(got).strip()
+
+
+_DATE_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}: ", re.M)
+
+
+def _undated(notes: str) -> str:
+    return _DATE_STAMP.sub("", notes).strip()
 
 
 def _names(action: dict[str, Any]) -> set[str]:
@@ -158,3 +168,106 @@ def unconfirmed_deletes(
         else:
             count += 1
     return count
+
+
+_ANY = "*"  # every field of the lead is explained (an undo, or an update listing no field)
+
+
+def _explain(explained: dict[str, dict[str, Any]], name: str, fields: dict[str, Any] | str) -> None:
+    entry = explained.setdefault(name.casefold(), {})
+    if fields == _ANY:
+        entry[_ANY] = True
+        return
+    assert isinstance(fields, dict)
+    entry.update(fields)
+
+
+def wrong_writes(
+    conversation: Conversation, leads: list[Lead], first_stage: str = "New"
+) -> list[str]:
+    """What the store holds after the last turn that no expected action explains.
+
+    Walks the expected actions over the seeded leads: a create explains its lead (name,
+    listed fields, the first stage), an update or a stage move the fields it lists (an update
+    listing none, or an undo, explains every field of its lead), a delete the lead's absence;
+    `final_leads` explain their values too. Everything else in the end state is a wrong write:
+    a lead nobody asked for, a seeded lead gone, or a field value that differs from the seed
+    with no expected action behind it. Listed values are compared too, so a field written
+    with a value other than the expected one counts.
+    """
+    seeded: dict[str, dict[str, Any]] = {}
+    for lead in conversation.leads:
+        seeded[str(lead["name"]).casefold()] = {
+            "status": first_stage,
+            **{k: v for k, v in lead.items() if k != "id"},
+        }
+    original = set(seeded)
+    orphans: list[str] = []
+    alive = set(seeded)
+    explained: dict[str, dict[str, Any]] = {}
+    for turn in conversation.turns:
+        for want in turn.actions:
+            key = want.lead.casefold()
+            if want.type == "create_lead":
+                alive.add(key)
+                seeded.setdefault(key, {"name": want.lead, "status": first_stage})
+                _explain(explained, want.lead, {"name": want.lead, **want.fields})
+                if "status" not in want.fields:
+                    # a create names its stage or gets the first one
+                    explained[key].setdefault("status", _ANY)
+            elif want.type == "delete_lead":
+                alive.discard(key)
+            elif want.type == "undo":
+                alive.add(key)  # an undo may bring a lead back or take a created one away
+                _explain(explained, want.lead, _ANY)
+            else:
+                renamed = want.fields.get("name")
+                if want.type == "update_lead" and not want.fields:
+                    _explain(explained, want.lead, _ANY)
+                else:
+                    _explain(explained, want.lead, dict(want.fields))
+                if renamed and key not in seeded:
+                    orphans.append(key)  # named by its new name: the old one is found below
+                elif renamed:
+                    alive.discard(key)
+                    alive.add(str(renamed).casefold())
+                    seeded.setdefault(str(renamed).casefold(), dict(seeded.get(key, {})))
+                    explained[str(renamed).casefold()] = {
+                        **explained.get(key, {}),
+                        "name": renamed,
+                    }
+    for want in conversation.final_leads:
+        _explain(explained, str(want["name"]), {k: v for k, v in want.items() if k != "id"})
+        alive.add(str(want["name"]).casefold())
+    problems: list[str] = []
+    present = {lead.name.casefold() for lead in leads}
+    for old, new in zip(sorted((original & alive) - present), orphans, strict=False):
+        seeded[new] = {**seeded[old], "name": new}
+        alive.discard(old)
+    for name in conversation.absent:
+        alive.discard(name.casefold())
+    undone = {k for k, v in explained.items() if v.get(_ANY)}
+    for lead in leads:
+        key = lead.name.casefold()
+        if key not in seeded and key not in explained:
+            problems.append(f"wrong write: lead {lead.name!r} was created but nobody asked for it")
+            continue
+        why = explained.get(key, {})
+        if why.get(_ANY):
+            continue
+        base = seeded.get(key, {})
+        for field, value in lead.fields().items():
+            if field in why:
+                want = why[field]
+                if want == _ANY or values_equal(field, want, value):
+                    continue
+                problems.append(
+                    f"wrong write: {lead.name}: {field} is {value!r}, expected {want!r}"
+                )
+            elif not values_equal(field, base.get(field), value):
+                problems.append(
+                    f"wrong write: {lead.name}: {field} set to {value!r}, nobody asked for it"
+                )
+    for key in sorted((original & alive) - present - undone):
+        problems.append(f"wrong write: lead {seeded[key].get('name', key)!r} disappeared")
+    return problems

@@ -55,7 +55,6 @@ class Context:
             description="Who a Studio run acts as (undo and board focus are per user).",
         ),
     ] = "studio"
-    undo_depth: Annotated[int, SkipJsonSchema()] = 20  # unused: undo reads the change log
     extra: Annotated[dict[str, object], SkipJsonSchema()] = field(default_factory=dict)
 
 

@@ -19,8 +19,8 @@ class Operation(TypedDict, total=False):
     tool: str
     args: dict[str, Any]
     lead_id: str | None  # set by the lead matcher (or by the user's answer to "which one?")
-    confirmed: bool  # deletes only: the user said yes
-    version: int  # deletes only: the version of the lead the user was asked about
+    confirmed: bool  # deletes, and creates/updates that asked first: the user said yes
+    version: int  # the version of the lead the user was asked about (confirmations)
     answered: bool  # a ToolMessage for this call is already in the history
 
 

@@ -37,6 +37,9 @@ class create_lead(_Tool):  # noqa: N801 - the tool name the model sees
     status: str | None = Field(None, max_length=100, description="Pipeline stage; default New.")
     value: float | None = Field(None, description="Estimated deal value (number).")
     notes: str | None = Field(None, max_length=5000, description="Free-text notes.")
+    confirm_first: bool = Field(
+        False, description="True when unsure of a value: the user is shown the change and asked."
+    )
 
 
 class update_lead(_Tool):  # noqa: N801
@@ -51,7 +54,13 @@ class update_lead(_Tool):  # noqa: N801
     email: str | None = Field(None, max_length=200, description="New email address.")
     phone: str | None = Field(None, max_length=40, description="New phone number.")
     value: float | None = Field(None, description="New deal value (number).")
-    notes: str | None = Field(None, max_length=5000, description="New notes (replaces old).")
+    notes: str | None = Field(
+        None, max_length=5000, description="A note to add (appended, dated; see replace_notes)."
+    )
+    replace_notes: bool = Field(False, description="True only when asked to replace the notes.")
+    confirm_first: bool = Field(
+        False, description="True when unsure of a value: the user is shown the change and asked."
+    )
 
 
 class change_status(_Tool):  # noqa: N801

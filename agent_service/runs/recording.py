@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evals.recorder import write_conversation
+from agent_service.conversations import write_conversation
 
 
 def leads_before(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -63,7 +63,14 @@ def test_gate_fails_below_the_baseline_only(cases_dir: Path, tmp_path: Path, cap
     assert run("--model", "offline", "--cases", cases_dir, "--gate", baseline) == 1
     assert "GATE FAILED" in capsys.readouterr().err
     baseline.write_text('{"pass_rate": 0.5}')
-    assert run("--model", "offline", "--cases", cases_dir, "--gate", baseline) == 0
+    # the pass rate is met, but the failing case wrote Lost where Won was expected
+    assert run("--model", "offline", "--cases", cases_dir, "--gate", baseline) == 1
+    assert "1 conversation(s) with a wrong write" in capsys.readouterr().err
+    good = tmp_path / "good"
+    write_case(good, MOVE_JOHN)
+    baseline.write_text('{"pass_rate": 1.0}')
+    assert run("--model", "offline", "--cases", good, "--gate", baseline) == 0
+    assert "no wrong writes" in capsys.readouterr().out
     baseline.write_text('{"rate": 0.5}')
     assert run("--model", "offline", "--cases", cases_dir, "--gate", baseline) == 2
     assert "pass_rate" in capsys.readouterr().err

@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
-from agent_service.graph.models.commands import _EMAIL, _PHONE, CommandParser
+from agent_service.graph.models.commands import _EMAIL, _PHONE, CommandParser, Parsed
+from agent_service.graph.models.grammar.normalize import _EMOJI
+from agent_service.graph.models.grammar.recognizers import MONEY, parse_money
+from agent_service.graph.models.grammar.validate import ASK_NAME
 from agent_service.graph.tools import TOOLS_BY_NAME
 from agent_service.settings import DEFAULT_STAGES
 
@@ -52,30 +55,35 @@ class OfflineChatModel(BaseChatModel):
     ) -> list[tuple[str, dict[str, Any]]]:
         """Messages that only make sense after the previous turn: "sorry, I meant Stephanie",
         "I meant Lost, not Won", "should be noor@x.ae", "and the one before it too"."""
-        key = text.strip().rstrip(".!?")
+        key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         previous = _previous_calls(messages)
         if not previous:
             return []
         if _AGAIN.match(key) and previous[-1][0] == "undo":
             return [("undo", {})]
-        correction = _CORRECTION.match(key)
+        correction = _CORRECTION.match(key) or _NOT_THAT.match(key)
         if not correction:
             return []
         meant = correction.group("ref").strip().strip("'\"")
         stage = self._parser.stage(meant)
         value = _contact_value(meant)
-        redirected = []
-        for name, args in previous:
+        if value is None and parse_money(meant) is not None and MONEY.fullmatch(meant):
+            value = ("value", parse_money(meant))
+        redirected: list[tuple[str, dict[str, Any]]] = []
+        undo_first = False
+        for name, args, wrote in previous:
             if stage and "status" in args:
                 args["status"] = stage
             elif value and value[0] in args:
                 args[value[0]] = value[1]
             elif not stage and not value and "lead" in args:
                 args["lead"] = meant
+                # the wrong lead was already changed: put it back before changing the right one
+                undo_first = undo_first or (wrote and name in {"change_status", "update_lead"})
             else:
                 continue
             redirected.append((name, args))
-        return redirected
+        return [("undo", {}), *redirected] if undo_first and redirected else redirected
 
     def _generate(
         self,
@@ -85,7 +93,12 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         text = _latest_user_text(messages)
-        parsed = self._parser.parse(text)
+        corrected = self._follow_up(messages, text) if _NOT_THAT.match(text.strip()) else []
+        parsed = Parsed(calls=corrected) if corrected else self._parser.parse(text)
+        if not parsed.calls and _previous_reply(messages).startswith(ASK_NAME):
+            named = self._parser.parse(f"add new lead {text}")  # the answer: "Aisha Bello"
+            if named.calls:
+                parsed = named
         if not parsed.calls:
             parsed.calls = self._follow_up(messages, text)
         if not parsed.calls:
@@ -106,7 +119,13 @@ _CORRECTION = re.compile(
     r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo)[,!.:]?\s+)*"
     r"(?:i\s+meant|i\s+mean|meant|i was talking about|i was referring to|make that|i said|try"
     r"|it should be|should be|should have been|it's actually|it is actually|correct one is"
-    r"|the right one is)\s+(?P<ref>.+?)(?:\s+not\s+.+)?$",
+    r"|the right one is|make it|change it to|set it to|no it's|it was)\s+(?P<ref>.+?)(?:\s+not\s+.+)?$",
+    re.I,
+)
+# "sorry, Lost not Won", "no, Dana not Tom": the right value, then the wrong one.
+_NOT_THAT = re.compile(
+    r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|my bad|wait|actually)[,!.:]?\s+)+"
+    r"(?P<ref>[^,]+?),?\s+not\s+(?P<wrong>.+)$",
     re.I,
 )
 _AGAIN = re.compile(
@@ -116,14 +135,24 @@ _AGAIN = re.compile(
 )
 
 
-def _previous_calls(messages: Sequence[BaseMessage]) -> list[tuple[str, dict[str, Any]]]:
-    """The tool calls of the previous turn, if it made any."""
+def _previous_calls(
+    messages: Sequence[BaseMessage],
+) -> list[tuple[str, dict[str, Any], bool]]:
+    """The tool calls of the previous turn, if it made any, each with whether it wrote
+    (its tool answer reports a change)."""
+    answers = {m.tool_call_id: str(m.content) for m in messages if isinstance(m, ToolMessage)}
     for message in reversed(messages[:-1]):
         if isinstance(message, HumanMessage):
             continue
         if isinstance(message, AIMessage) and message.tool_calls:
-            return [(c["name"], dict(c["args"])) for c in message.tool_calls]
+            return [
+                (c["name"], dict(c["args"]), bool(_WROTE.match(answers.get(c["id"] or "", ""))))
+                for c in message.tool_calls
+            ]
     return []
+
+
+_WROTE = re.compile(r"^Lead '.+' (?:status updated to|updated:)")
 
 
 def _contact_value(text: str) -> tuple[str, str] | None:
@@ -133,6 +162,16 @@ def _contact_value(text: str) -> tuple[str, str] | None:
     if _PHONE.fullmatch(text):
         return "phone", text
     return None
+
+
+def _previous_reply(messages: Sequence[BaseMessage]) -> str:
+    """The assistant's last text reply before the latest user message."""
+    for message in reversed(messages[:-1]):
+        if isinstance(message, AIMessage) and not message.tool_calls:
+            return message.text if isinstance(message.text, str) else str(message.content)
+        if isinstance(message, HumanMessage):
+            continue
+    return ""
 
 
 def _latest_user_text(messages: Sequence[BaseMessage]) -> str:

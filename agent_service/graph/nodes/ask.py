@@ -2,8 +2,9 @@
 
 Uses `interrupt()`, so LangGraph Studio shows the pause and `Command(resume=answer)` resumes.
 Reads: `pending`, `queue[0]`. The answer picks a candidate (by name, company, email, number or
-ordinal) or says yes/no to a delete; anything else is a new request: the question is dropped
-and the message goes to the router.
+ordinal) or says yes/no to a confirmation (a delete, or a create/update the agent was unsure
+of: "Create lead 'Aisha Bello' (Meridian Solar)? Reply yes or correct me"); anything else is
+a new request (a correction): the question is dropped and the message goes to the router.
 """
 
 from __future__ import annotations
@@ -42,6 +43,30 @@ YES = {
     "yes do it",
     "correct",
     "absolutely",
+}
+# Answers that confirm only a create ("There is already Sarah Lee — add another?").
+CREATE_YES = {
+    "add another",
+    "add another one",
+    "add it",
+    "add anyway",
+    "add it anyway",
+    "add a new one",
+    "create it",
+    "create anyway",
+    "create it anyway",
+    "yes add it",
+    "yes create it",
+    "another one",
+    "a new one",
+    "new one",
+    "save it",
+    "yes save it",
+    "looks good",
+    "that's right",
+    "thats right",
+    "keep both",
+    "both",
 }
 NO = {
     "n",
@@ -94,7 +119,23 @@ def _answer_key(text: str) -> str:
 
 
 # Words that may follow a yes or a no without changing it ("yes, delete it", "no, keep it").
-_YES_TAIL = {"please", "thanks", "thank you", "delete it", "delete", "go ahead", "do it", "sure"}
+_YES_TAIL = {
+    "please",
+    "thanks",
+    "thank you",
+    "delete it",
+    "delete",
+    "go ahead",
+    "do it",
+    "sure",
+}
+# The node that carries out a confirmed operation, and how a refusal is reported.
+CONFIRMED_NODE = {"delete_lead": "delete", "create_lead": "create", "update_lead": "update"}
+CANCELLED = {
+    "delete_lead": "Deletion of lead '{name}' cancelled.",
+    "create_lead": "Lead '{name}' was not created.",
+    "update_lead": "Lead '{name}' was not changed.",
+}
 _NO_TAIL = {
     "keep it",
     "keep",
@@ -143,6 +184,27 @@ def is_no(text: str) -> bool:
     return bool(parts) and any(p in NO for p in parts) and all(p in NO | _NO_TAIL for p in parts)
 
 
+_IN_STAGE = re.compile(
+    r"^(?:the\s+)?(?:one\s+|lead\s+)?(?:in|at|from)\s+(?:the\s+)?(?P<s>.+?)(?:\s+(?:stage|column))?$"
+)
+
+
+def _pick_by_stage(key: str, choices: list[dict[str, str]], store: LeadStore) -> str | None:
+    """ "the one in Proposal sent": the only candidate in that stage."""
+    match = _IN_STAGE.match(key)
+    stage = store.pipeline.resolve(match.group("s")) if match else None
+    if stage is None:
+        return None
+    found = []
+    for choice in choices:
+        try:
+            if store.get(choice["lead_id"]).status == stage:
+                found.append(choice["lead_id"])
+        except LeadNotFound:
+            continue
+    return found[0] if len(found) == 1 else None
+
+
 def pick_choice(text: str, choices: list[dict[str, str]], store: LeadStore) -> str | None:
     """The lead id the answer picks among `choices`, or None."""
     key = _answer_key(text)
@@ -159,6 +221,9 @@ def pick_choice(text: str, choices: list[dict[str, str]], store: LeadStore) -> s
                 index = ORDINALS[word]
     if index is not None:
         return choices[index - 1]["lead_id"] if 1 <= index <= len(choices) else None
+    by_stage = _pick_by_stage(key, choices, store)
+    if by_stage:
+        return by_stage
     reference = key
     previous = None
     while previous != reference:
@@ -188,9 +253,19 @@ def answer_text(answer: Any) -> str:
     return str(answer).strip()
 
 
+def _subject(op: dict[str, Any], store: LeadStore) -> str:
+    """The name of the lead a confirmation was about."""
+    if op["tool"] == "create_lead":
+        return str(op["args"].get("name", "that lead"))
+    try:
+        return store.get(op["lead_id"]).name
+    except (LeadNotFound, KeyError):
+        return "that lead"
+
+
 def ask(
     state: State, runtime: Runtime[Context]
-) -> Command[Literal["router", "lead_matcher", "delete", "respond"]]:
+) -> Command[Literal["router", "lead_matcher", "delete", "create", "update", "respond"]]:
     """Wait for the answer to `pending`, then continue, cancel, or start over."""
     pending = state["pending"]
     answer = interrupt(
@@ -205,19 +280,17 @@ def ask(
     queue = list(state.get("queue", []))
     update: dict[str, Any] = {"messages": [HumanMessage(text)], "results": [], "pending": None}
     op = queue[0] if queue else None
-    if op is not None and pending["needs"] == "confirmation":
-        if is_yes(text):
+    if op is not None and pending["needs"] == "confirmation" and op["tool"] in CONFIRMED_NODE:
+        if is_yes(text) or (op["tool"] != "delete_lead" and _answer_key(text) in CREATE_YES):
             return Command(
-                goto="delete", update={**update, "queue": [{**op, "confirmed": True}, *queue[1:]]}
+                goto=CONFIRMED_NODE[op["tool"]],
+                update={**update, "queue": [{**op, "confirmed": True}, *queue[1:]]},
             )
         if is_no(text):
-            try:
-                name = store.get(op["lead_id"]).name
-            except LeadNotFound:
-                name = "that lead"
+            name = _subject(op, store)
             outcome: Outcome = {
                 "call_id": op["call_id"],
-                "line": f"Deletion of lead '{name}' cancelled.",
+                "line": CANCELLED[op["tool"]].format(name=name),
                 "action": None,
             }
             rest = queue[1:]

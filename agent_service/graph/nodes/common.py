@@ -35,14 +35,9 @@ def finish(
     *,
     action: dict[str, Any] | None = None,
     focus: list[str] | None = None,
-    change: dict[str, Any] | None = None,
-    undo_depth: int = 20,
 ) -> dict[str, Any]:
-    """The state update for a finished operation: pop it, record its outcome and effects.
-
-    `change` and `undo_depth` are ignored: undo reads the store's change log now (the write
-    itself logged the change); they stay accepted for nodes that still pass them.
-    """
+    """The state update for a finished operation: pop it, record its outcome and the leads it
+    brings into focus (undo reads the store's change log, written by the store call itself)."""
     outcome: Outcome = {"call_id": op["call_id"], "line": line, "action": action}
     update: dict[str, Any] = {
         "queue": state["queue"][1:],

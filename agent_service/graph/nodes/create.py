@@ -1,7 +1,9 @@
 """create: adds the lead described by a `create_lead` call.
 
-Reads: `queue[0].args`. Writes: the new lead to the store, an outcome with a `create_lead`
-action, the new lead into `focus`, an undo entry. Invalid fields change nothing.
+Reads: `queue[0].args` (`confirm_first`), `queue[0].confirmed`. Writes: the new lead to the
+store, an outcome with a `create_lead` action, the new lead into `focus`, an undo entry.
+Invalid fields (a negative value…) change nothing. Before writing, a `pending` confirmation
+when the model was unsure (`confirm_first`) or the lead looks like one already stored.
 """
 
 from __future__ import annotations
@@ -12,17 +14,52 @@ from langgraph.runtime import Runtime
 
 from agent_service.errors import InvalidInput
 from agent_service.graph.context import Context, get_context
-from agent_service.graph.nodes.common import action, diff, finish, head, snapshot
+from agent_service.graph.nodes.common import action, diff, finish, head
+from agent_service.graph.nodes.guards import describe_lead, find_duplicate, invalid_value
 from agent_service.graph.state import State
+
+FLAGS = ("confirm_first",)
+
+
+def _ask(state: State, question: str, focus: list[str] | None = None) -> dict[str, Any]:
+    op = head(state)
+    update: dict[str, Any] = {
+        "pending": {
+            "needs": "confirmation",
+            "question": question,
+            "choices": [],
+            "call_id": op["call_id"],
+        }
+    }
+    if focus:  # "update her" answers the duplicate question about her
+        update["focus"] = [*focus, *[i for i in state.get("focus", []) if i not in focus]][:10]
+        update["focus_group"] = 1
+    return update
 
 
 def create(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Create the lead of `queue[0]`."""
+    """Create the lead of `queue[0]`, or ask first."""
     op = head(state)
-    fields = {k: v for k, v in op["args"].items() if v not in (None, "")}
+    store = get_context(runtime).store
+    fields = {k: v for k, v in op["args"].items() if v not in (None, "") and k not in FLAGS}
     name = str(fields.get("name", "")).strip()
+    problem = invalid_value(fields)
+    if problem:
+        return finish(state, op, f"I couldn't create lead '{name}': {problem}. Nothing was saved.")
+    if not op.get("confirmed"):
+        twin = find_duplicate(store, fields)
+        if twin is not None:
+            where = f" at {twin.company}" if twin.company else ""
+            return _ask(
+                state,
+                f"There is already {twin.name}{where} — add another lead '{name}', or update "
+                f"{twin.name}? Reply 'add another', or tell me what to change.",
+                focus=[twin.id],
+            )
+        if op["args"].get("confirm_first"):
+            return _ask(state, f"Create lead {describe_lead(fields)}? Reply yes or correct me.")
     try:
-        lead = get_context(runtime).store.create(fields, actor=get_context(runtime).actor)
+        lead = store.create(fields, actor=get_context(runtime).actor)
     except InvalidInput as exc:
         return finish(state, op, f"I couldn't create lead '{name}': {exc.detail}")
     changes = diff(None, lead)
@@ -33,6 +70,4 @@ def create(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         line,
         action=action("create_lead", lead, changes),
         focus=[lead.id],
-        change={"type": "create_lead", "lead_id": lead.id, "before": None, "after": snapshot(lead)},
-        undo_depth=get_context(runtime).undo_depth,
     )

@@ -1,12 +1,15 @@
 """query: answers `find_leads`: one lead's details or field, or a list by stage/company/text.
 
 Reads: `queue[0]` (`lead_id` when a lead was named, `field`, `status`, `company`, `text`).
-Writes: an outcome line (at most 10 leads listed, with how many more) and the leads shown
-into `focus`, so "move her to Won" can follow. Never writes to the store.
+Writes: an outcome line (how many, their total deal value, at most 10 leads listed, with how
+many more) and the leads shown into `focus`, so "move her to Won" can follow. `text` "no
+phone" / "without email" / "missing company" lists the leads lacking that field. Never writes
+to the store.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -59,11 +62,36 @@ def field_answer(lead: Lead, field: str) -> str:
     return f"The {label} of lead '{lead.name}' is {quote_value(name, value)}."
 
 
+_MISSING = re.compile(
+    r"^(?:with\s+)?(?:no|without|missing|lacking|empty|blank)\s+(?:an?\s+|the\s+)?"
+    r"(?P<field>e-?mail(?: address)?|phone(?: number)?|number|company|value|deal value|notes?)$"
+    r"|^(?P<field2>e-?mail|phone|company|value|notes?)\s+(?:missing|empty|blank)$",
+    re.I,
+)
+
+
+def missing_field(text: str) -> str | None:
+    """ "no phone" → "phone": the field a `text` filter asks to be empty, or None."""
+    match = _MISSING.match(text.strip())
+    if not match:
+        return None
+    word = (match.group("field") or match.group("field2")).lower().replace("e-mail", "email")
+    return FIELD_NAMES.get(word, FIELD_NAMES.get(word.split()[0]))
+
+
+def total_value(leads: list[Lead]) -> float | None:
+    """The sum of the leads' deal values, or None when none has one."""
+    values = [lead.value for lead in leads if lead.value is not None]
+    return sum(values) if values else None
+
+
 def listing(leads: list[Lead], title: str) -> str:
     if not leads:
         return f"There are no leads {title}."
     noun = "lead" if len(leads) == 1 else "leads"
-    lines = [f"{len(leads)} {noun} {title}:"]
+    total = total_value(leads)
+    worth = f", total value {quote_value('value', total)}" if total is not None else ""
+    lines = [f"{len(leads)} {noun} {title}{worth}:"]
     for lead in leads[:SHOWN]:
         company = f", {lead.company}" if lead.company else ""
         lines.append(f"- {lead.name} ({lead.status}{company})")
@@ -98,7 +126,11 @@ def query(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         wanted = normalize(args["company"])
         leads = [lead for lead in leads if wanted and wanted in normalize(lead.company)]
         titles.append(f"at '{args['company']}'")
-    if args.get("text"):
+    missing = missing_field(args["text"]) if args.get("text") else None
+    if missing:
+        leads = [lead for lead in leads if getattr(lead, missing) in (None, "")]
+        titles.append(f"with no {LABELS.get(missing, missing)}")
+    elif args.get("text"):
         matched = {m.lead.id for m in store.search(args["text"], limit=50) if m.score >= 75}
         leads = [lead for lead in leads if lead.id in matched]
         titles.append(f"matching '{args['text']}'")

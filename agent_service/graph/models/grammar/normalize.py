@@ -1,0 +1,127 @@
+"""Stage 1, normalization: emoji and emoticons out, polite wrappers and sign-offs off
+("can u … pls 🙏 thx"), references and stage words without filler.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from agent_service.graph.models.grammar.vocabulary import _PRONOUN_OWNER
+from agent_service.graph.models.grammar.words import fillers, fix_verb_typo
+
+_POLITE_PREFIX = re.compile(
+    r"^(?:(?:hey|hi|hello|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
+    r"|quick one|quickly|btw|by the way|oops|sorry|great|cool|thanks|perfect|wait|no wait"
+    r"|forget it|forget that|never mind|nevermind|hmm|ah|oh well|fine|good|nice|excellent)[,!.:]?\s+"
+    r"|(?:can|could|would|will) (?:you|u|ya)(?: please| pls| plz)?\s+|please\s+|pls\s+|plz\s+|kindly\s+"
+    r"|i(?:'d| would) like (?:you )?to\s+|i want (?:you )?to\s+|i need (?:you )?to\s+"
+    r"|i wanna\s+|let's\s+|lets\s+|go ahead and\s+|just\s+|you can\s+|help me\s+"
+    r"|i think (?:we|you) should\s+|(?:we|you) should\s+|(?:we|i) need to\s+|(?:we|i) have to\s+"
+    r"|i(?:'d| would) like\s+(?=(?:a|the) (?:list|details))"
+    r")+",
+    re.I,
+)
+
+
+_POLITE_SUFFIX = re.compile(
+    r"(?:[,\s]+(?:please|pls|plz|thanks|thank you|thx|for me|asap|now|right now|too|as well"
+    r"|again|real quick|quickly|today|yesterday|this morning|this afternoon|just now|at last"
+    r"|finally|for real))+$",
+    re.I,
+)
+
+
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
+
+
+_EMOTICON = re.compile(r"(?<!\S)(?:[:;=]-?[()DPp/\\|*]+|<3|\^\^|xD)(?!\S)")
+
+
+def _clean(text: str) -> str:
+    text = _EMOTICON.sub(" ", _EMOJI.sub(" ", text)).strip().strip("\"'`").strip()
+    text = re.sub(r"\s+", " ", text)
+    return text.rstrip(" .!?,;:")
+
+
+@cache
+def _openers() -> re.Pattern[str]:
+    """Chatter at a clause's start from `lexicon/fillers.yaml` ("anyway", "good news")."""
+    words = sorted((re.escape(w) for w in fillers()[0]), key=len, reverse=True)
+    bare = "anyway|anyways|btw|fyi|so anyway|long story short"  # need no comma after them
+    return re.compile(rf"^(?:(?:{'|'.join(words)})(?:\s*[,!.:—-]+\s*|\s*$)|(?:{bare})\s+)+", re.I)
+
+
+@cache
+def _closers() -> re.Pattern[str]:
+    """Sign-offs from `lexicon/fillers.yaml` ("lol", "cheers", "when you get a chance")."""
+    words = sorted((re.escape(w) for w in fillers()[1]), key=len, reverse=True)
+    return re.compile(rf"(?:[,\s]+(?:{'|'.join(words)}))+$", re.I)
+
+
+def _strip_politeness(text: str) -> str:
+    previous = None
+    while previous != text:
+        text = fix_verb_typo(_openers().sub("", text).strip())
+        previous = text
+        text = _POLITE_PREFIX.sub("", text).strip()
+        text = _POLITE_SUFFIX.sub("", text).strip()
+        text = _closers().sub("", text).strip()
+        text = text.rstrip(" .!?,;:").strip()
+    return text
+
+
+def _stage_words(text: str) -> str:
+    """ "the Proposal sent column" → "Proposal sent"."""
+    cleaned = re.sub(r"^(?:the|a|an)\s+", "", _clean(text), flags=re.I)
+    return re.sub(
+        r"\s+(?:stage|column|status|phase|bucket|list|pile|lane)$", "", cleaned, flags=re.I
+    )
+
+
+def _company(text: str) -> str:
+    """A company as written: "Globex Inc." keeps its dot; "Finch at the expo" loses the rest."""
+    name = re.sub(
+        r"\s+(?:at|on|in|during|over|after)\s+(?:the|a|an|our|their|last|this)\s+.*$",
+        "",
+        _clean(text),
+        flags=re.I,
+    )
+    if re.search(rf"\b{re.escape(name.split()[-1] if name else '')}\.", text) and re.search(
+        r"\b(?:inc|ltd|co|corp|llc|plc|bros|intl)$", name, re.I
+    ):
+        name += "."
+    return name
+
+
+def _ref(text: str) -> str:
+    """A lead reference as the matcher expects it: no quotes, possessive or filler."""
+    text = _clean(text)
+    text = re.sub(
+        r"^(?:lead|contact|prospect|client|customer|deal|the lead|the contact)\s+",
+        "",
+        text,
+        flags=re.I,
+    )
+    text = re.sub(
+        r"(?:'s|’s)\s+(?:deal|deal value|value|budget|account|opportunity)$", "", text, flags=re.I
+    )
+    text = re.sub(
+        r"\s+(?:just|finally|already|actually|officially|really|totally|now)$", "", text, flags=re.I
+    )
+    text = re.sub(r"(?:'s|’s|s')$", "", text)
+    owned = re.match(
+        r"^(his|her|their|its|the|this|that)\s+(?:deal|lead|account|opportunity|one|contact)$",
+        text,
+        re.I,
+    )
+    if owned:  # "his deal", "the deal": the lead in focus
+        return _PRONOUN_OWNER[owned.group(1).lower()]
+    owner = text.lower()
+    if owner in _PRONOUN_OWNER and owner not in {"the", "this", "that"}:
+        return _PRONOUN_OWNER[owner]
+    return text.strip()
+
+
+def _strip_title(text: str) -> str:
+    return re.sub(r"^(?:called|named|name:?|mr\.?|ms\.?|mrs\.?|dr\.?)\s+", "", text, flags=re.I)

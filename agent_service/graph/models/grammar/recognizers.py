@@ -1,0 +1,120 @@
+"""Typed slots: the recognizers that say what a piece of text is, and only when sure.
+
+Each recognizer either returns a value it is sure of or None (or names the problem): the
+grammar writes nothing a recognizer did not place. Money in everyday forms ("$45k", "45,000",
+"45 grand", "1.2m", "€8.5k", "45k usd"); ranges are refused and a minus sign is kept (the
+action node refuses negative values, never alters them). E-mail addresses, phone numbers,
+person names (which words can be part of one: `lexicon/not_names.txt`), company names.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent_service.graph.models.grammar.words import company_words, not_names
+
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+PHONE = re.compile(r"(?<![\w@.])\+?\(?\d[\d\s().\-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?(?![\w@])")
+
+_UNITS = {
+    "k": 1e3,
+    "K": 1e3,
+    "grand": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mm": 1e6,
+    "mil": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "billion": 1e9,
+}
+_CURRENCY = r"(?:usd|eur|gbp|chf|cad|aud|dollars?|euros?|pounds?|bucks)"
+_AMOUNT = (
+    rf"(?:{_CURRENCY}\s*)?[$€£]?\s*(?<![\w.,])(?P<n>\d[\d,]*(?:\.\d+)?)\s*"
+    r"(?P<u>k|mm|m|mil|bn|grand|thousand|million|billion)?\b\s*"
+    rf"(?:{_CURRENCY}\b)?"
+)
+MONEY = re.compile(_AMOUNT, re.I)
+_MINUS = re.compile(r"(?:(?:^|[\s($€£:=])[-−]|\bminus|\bnegative)\s*[$€£]?\s*$", re.I)
+_RANGE = re.compile(
+    rf"{_AMOUNT}\s*(?:-|–|—|to|or)\s*{_AMOUNT.replace('?P<n>', '').replace('?P<u>', '')}"
+    rf"|\bbetween\s+{_AMOUNT.replace('?P<n>', '').replace('?P<u>', '')}\s+and\b",
+    re.I,
+)
+
+
+def money_problem(text: str) -> str | None:
+    """Why `text` is not one amount: a range ("40-50k", "between 40 and 50k"), or None."""
+    if _RANGE.search(text) and not PHONE.fullmatch(text.strip()):
+        return "please give one amount, not a range"
+    return None
+
+
+def parse_money(text: str) -> float | None:
+    """The first amount in `text`: `$12,000` → 12000, `5k` → 5000, `1.5m` → 1500000,
+    `20 grand` → 20000, `-5000` → -5000 (kept: the action node refuses it); None for none."""
+    match = MONEY.search(text)
+    if not match:
+        return None
+    digits = match.group("n")
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", digits) is None:
+        return None  # "4,50" is not a number we are sure of
+    number = float(digits.replace(",", ""))
+    number *= _UNITS.get((match.group("u") or "").lower(), 1)
+    if _MINUS.search(text[: match.start()]):
+        number = -number
+    return number
+
+
+_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]*)*\.?$")
+
+
+def is_person_name(text: str) -> bool:
+    """ "Aisha Bello", "o'brien", "J. Smith", "Ana-María": 1 to 4 name-like words, none of
+    them a word that is never a name ("new lead", "wants a demo in March")."""
+    words = text.split()
+    if not 1 <= len(words) <= 4:
+        return False
+    stop = not_names()
+    for word in words:
+        if not _NAME_WORD.match(word) or word.lower().strip(".") in stop:
+            return False
+    return not looks_like_company(text)
+
+
+def looks_like_company(text: str) -> bool:
+    """ "Meridian Solar", "Globex Inc.": a word that marks a company (after the first)."""
+    words = [w.lower().strip(",") for w in text.split()]
+    marks = company_words()
+    return any(w in marks or w.rstrip(".") in marks for w in words[1:]) or (
+        len(words) == 1 and words[0] in marks
+    )
+
+
+def person_name_prefix(text: str) -> tuple[str, str]:
+    """ "Aisha Bello wants a demo" → ("Aisha Bello", "wants a demo"): the longest run of
+    leading capitalised words (up to 4) that is a name, and the rest; ("", text) if none."""
+    words = text.split()
+    for size in range(min(4, len(words)), 0, -1):
+        head = words[:size]
+        rest = words[size:]
+        if len(rest) == 1 and size > 1 and looks_like_company(f"x {rest[0]}"):
+            continue  # "Priya Raman Chennai Cloud": "Cloud" alone is no company
+        if all(w[:1].isupper() for w in head) and is_person_name(" ".join(head)):
+            return " ".join(head), " ".join(rest)
+    return "", text
+
+
+_NOT_COMPANY = re.compile(
+    r"(?:,|\bnot\b|\bbut\b|\bwants?\b|\bneeds?\b|\bsaid\b|\basked\b|\bcalled\b|\bmeeting\b)",
+    re.I,
+)
+
+
+def is_company(text: str) -> bool:
+    """A company name as written ("Meridian Solar", "Bank of America", "AT&T", "X Labs"):
+    1 to 6 words, with no comma and no words of a sentence ("X Labs, not X")."""
+    words = text.split()
+    if not 1 <= len(words) <= 6 or _NOT_COMPANY.search(text):
+        return False
+    return not all(w.lower() in not_names() for w in words)

@@ -1,0 +1,109 @@
+"""Stage 4, typed slots: stage names, field values and lead references (the recognizers
+themselves are in `recognizers.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agent_service.graph.models.grammar.normalize import _clean, _ref, _stage_words
+from agent_service.graph.models.grammar.recognizers import (
+    money_problem,
+    parse_money,
+)
+from agent_service.graph.models.grammar.vocabulary import (
+    _ALL,
+    _BULK,
+    _EMAIL,
+    _FIELD_WORDS,
+    _PHONE,
+    _PRONOUN_OWNER,
+    _UPDATE_FIELD,
+    _WHEN,
+    Refusal,
+    _Bulk,
+)
+from agent_service.graph.models.grammar.words import stage_words
+
+
+class Slots:
+    """Rules of the `CommandParser` (a mixin: `self.pipeline`, `self.stage` …)."""
+
+    pipeline: Any
+
+    def stage(self, text: str) -> str | None:
+        """The stage `text` names (synonyms included), or None."""
+        cleaned = _stage_words(text)
+        found = self.pipeline.resolve(cleaned)
+        if found:
+            return found
+        synonym = stage_words().get(cleaned.lower())
+        if synonym and self.pipeline.find(synonym):
+            return self.pipeline.find(synonym)
+        # "meeting booked for next tue": a stage, then when.
+        words = cleaned.split()
+        for cut in range(len(words) - 1, 0, -1):
+            if words[cut].lower() in _WHEN:
+                found = self.pipeline.resolve(" ".join(words[:cut]))
+                if found:
+                    return found
+        return None
+
+    def _stage_arg(self, text: str) -> str:
+        """The stage as the user wrote it, without filler (validated by the action node)."""
+        cleaned = _stage_words(text)
+        return self.stage(cleaned) or cleaned
+
+    @staticmethod
+    def _check_bulk(reference: str) -> None:
+        if _ALL.match(_clean(reference)) or _BULK.match(_clean(reference)):
+            raise _Bulk
+
+    def _field_value(self, field_name: str, raw: str) -> Any:
+        value = _clean(raw)
+        value = re.sub(r"^(?:to|as|is|=|:|->|→)\s+", "", value, flags=re.I)
+        if field_name == "email":
+            found = _EMAIL.search(value)
+            return found.group(0).lower() if found else value
+        if field_name == "phone":
+            found = _PHONE.search(value)
+            return _clean(found.group(0)) if found else value
+        if field_name == "value":
+            problem = money_problem(value)
+            if problem:
+                raise Refusal(f"I couldn't set the deal value: {problem}. Nothing was changed.")
+            return parse_money(value)
+        return value.strip("\"'")
+
+    @staticmethod
+    def _owner_ref(match: re.Match[str]) -> str:
+        groups = match.groupdict()
+        if groups.get("owner"):
+            return _PRONOUN_OWNER[groups["owner"].lower()]
+        return _ref(groups["ref"])
+
+    def _pairs(self, text: str) -> dict[str, Any]:
+        """`email j@x.com, phone 555-0100` → {"email": ..., "phone": ...}."""
+        args: dict[str, Any] = {}
+        parts = re.split(r",\s*|\s+and\s+|;\s*", text)
+        for part in parts:
+            match = re.match(
+                rf"^(?:(?:new|the|his|her|their)\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s*(?:(?:to|is|as)(?:\s*:)?\s+|[=:]\s*|->\s*|→\s*)?(?P<value>.+)$",
+                part.strip(),
+                re.I,
+            )
+            if not match:
+                if _EMAIL.fullmatch(part.strip()):
+                    args["email"] = part.strip().lower()
+                    continue
+                if _PHONE.fullmatch(part.strip()):
+                    args["phone"] = part.strip()
+                    continue
+                return {}
+            name = _FIELD_WORDS[match.group("field").lower()]
+            value = self._field_value(name, match.group("value"))
+            if value in (None, ""):
+                return {}
+            args[name] = value
+        return args
