@@ -9,11 +9,37 @@
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import ChatButton from './ChatButton.jsx';
-import ChatMessage from './ChatMessage.jsx';
 import { useChat } from './useChat.js';
 import { stepLabel } from '../lib/format.js';
 import { markReplyShown } from '../lib/perf.js';
 import './ChatWidget.css';
+
+// The bubbles (markdown, chips, answers) are their own chunk, fetched after the first paint
+// (from an effect), not part of the initial JavaScript; the conversation shows once it is
+// here (usually before the history answers).
+let LoadedMessage = null;
+let messageModule = null;
+function loadMessage() {
+  messageModule ||= import('./ChatMessage.jsx').then((module) => {
+    LoadedMessage = module.default;
+    return LoadedMessage;
+  });
+  return messageModule;
+}
+
+/** The bubble component once its chunk has arrived (re-renders when it does). */
+function useMessageComponent() {
+  const [component, setComponent] = useState(() => LoadedMessage);
+  useEffect(() => {
+    if (component) return undefined;
+    let live = true;
+    loadMessage().then((loaded) => live && setComponent(() => loaded));
+    return () => {
+      live = false;
+    };
+  }, [component]);
+  return component;
+}
 
 export const EXAMPLES = ['Who is in New?', 'Add a new lead Priya Shah from Globex', 'What changed today?'];
 export const MAX_LENGTH = 2000;
@@ -26,6 +52,7 @@ export function isChatShortcut(event) {
 
 export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
   const chat = useChat(chatOptions);
+  const ChatMessage = useMessageComponent();
   const { messages, busy, loading, step } = chat;
   const [open, setOpen] = useState(false);
   const [draft, setDraft] = useState('');
@@ -171,7 +198,7 @@ export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
             </div>
           )}
           <div className="chat-log" role="log" aria-live="polite" aria-relevant="additions" aria-label="Conversation">
-            {messages.map((message) => (
+            {ChatMessage && messages.map((message) => (
               <ChatMessage
                 key={message.id}
                 message={message}

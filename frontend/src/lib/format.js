@@ -1,7 +1,5 @@
 /** Pure helpers: how steps, actions, replies and lead values are shown to a person. */
 
-export const LEADS_CHANGED = 'crm:leads-changed';
-
 const STEP_LABELS = {
   router: 'Understanding…',
   lead_matcher: 'Finding the lead…',
