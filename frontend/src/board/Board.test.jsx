@@ -356,6 +356,18 @@ describe('live board', () => {
     expect(FakeEventSource.latest().url).toBe('/api/leads/events/?after=41');
   });
 
+  it('reloads the board while the stream is refused and it has nothing to resume from', async () => {
+    let leads = [ANN];
+    const calls = mockFetch(boardRoutes(() => leads));
+    const { result } = renderHook(() => useBoard({ reconnectDelay: 10 }));
+    await waitFor(() => expect(result.current.columns.New?.leads).toHaveLength(1));
+    leads = [ANN, BO];
+    act(() => boardStream().fail());
+    await waitFor(() => expect(result.current.columns.New.leads).toHaveLength(2));
+    expect(FakeEventSource.latest().url).toBe('/api/leads/events/');
+    expect(calls.filter((c) => c.url.startsWith('/api/leads/?status=New'))).toHaveLength(2);
+  });
+
   it('warns an open edit panel as soon as someone else changes its lead', async () => {
     mockFetch(boardRoutes(() => [ANN]));
     const user = userEvent.setup();

@@ -7,7 +7,8 @@
  * - One `EventSource('/api/leads/events/')` for the whole board: every `change` event (from
  *   this tab, another tab, a teammate, the chat, undo) is applied to the columns and the
  *   changed card is highlighted briefly. The browser reconnects by itself with
- *   `Last-Event-ID`; if the server refused the stream, it is reopened later with `?after=`.
+ *   `Last-Event-ID`; if the server refused the stream, it is reopened later with `?after=`
+ *   (and, when no change was seen yet to resume from, the board is reloaded meanwhile).
  * - Moves are optimistic: the card changes column at once and goes back, with a message,
  *   when the server refuses (409 when someone else changed the lead first: reloaded).
  */
@@ -215,10 +216,15 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
       });
       source.addEventListener('error', () => {
         // CONNECTING: the browser retries with Last-Event-ID by itself. CLOSED: the server
-        // refused the stream; open it again later from the last seq seen.
+        // refused the stream (or a proxy cannot relay it); open it again later from the last
+        // seq seen, and meanwhile reload the board so it does not stay stale.
         if (stopped || !source || source.readyState !== 2) return;
         source.close();
-        timer = setTimeout(open, reconnectDelay);
+        timer = setTimeout(() => {
+          if (stopped) return;
+          if (lastSeq === null) refresh();
+          open();
+        }, reconnectDelay);
       });
     };
     open();
@@ -227,7 +233,7 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
       clearTimeout(timer);
       if (source) source.close();
     };
-  }, [applyChange, reconnectDelay]);
+  }, [applyChange, reconnectDelay, refresh]);
 
   useEffect(() => {
     const timers = highlightTimers.current;
