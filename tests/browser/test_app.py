@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.browser.conftest import DIST, USER, Agent, sign_in
 
@@ -225,7 +225,14 @@ def test_drag_and_drop_moves_a_card(page: Page, agent: Agent) -> None:
 
 def test_drag_onto_a_stale_lead_rolls_back_with_a_message(page: Page, agent: Agent) -> None:
     sarah = agent.lead("Sarah Lee")
-    agent.update(sarah["id"], {"status": "Lost"})  # behind the board's back: its version is old
+
+    def someone_else_first(route: Route) -> None:
+        # Someone else's change lands just before ours (the live board has no time to show it).
+        if route.request.method == "PATCH":
+            agent.update(sarah["id"], {"status": "Lost"})
+        route.continue_()
+
+    page.route("**/api/leads/*/", someone_else_first)
     drag(page, card(page, "New", "Sarah Lee"), column(page, "Won"))
     expect(page.locator(".banner-warning")).to_contain_text("'Sarah Lee' was changed elsewhere")
     # Rolled back, then reloaded to what the server has.

@@ -356,6 +356,26 @@ describe('live board', () => {
     expect(FakeEventSource.latest().url).toBe('/api/leads/events/?after=41');
   });
 
+  it('loads the board only once the stream is open, and reloads after a reconnect with nothing to resume from', async () => {
+    const states = [];
+    const route = leadsRoute(() => [ANN]);
+    const calls = mockFetch(
+      boardRoutes(() => [ANN], {
+        'GET /api/leads/': (call) => {
+          states.push(boardStream()?.readyState);
+          return route(call);
+        },
+      }),
+    );
+    const { result } = renderHook(() => useBoard());
+    await waitFor(() => expect(result.current.columns.New?.leads).toHaveLength(1));
+    expect(states.every((state) => state === 1)).toBe(true);
+    const loads = () => calls.filter((c) => c.url.startsWith('/api/leads/?status=New')).length;
+    expect(loads()).toBe(1);
+    act(() => boardStream().emit('open', {})); // the browser reconnected by itself
+    await waitFor(() => expect(loads()).toBe(2));
+  });
+
   it('reloads the board while the stream is refused and it has nothing to resume from', async () => {
     let leads = [ANN];
     const calls = mockFetch(boardRoutes(() => leads));

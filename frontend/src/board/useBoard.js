@@ -17,6 +17,7 @@ import { api } from '../lib/api.js';
 import { EMPTY_COLUMN, findLead, matchesQuery, withLead, withPage, withoutLead } from './columns.js';
 
 const SEARCH_DELAY_MS = 250;
+const STREAM_WAIT_MS = 1500;
 const HIGHLIGHT_MS = 2000;
 const SUMMARY_DELAY_MS = 300;
 export const PAGE_SIZE = 50;
@@ -57,6 +58,16 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
   const onChangeRef = useRef(onChange);
   const summaryTimer = useRef(null);
   const highlightTimers = useRef(new Map());
+  // Resolved once the lead stream is open (or failed, or after STREAM_WAIT_MS): the first load
+  // waits for it, so no change can fall between the loaded board and the stream's start.
+  const streamReady = useRef(null);
+  if (streamReady.current === null) {
+    let resolve;
+    const promise = new Promise((r) => {
+      resolve = r;
+    });
+    streamReady.current = { promise, resolve };
+  }
 
   const columnsRef = useRef(columns);
   useEffect(() => {
@@ -126,11 +137,13 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
     let cancelled = false;
     api
       .pipeline()
-      .then((data) => {
+      .then(async (data) => {
         if (cancelled) return;
         stagesRef.current = data.statuses || [];
         setStages(stagesRef.current);
-        refresh();
+        const ready = streamReady.current;
+        await Promise.race([ready.promise, new Promise((r) => setTimeout(r, STREAM_WAIT_MS))]);
+        if (!cancelled) refresh();
       })
       .catch((err) => {
         if (cancelled) return;
@@ -195,10 +208,15 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
 
   // One live stream for the whole board.
   useEffect(() => {
-    if (typeof globalThis.EventSource !== 'function') return undefined;
+    const ready = streamReady.current;
+    if (typeof globalThis.EventSource !== 'function') {
+      ready.resolve();
+      return undefined;
+    }
     let source = null;
     let timer = null;
     let lastSeq = null;
+    let opened = false;
     let stopped = false;
     const open = () => {
       const url = lastSeq === null ? api.leadEventsUrl : `${api.leadEventsUrl}?after=${lastSeq}`;
@@ -207,6 +225,13 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
       } catch {
         return;
       }
+      source.addEventListener('open', () => {
+        // A stream (re)opened with nothing to resume from starts at the server's current seq:
+        // whatever changed while it was down is only in a reload.
+        if (opened && lastSeq === null) refresh();
+        opened = true;
+        ready.resolve();
+      });
       source.addEventListener('change', (event) => {
         const change = parse(event.data);
         if (!change) return;
@@ -218,11 +243,14 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
         // CONNECTING: the browser retries with Last-Event-ID by itself. CLOSED: the server
         // refused the stream (or a proxy cannot relay it); open it again later from the last
         // seq seen, and meanwhile reload the board so it does not stay stale.
+        ready.resolve();
         if (stopped || !source || source.readyState !== 2) return;
         source.close();
         timer = setTimeout(() => {
           if (stopped) return;
-          if (lastSeq === null) refresh();
+          // A server that never opened a stream gets polled this way; one that did will
+          // reload on its next `open` (after the stream is live, so nothing falls between).
+          if (lastSeq === null && !opened) refresh();
           open();
         }, reconnectDelay);
       });
