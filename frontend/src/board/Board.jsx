@@ -189,7 +189,7 @@ export default function Board() {
           lead={editing === 'new' ? null : editing}
           stages={stages}
           conflict={conflict}
-          historyKey={editing === 'new' ? null : board.lastSeqByLead[editing.id]}
+          historyKey={editing !== 'new' && board.lastChange?.leadId === editing.id ? board.lastChange.seq : null}
           onLoadLatest={(lead) => {
             setConflict(null);
             setEditing(lead);

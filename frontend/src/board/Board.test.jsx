@@ -325,7 +325,7 @@ describe('live board', () => {
     expect(streams[0].url).toBe('/api/leads/events/');
 
     act(() => boardStream().emit('change', change(5, 'update', ANN, { ...ANN, status: 'Won', version: 2 })));
-    const moved = within(column('Won')).getByText('Ann Lee').closest('.card');
+    const moved = (await within(column('Won')).findByText('Ann Lee')).closest('.card');
     expect(moved).toHaveClass('changed');
     expect(within(column('New')).queryByText('Ann Lee')).not.toBeInTheDocument();
     expect(within(column('New')).getByLabelText('1 lead')).toBeInTheDocument();
@@ -333,16 +333,32 @@ describe('live board', () => {
 
     const dee = lead('7', 'Dee Fox', 'Contacted');
     act(() => boardStream().emit('change', change(6, 'create', null, dee, { source: 'chat', user_name: 'demo' })));
-    expect(within(column('Contacted')).getByText('Dee Fox')).toBeInTheDocument();
+    expect(await within(column('Contacted')).findByText('Dee Fox')).toBeInTheDocument();
     act(() => boardStream().emit('change', change(7, 'delete', BO, null)));
-    expect(within(column('New')).queryByText('Bo Chen')).not.toBeInTheDocument();
+    await waitFor(() => expect(within(column('New')).queryByText('Bo Chen')).not.toBeInTheDocument());
     expect(within(column('New')).getByLabelText('0 leads')).toBeInTheDocument();
     // A repeated or older event changes nothing.
     act(() => boardStream().emit('change', change(5, 'update', ANN, { ...ANN, status: 'Won', version: 2 })));
     act(() => boardStream().emit('change', change(4, 'update', { ...ANN, version: 0 }, { ...ANN, version: 1 })));
+    await new Promise((resolve) => setTimeout(resolve, 80)); // past the batching of events
     expect(within(column('Won')).getAllByText('Ann Lee')).toHaveLength(1);
     expect(within(column('Won')).getByLabelText('2 leads')).toBeInTheDocument();
     await waitFor(() => expect(moved).not.toHaveClass('changed'), { timeout: 3000 });
+  });
+
+  it('applies a burst of changes in one go, highlighting only the first few', async () => {
+    mockFetch(boardRoutes(() => []));
+    render(<Board />);
+    await findColumn('New');
+    await waitFor(() => expect(boardStream()?.readyState).toBe(1));
+    act(() => {
+      for (let i = 0; i < 500; i += 1) boardStream().emit('change', change(100 + i, 'create', null, lead(`b${i}`, `Bulk ${i}`, 'New')));
+    });
+    await waitFor(() => expect(within(column('New')).getByLabelText('500 leads')).toBeInTheDocument());
+    // The column stays light: the first 100 are shown, the rest are a "Load more" away.
+    expect(document.querySelectorAll('.card')).toHaveLength(100);
+    expect(within(column('New')).getByRole('button', { name: 'Load more leads in New (100 of 500 shown)' })).toBeInTheDocument();
+    expect(document.querySelectorAll('.card.changed').length).toBe(20);
   });
 
   it('reopens a stream the server refused, from the last seq seen', async () => {
@@ -396,7 +412,7 @@ describe('live board', () => {
     const dialog = await screen.findByRole('dialog', { name: 'Edit Ann Lee' });
     await user.type(within(dialog).getByLabelText('Notes'), 'mine');
     act(() => boardStream().emit('change', change(9, 'update', ANN, { ...ANN, phone: '777', version: 2 })));
-    const alert = within(dialog).getByRole('alert');
+    const alert = await within(dialog).findByRole('alert');
     expect(alert).toHaveTextContent('bob on the board just changed this lead (Changed phone)');
     await user.click(within(alert).getByRole('button', { name: 'Load their version' }));
     expect(within(dialog).getByLabelText('Phone')).toHaveValue('777');

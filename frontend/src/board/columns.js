@@ -25,9 +25,10 @@ function findStage(columns, id) {
 /**
  * `columns` with `lead` in its stage's column (at the top when it arrives from elsewhere),
  * counts kept right. `beforeStatus` is where the lead was when this tab had not loaded it
- * (a lead beyond the loaded pages), so that column's count still drops by one.
+ * (a lead beyond the loaded pages), so that column's count still drops by one. A column that
+ * already shows `maxShown` cards only counts a lead arriving from elsewhere.
  */
-export function withLead(columns, lead, beforeStatus = null) {
+export function withLead(columns, lead, beforeStatus = null, maxShown = Infinity) {
   const found = findStage(columns, lead.id);
   const next = { ...columns };
   if (found && found === lead.status) {
@@ -49,7 +50,10 @@ export function withLead(columns, lead, beforeStatus = null) {
     next[beforeStatus] = { ...column, total: Math.max(0, countOf(column) - 1) };
   }
   const target = next[lead.status];
-  if (target) {
+  if (target && target.leads.length >= maxShown) {
+    // A full column (a burst of arrivals): counted, and reachable through "Load more".
+    next[lead.status] = { ...target, total: countOf(target) + 1 };
+  } else if (target) {
     next[lead.status] = { ...target, leads: [lead, ...target.leads], total: countOf(target) + 1 };
   }
   return next;

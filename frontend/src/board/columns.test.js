@@ -28,6 +28,13 @@ describe('board columns', () => {
     expect(withLead(start, lead('y', 'New'), 'New')).toBe(start);
   });
 
+  it('only counts an arrival in a column that already shows enough cards', () => {
+    const start = board({ New: [[lead('a', 'New'), lead('b', 'New')], 2] });
+    const next = withLead(start, lead('c', 'New'), null, 2);
+    expect(next.New.leads.map((l) => l.id)).toEqual(['a', 'b']);
+    expect(next.New.total).toBe(3);
+  });
+
   it('does not count a delete twice (this tab removed it, then its event arrives)', () => {
     const start = board({ New: [[lead('a', 'New'), lead('b', 'New')], 2] });
     const once = withoutLead(start, 'a', 'New');

@@ -18,6 +18,9 @@ import { EMPTY_COLUMN, findLead, matchesQuery, withLead, withPage, withoutLead }
 
 const SEARCH_DELAY_MS = 250;
 const STREAM_WAIT_MS = 1500;
+const BATCH_MS = 30;
+const MAX_HIGHLIGHTS = 20;
+const LIVE_SHOWN_MAX = 100; // cards per column beyond which arrivals are only counted
 const HIGHLIGHT_MS = 2000;
 const SUMMARY_DELAY_MS = 300;
 export const PAGE_SIZE = 50;
@@ -51,7 +54,7 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
   const [notice, setNotice] = useState(null);
   const [query, setQuery] = useState('');
   const [highlighted, setHighlighted] = useState(() => new Set());
-  const [lastSeqByLead, setLastSeqByLead] = useState({});
+  const [lastChange, setLastChange] = useState(null); // {leadId, seq} of the newest change seen
   const queryRef = useRef('');
   const stagesRef = useRef([]);
   const sequence = useRef(0);
@@ -167,43 +170,70 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
     return () => clearTimeout(timer);
   }, [query, refresh]);
 
-  const highlight = useCallback((id) => {
-    setHighlighted((set) => new Set(set).add(id));
+  const highlight = useCallback((ids) => {
+    // A burst (a bulk import) highlights only its first few cards: no timer per change.
     const timers = highlightTimers.current;
-    clearTimeout(timers.get(id));
-    timers.set(
-      id,
-      setTimeout(() => {
-        timers.delete(id);
-        setHighlighted((set) => {
-          const next = new Set(set);
-          next.delete(id);
-          return next;
-        });
-      }, HIGHLIGHT_MS),
-    );
+    const fresh = ids.filter((id) => !timers.has(id)).slice(0, Math.max(0, MAX_HIGHLIGHTS - timers.size));
+    if (!fresh.length) return;
+    setHighlighted((set) => new Set([...set, ...fresh]));
+    for (const id of fresh) {
+      timers.set(
+        id,
+        setTimeout(() => {
+          timers.delete(id);
+          setHighlighted((set) => {
+            const next = new Set(set);
+            next.delete(id);
+            return next;
+          });
+        }, HIGHLIGHT_MS),
+      );
+    }
   }, []);
 
-  /** Apply one change of the log (create/update/delete/restore) to the loaded columns. */
-  const applyChange = useCallback(
-    (change) => {
-      if (!change || !change.lead_id) return;
-      const beforeStatus = change.before ? change.before.status : null;
-      setColumns((all) => {
-        if (change.op === 'delete' || !change.after) return withoutLead(all, change.lead_id, beforeStatus);
-        const shown = findLead(all, change.lead_id);
-        // An older version (e.g. the event of a save whose answer was already applied) is skipped.
-        if (shown && typeof shown.version === 'number' && change.after.version < shown.version) return all;
-        if (!matchesQuery(change.after, queryRef.current)) return withoutLead(all, change.lead_id, shown ? null : beforeStatus);
-        return withLead(all, change.after, beforeStatus);
-      });
-      setLastSeqByLead((seqs) => ({ ...seqs, [change.lead_id]: change.seq }));
-      if (change.op !== 'delete') highlight(change.lead_id);
+  /** Apply changes of the log (create/update/delete/restore) to the loaded columns, in one render. */
+  const applyChanges = useCallback(
+    (changes) => {
+      const valid = changes.filter((change) => change && change.lead_id);
+      if (!valid.length) return;
+      setColumns((start) =>
+        valid.reduce((all, change) => {
+          const beforeStatus = change.before ? change.before.status : null;
+          if (change.op === 'delete' || !change.after) return withoutLead(all, change.lead_id, beforeStatus);
+          const shown = findLead(all, change.lead_id);
+          // An older version (e.g. the event of a save whose answer was already applied) is skipped.
+          if (shown && typeof shown.version === 'number' && change.after.version < shown.version) return all;
+          if (!matchesQuery(change.after, queryRef.current)) {
+            return withoutLead(all, change.lead_id, shown ? null : beforeStatus);
+          }
+          return withLead(all, change.after, beforeStatus, LIVE_SHOWN_MAX);
+        }, start),
+      );
+      const last = valid[valid.length - 1];
+      setLastChange({ leadId: last.lead_id, seq: last.seq });
+      highlight(valid.filter((change) => change.op !== 'delete').map((change) => change.lead_id));
       clearTimeout(summaryTimer.current);
       summaryTimer.current = setTimeout(loadSummary, SUMMARY_DELAY_MS);
-      onChangeRef.current?.(change);
+      for (const change of valid) onChangeRef.current?.(change);
     },
     [highlight, loadSummary],
+  );
+
+  // Changes arriving together (a burst) are applied together: one render per BATCH_MS.
+  const pending = useRef([]);
+  const flushTimer = useRef(null);
+  const applyChange = useCallback(
+    (change) => {
+      pending.current.push(change);
+      if (flushTimer.current !== null) return;
+      flushTimer.current = setTimeout(() => {
+        flushTimer.current = null;
+        const batch = pending.current;
+        pending.current = [];
+        applyChanges(batch);
+      }, BATCH_MS);
+    },
+    [applyChanges],
   );
 
   // One live stream for the whole board.
@@ -267,6 +297,7 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
     const timers = highlightTimers.current;
     return () => {
       clearTimeout(summaryTimer.current);
+      clearTimeout(flushTimer.current);
       for (const timer of timers.values()) clearTimeout(timer);
     };
   }, []);
@@ -339,7 +370,7 @@ export function useBoard({ onChange, reconnectDelay = 5000, pageSize = PAGE_SIZE
     query,
     setQuery,
     highlighted,
-    lastSeqByLead,
+    lastChange,
     refresh,
     loadMore,
     moveLead,
