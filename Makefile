@@ -49,9 +49,10 @@ test: system-deps install ## Install what is missing (system packages too), then
 	@if [ -f frontend/package.json ]; then cd frontend && npm test --silent; fi
 	@if [ -f evals/__main__.py ]; then $(PY) -m evals --model offline --gate evals/baseline.json --json var/eval-offline.json; fi
 
-lint: .venv/.installed ## ruff check and format check
+lint: .venv/.installed frontend/node_modules/.installed ## ruff check and format check, ESLint on the frontend
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	cd frontend && npm run lint --silent
 
 format: .venv/.installed ## ruff fix and format
 	.venv/bin/ruff check --fix .

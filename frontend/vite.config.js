@@ -18,6 +18,7 @@ export default defineConfig({
     outDir: 'dist',
     assetsDir: 'assets',
     sourcemap: false,
+    target: 'es2022',
   },
   test: {
     environment: 'jsdom',

@@ -32,8 +32,9 @@ export default function App() {
           </button>
         </form>
       </header>
-      <Board />
+      {/* The chat launcher comes early in the focus order (it is fixed bottom-right on screen). */}
       <ChatWidget />
+      <Board />
     </div>
   );
 }

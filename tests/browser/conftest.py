@@ -34,6 +34,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 USER, PASSWORD = "browser-user", "browser-pass-7314"
+# A second signed-in person, for what one user sees of another's changes.
+TEAMMATE, TEAMMATE_PASSWORD = "browser-teammate", "browser-pass-5521"
 TIMEOUT_MS = 20_000  # generous: the machine may be busy with other suites
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -112,9 +114,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with agent_process(directory) as agent:
         env = proxy_env(directory, agent.url, CHAT_RATE_LIMIT="0")
         env["FRONTEND_DIST"] = str(DIST)
-        prepare_proxy(env, {USER: PASSWORD})
+        users = {USER: PASSWORD, TEAMMATE: TEAMMATE_PASSWORD}
+        prepare_proxy(env, users)
         with proxy_process(env, directory) as proxy:
-            yield Stack(agent=agent, proxy=proxy, users={USER: PASSWORD}, directory=directory)
+            yield Stack(agent=agent, proxy=proxy, users=users, directory=directory)
 
 
 @pytest.fixture
@@ -151,12 +154,12 @@ def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Browse
     context.close()
 
 
-def sign_in(page: Page, base_url: str) -> None:
+def sign_in(page: Page, base_url: str, user: str = USER, password: str = PASSWORD) -> None:
     """Sign in through the login page, as a person would, and wait for the board."""
     page.goto(base_url + "/")
     page.wait_for_url("**/accounts/login/**")
-    page.get_by_label("Username").fill(USER)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base_url + "/")
     page.get_by_role("region", name="New").wait_for()

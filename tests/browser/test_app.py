@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.browser.conftest import DIST, USER, Agent, sign_in
 
@@ -69,7 +69,7 @@ def test_sign_in_shows_the_board_with_counts(
     sign_in(page, stack.proxy.url)
     expect(page.get_by_test_id("username")).to_have_text(USER)
     expect(column(page, "New").get_by_label("2 leads")).to_have_text("2")
-    expect(column(page, "Contacted").get_by_label("1 leads")).to_have_text("1")
+    expect(column(page, "Contacted").get_by_label("1 lead", exact=True)).to_have_text("1")
     expect(card(page, "Contacted", "John Smith")).to_contain_text("Acme")
     expect(card(page, "Contacted", "John Smith")).to_contain_text("$12,000")
     expect(page.locator(".card")).to_have_count(5)
@@ -98,7 +98,7 @@ def test_move_by_chat_moves_the_card_without_a_reload(
     expect(chips).to_contain_text("New → Won")
     expect(card(page, "Won", "Sarah Lee")).to_be_visible()
     expect(card(page, "New", "Sarah Lee")).to_have_count(0)
-    expect(column(page, "Won").get_by_label("1 leads")).to_be_visible()
+    expect(column(page, "Won").get_by_label("1 lead", exact=True)).to_be_visible()
     assert_not_reloaded(page)
     assert agent.lead("Sarah Lee")["status"] == "Won"
     # The reply came through the event stream (the proxy passes it through), not by polling.
@@ -180,6 +180,7 @@ def test_refresh_keeps_the_conversation_and_clear_empties_it(page: Page) -> None
     expect(log(panel).locator(".chat-chip")).to_contain_text("Meeting booked → Contacted")
 
     panel.get_by_role("button", name="Clear conversation").click()
+    panel.get_by_role("alertdialog").get_by_role("button", name="Yes, clear").click()
     expect(log(panel).locator(".chat-msg")).to_have_count(0)
     expect(panel.get_by_text("Manage your leads in plain language")).to_be_visible()
 
@@ -211,7 +212,7 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
 def test_drag_and_drop_moves_a_card(page: Page, agent: Agent) -> None:
     drag(page, card(page, "New", "Sarah Lee"), column(page, "Meeting booked"))
     expect(card(page, "Meeting booked", "Sarah Lee")).to_be_visible()
-    expect(column(page, "New").get_by_label("1 leads")).to_be_visible()
+    expect(column(page, "New").get_by_label("1 lead", exact=True)).to_be_visible()
     expect(page.locator(".banner-warning")).to_have_count(0)
     for _ in range(50):  # the PATCH finishes in the background of the optimistic move
         if agent.lead("Sarah Lee")["status"] == "Meeting booked":
@@ -224,7 +225,14 @@ def test_drag_and_drop_moves_a_card(page: Page, agent: Agent) -> None:
 
 def test_drag_onto_a_stale_lead_rolls_back_with_a_message(page: Page, agent: Agent) -> None:
     sarah = agent.lead("Sarah Lee")
-    agent.update(sarah["id"], {"status": "Lost"})  # behind the board's back: its version is old
+
+    def someone_else_first(route: Route) -> None:
+        # Someone else's change lands just before ours (the live board has no time to show it).
+        if route.request.method == "PATCH":
+            agent.update(sarah["id"], {"status": "Lost"})
+        route.continue_()
+
+    page.route("**/api/leads/*/", someone_else_first)
     drag(page, card(page, "New", "Sarah Lee"), column(page, "Won"))
     expect(page.locator(".banner-warning")).to_contain_text("'Sarah Lee' was changed elsewhere")
     # Rolled back, then reloaded to what the server has.
@@ -237,7 +245,7 @@ def test_keyboard_drag_moves_a_card(page: Page, agent: Agent) -> None:
     """Space picks a card up, arrows move it column by column, Space drops it."""
     target = card(page, "New", "Sarah Lee")
     target.focus()
-    live = page.get_by_role("status").filter(has_text="Sarah Lee")
+    live = page.locator("[id^='DndLiveRegion']")  # dnd-kit's announcements (not the toast)
     page.keyboard.press("Space")
     expect(live).to_have_text(re.compile(r"Picked up Sarah Lee\.|Sarah Lee is over New\."))
     # dnd-kit starts listening for arrows an effect after the pick-up: a key pressed before that

@@ -1,93 +1,108 @@
 /**
- * The Kanban board: one column per pipeline stage, a search box, "New lead", drag and drop
- * between columns (dnd-kit; mouse, touch or keyboard: Space picks a card up, arrows move it
- * between columns, Space drops it) and a side panel to edit or delete a lead.
+ * The Kanban board: one column per pipeline stage (counts and value sums from the server,
+ * leads loaded a page at a time), a search box, "New lead", drag and drop between columns and
+ * a side panel to edit or delete a lead. Changes from anywhere arrive live (`useBoard`); the
+ * changed card is highlighted, and an edit panel open on a lead someone else just changed says
+ * so. A short toast after a drag or a save offers Undo (`POST /api/leads/undo/`).
+ *
+ * Drag and drop (dnd-kit) is loaded after the first paint with a dynamic import, so it is not
+ * part of the initial JavaScript; until it arrives the same columns render without it.
  */
-import { useMemo, useState } from 'react';
-import {
-  DndContext,
-  DragOverlay,
-  KeyboardSensor,
-  PointerSensor,
-  closestCenter,
-  pointerWithin,
-  useSensor,
-  useSensors,
-} from '@dnd-kit/core';
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import Column from './Column.jsx';
-import LeadPanel from './LeadPanel.jsx';
-import { CardBody } from './LeadCard.jsx';
+import LeadCard from './LeadCard.jsx';
 import { useBoard } from './useBoard.js';
+import { columnCount, columnValue } from './columns.js';
 import { ApiError, api } from '../lib/api.js';
 import './Board.css';
 
-/** Keyboard dragging jumps from column to column (Left/Right) instead of 25px steps. */
-export function columnCoordinates(event, { context, currentCoordinates }) {
-  const direction = { ArrowRight: 1, ArrowLeft: -1 }[event.code];
-  if (!direction) return undefined;
-  event.preventDefault();
-  const centers = [...context.droppableRects.values()]
-    .map((rect) => rect.left + rect.width / 2)
-    .sort((a, b) => a - b);
-  // `currentCoordinates` is the dragged card's top-left corner.
-  const width = context.collisionRect?.width || 0;
-  const x = currentCoordinates.x + width / 2;
-  const target =
-    direction > 0 ? centers.find((c) => c > x + 1) : [...centers].reverse().find((c) => c < x - 1);
-  if (target === undefined) return currentCoordinates;
-  return { x: target - width / 2, y: currentCoordinates.y };
-}
+const DndBoard = lazy(() => import('./DndBoard.jsx'));
+// The edit panel is needed only on a click: its own chunk, fetched once the board is idle.
+const loadPanel = () => import('./LeadPanel.jsx');
+const LeadPanel = lazy(loadPanel);
+const TOAST_MS = 8000;
 
-/** Pointer inside a column wins; otherwise the closest column (keyboard dragging). */
-function collisions(args) {
-  const within = pointerWithin(args);
-  return within.length ? within : closestCenter(args);
+/** The columns without drag and drop (first paint, and while dnd-kit loads). */
+function PlainBoard({ stages, columnProps, cardProps }) {
+  const renderCard = (lead) => <LeadCard key={lead.id} {...cardProps(lead)} />;
+  return (
+    <div className="board" aria-label="Pipeline">
+      {stages.map((stage) => (
+        <Column key={stage} {...columnProps(stage)} renderCard={renderCard} />
+      ))}
+    </div>
+  );
 }
 
 export default function Board() {
-  const board = useBoard();
-  const { stages, leads, query, setQuery, notice, setNotice } = board;
-  const [dragged, setDragged] = useState(null);
   const [editing, setEditing] = useState(null); // a lead, or 'new'
+  const [conflict, setConflict] = useState(null); // a change someone made to the lead being edited
+  const [toast, setToast] = useState(null); // {text, canUndo}
+  const editingRef = useRef(null);
+  const saving = useRef(false);
+  const toastTimer = useRef(null);
 
-  const sensors = useSensors(
-    useSensor(PointerSensor, { activationConstraint: { distance: 6 } }),
-    useSensor(KeyboardSensor, {
-      coordinateGetter: columnCoordinates,
-      keyboardCodes: { start: ['Space'], cancel: ['Escape'], end: ['Space', 'Enter'] },
-    }),
-  );
+  useEffect(() => {
+    editingRef.current = editing;
+  }, [editing]);
 
-  const byStage = useMemo(() => {
-    const groups = Object.fromEntries(stages.map((stage) => [stage, []]));
-    for (const lead of leads) groups[lead.status]?.push(lead);
-    return groups;
-  }, [stages, leads]);
+  const onChange = useCallback((change) => {
+    const open = editingRef.current;
+    if (!open || open === 'new' || change.lead_id !== open.id || saving.current) return;
+    if (change.after && typeof open.version === 'number' && change.after.version <= open.version) return;
+    setConflict(change);
+  }, []);
 
-  const announcements = {
-    onDragStart: ({ active }) => `Picked up ${active.data.current?.lead?.name}.`,
-    onDragOver: ({ active, over }) =>
-      over ? `${active.data.current?.lead?.name} is over ${over.id}.` : undefined,
-    onDragEnd: ({ active, over }) =>
-      over
-        ? `${active.data.current?.lead?.name} was dropped in ${over.id}.`
-        : `${active.data.current?.lead?.name} was dropped.`,
-    onDragCancel: ({ active }) => `Moving ${active.data.current?.lead?.name} was cancelled.`,
+  const board = useBoard({ onChange });
+  const { stages, columns, summary, query, setQuery, notice, setNotice, highlighted } = board;
+  const searching = Boolean(query.trim());
+
+  const showToast = useCallback((next) => {
+    clearTimeout(toastTimer.current);
+    setToast(next);
+    if (next) toastTimer.current = setTimeout(() => setToast(null), TOAST_MS);
+  }, []);
+  useEffect(() => () => clearTimeout(toastTimer.current), []);
+  useEffect(() => {
+    const timer = setTimeout(loadPanel, 0);
+    return () => clearTimeout(timer);
+  }, []);
+
+  const undo = async () => {
+    showToast({ text: 'Undoing…', canUndo: false });
+    try {
+      const answer = await api.undo();
+      showToast({ text: answer.reply || 'Undone.', canUndo: false });
+    } catch (err) {
+      showToast({ text: `Undo failed: ${err.message}`, canUndo: false });
+    }
   };
 
-  const onDragEnd = ({ active, over }) => {
-    setDragged(null);
-    const lead = active.data.current?.lead;
-    if (lead && over && over.id !== lead.status) board.moveLead(lead, String(over.id));
+  const moveLead = async (lead, status) => {
+    if (await board.moveLead(lead, status)) showToast({ text: `Moved '${lead.name}' to ${status}.`, canUndo: true });
+  };
+
+  const openLead = (lead) => {
+    setConflict(null);
+    setEditing(lead);
+  };
+
+  const closePanel = () => {
+    setConflict(null);
+    setEditing(null);
   };
 
   const updateLead = async (lead, fields) => {
+    saving.current = true;
     try {
-      return await board.updateLead(lead, fields);
+      const updated = await board.updateLead(lead, fields);
+      showToast({ text: `Saved '${updated.name}'.`, canUndo: true });
+      return updated;
     } catch (err) {
       if (err.status === 409) {
         try {
           setEditing(await api.lead(lead.id));
+          setConflict(null);
         } catch {
           /* the reload below the message is enough */
         }
@@ -97,8 +112,35 @@ export default function Board() {
         );
       }
       throw err;
+    } finally {
+      saving.current = false;
     }
   };
+
+  const deleteLead = async (lead) => {
+    await board.deleteLead(lead);
+    showToast({ text: `Deleted '${lead.name}'.`, canUndo: true });
+  };
+
+  const columnProps = (stage) => {
+    const column = columns[stage] || { leads: [], total: null, loading: false, error: null };
+    const entry = summary?.byStage[stage];
+    return {
+      stage,
+      column,
+      count: columnCount(column, entry, searching),
+      value: columnValue(column, entry, searching),
+      onLoadMore: board.loadMore,
+    };
+  };
+  const cardProps = (lead) => ({ lead, onOpen: openLead, changed: highlighted.has(lead.id) });
+
+  const total = stages.reduce((sum, stage) => sum + columnProps(stage).count, 0);
+  let summaryText = '';
+  if (board.loading) summaryText = 'Loading…';
+  else if (!board.loadError) summaryText = `${total.toLocaleString('en-US')} ${total === 1 ? 'lead' : 'leads'}`;
+
+  const boardProps = { stages, columnProps, cardProps };
 
   return (
     <main className="board-page">
@@ -113,16 +155,16 @@ export default function Board() {
           />
         </label>
         <span className="board-summary" aria-live="polite">
-          {board.loading ? 'Loading…' : `${leads.length} ${leads.length === 1 ? 'lead' : 'leads'}`}
+          {summaryText}
         </span>
-        <button type="button" className="btn btn-primary" onClick={() => setEditing('new')}>
+        <button type="button" className="btn btn-primary" onClick={() => openLead('new')}>
           New lead
         </button>
       </div>
 
       {board.loadError && (
         <div className="banner banner-error" role="alert">
-          The board could not be loaded: {board.loadError}{' '}
+          {board.loadError}{' '}
           <button type="button" className="link-button" onClick={board.refresh}>
             Retry
           </button>
@@ -137,37 +179,38 @@ export default function Board() {
         </div>
       )}
 
-      <DndContext
-        sensors={sensors}
-        collisionDetection={collisions}
-        accessibility={{ announcements }}
-        onDragStart={({ active }) => setDragged(active.data.current?.lead || null)}
-        onDragCancel={() => setDragged(null)}
-        onDragEnd={onDragEnd}
-      >
-        <div className="board" aria-label="Pipeline">
-          {stages.map((stage) => (
-            <Column key={stage} stage={stage} leads={byStage[stage] || []} onOpen={setEditing} />
-          ))}
-        </div>
-        <DragOverlay dropAnimation={null}>
-          {dragged ? (
-            <div className="card card-overlay">
-              <CardBody lead={dragged} />
-            </div>
-          ) : null}
-        </DragOverlay>
-      </DndContext>
+      <Suspense fallback={<PlainBoard {...boardProps} />}>
+        <DndBoard {...boardProps} onMove={moveLead} />
+      </Suspense>
 
       {editing && (
+        <Suspense fallback={null}>
         <LeadPanel
           lead={editing === 'new' ? null : editing}
           stages={stages}
-          onClose={() => setEditing(null)}
+          conflict={conflict}
+          historyKey={editing !== 'new' && board.lastChange?.leadId === editing.id ? board.lastChange.seq : null}
+          onLoadLatest={(lead) => {
+            setConflict(null);
+            setEditing(lead);
+          }}
+          onClose={closePanel}
           onCreate={board.createLead}
           onUpdate={updateLead}
-          onDelete={board.deleteLead}
+          onDelete={deleteLead}
         />
+        </Suspense>
+      )}
+
+      {toast && (
+        <div className="toast" role="status">
+          <span>{toast.text}</span>
+          {toast.canUndo && (
+            <button type="button" className="link-button" onClick={undo}>
+              Undo
+            </button>
+          )}
+        </div>
       )}
     </main>
   );

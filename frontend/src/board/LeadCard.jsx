@@ -1,5 +1,8 @@
-/** A lead on the board: name, company, value. Drag it to another column; click to edit. */
-import { useDraggable } from '@dnd-kit/core';
+/**
+ * A lead on the board: name, company, value. Click (or Enter) to edit; once drag and drop has
+ * loaded (`drag` from `DndBoard`: dnd-kit's ref, attributes and listeners), drag it to another
+ * column or press Space to move it with the arrow keys.
+ */
 import { formatValue } from '../lib/format.js';
 
 export function CardBody({ lead }) {
@@ -13,11 +16,8 @@ export function CardBody({ lead }) {
   );
 }
 
-export default function LeadCard({ lead, onOpen }) {
-  const { attributes, listeners, setNodeRef, isDragging } = useDraggable({
-    id: lead.id,
-    data: { lead },
-  });
+export default function LeadCard({ lead, onOpen, changed = false, drag = null }) {
+  const { setNodeRef, attributes, listeners, isDragging } = drag || {};
   const onKeyDown = (event) => {
     if (event.key === 'Enter') {
       event.preventDefault();
@@ -26,12 +26,17 @@ export default function LeadCard({ lead, onOpen }) {
     }
     listeners?.onKeyDown?.(event);
   };
+  const classes = ['card'];
+  if (isDragging) classes.push('dragging');
+  if (changed) classes.push('changed');
   return (
     <li className="card-slot">
       <div
         ref={setNodeRef}
-        className={isDragging ? 'card dragging' : 'card'}
+        className={classes.join(' ')}
         data-lead-id={lead.id}
+        role="button"
+        tabIndex={0}
         {...attributes}
         {...listeners}
         onKeyDown={onKeyDown}

@@ -1,25 +1,21 @@
 /**
- * One chat bubble: a user message, an assistant reply (text with simple "- " lists, action
- * chips, Yes/No or candidate buttons while it waits for an answer) or an error with Retry.
+ * One chat bubble: a user message, an assistant reply (safe markdown: lists, bold, italic,
+ * code), its change chips with Undo, Yes/No or candidate buttons while it waits for an answer,
+ * or an error with Retry. The time shows on hover or focus.
  */
-import { describeAction, replyBlocks } from '../lib/format.js';
+import { useState } from 'react';
+import { describeAction } from '../lib/format.js';
+import { clockTime } from '../lib/history.js';
+import Markdown from '../lib/markdown.jsx';
 
-function ReplyText({ text }) {
-  return replyBlocks(text).map((block, index) =>
-    block.type === 'ul' ? (
-      <ul key={index} className="chat-list">
-        {block.items.map((item, i) => (
-          <li key={i}>{item}</li>
-        ))}
-      </ul>
-    ) : (
-      <p key={index}>{block.text}</p>
-    ),
-  );
-}
-
-function ActionChips({ actions }) {
+function ActionChips({ actions, onUndo, busy }) {
+  const [undone, setUndone] = useState(() => new Set());
   if (!actions.length) return null;
+  const undo = async (action, index) => {
+    setUndone((set) => new Set(set).add(index));
+    const answer = await onUndo(action.seq ?? null);
+    if (!answer) setUndone((set) => new Set([...set].filter((i) => i !== index)));
+  };
   return (
     <ul className="chat-chips" aria-label="Changes made">
       {actions.map((action, index) => {
@@ -28,6 +24,17 @@ function ActionChips({ actions }) {
           <li key={index} className={`chat-chip chat-chip--${action.type}`}>
             <span className="chat-chip-lead">{lead}</span>
             <span className="chat-chip-change">{change}</span>
+            {onUndo && action.type !== 'undo' && (
+              <button
+                type="button"
+                className="chat-chip-undo"
+                aria-label={`Undo: ${lead}, ${change}`}
+                disabled={busy || undone.has(index)}
+                onClick={() => undo(action, index)}
+              >
+                Undo
+              </button>
+            )}
           </li>
         );
       })}
@@ -75,14 +82,15 @@ function Answers({ message, onAnswer, disabled }) {
   return null;
 }
 
-export default function ChatMessage({ message, onAnswer, onRetry, busy = false }) {
+export default function ChatMessage({ message, onAnswer, onRetry, onUndo, busy = false }) {
   const kind = message.role === 'user' ? 'user' : message.error ? 'error' : 'assistant';
+  const time = message.at ? clockTime(message.at) : '';
   return (
     <div className={`chat-msg chat-msg--${kind}`} data-role={message.role}>
       <span className="visually-hidden">{message.role === 'user' ? 'You: ' : 'Assistant: '}</span>
-      <div className="chat-bubble">
-        {message.role === 'user' ? <p>{message.content}</p> : <ReplyText text={message.content} />}
-        <ActionChips actions={message.actions || []} />
+      <div className="chat-bubble" title={time || undefined}>
+        {message.role === 'user' ? <p>{message.content}</p> : <Markdown text={message.content} />}
+        <ActionChips actions={message.actions || []} onUndo={message.error ? null : onUndo} busy={busy} />
         {message.active && <Answers message={message} onAnswer={onAnswer} disabled={busy} />}
         {message.error && (message.retryText || message.reload) && (
           <button type="button" className="chat-retry" disabled={busy} onClick={() => onRetry(message.id)}>
@@ -90,6 +98,11 @@ export default function ChatMessage({ message, onAnswer, onRetry, busy = false }
           </button>
         )}
       </div>
+      {time && (
+        <time className="chat-time" dateTime={new Date(message.at).toISOString()}>
+          {time}
+        </time>
+      )}
     </div>
   );
 }

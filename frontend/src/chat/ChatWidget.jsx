@@ -1,26 +1,65 @@
 /**
  * The floating chat: a round button bottom-right that expands into a 300×400 panel (full width
- * under 480px). Enter sends, Shift+Enter starts a new line, Esc closes. Focus moves into the
+ * under 480px). Ctrl+/ (Cmd+/ on a Mac) opens it from anywhere; the button comes early in the
+ * focus order. Enter sends, Shift+Enter starts a new line, Esc closes. Focus moves into the
  * panel on open and back to the button on close; new messages are announced (aria-live).
+ * An empty chat offers example prompts (a click sends one); Clear asks first; a counter shows
+ * near the 2,000-character limit and a longer text is kept (not cut) with Send disabled.
  * All server talk is in `useChat`.
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import ChatButton from './ChatButton.jsx';
-import ChatMessage from './ChatMessage.jsx';
 import { useChat } from './useChat.js';
 import { stepLabel } from '../lib/format.js';
 import { markReplyShown } from '../lib/perf.js';
 import './ChatWidget.css';
 
-const EXAMPLES = ['Move John to Meeting booked', 'Add new lead Sarah from TechCorp', 'Who is in Contacted?'];
+// The bubbles (markdown, chips, answers) are their own chunk, fetched after the first paint
+// (from an effect), not part of the initial JavaScript; the conversation shows once it is
+// here (usually before the history answers).
+let LoadedMessage = null;
+let messageModule = null;
+function loadMessage() {
+  messageModule ||= import('./ChatMessage.jsx').then((module) => {
+    LoadedMessage = module.default;
+    return LoadedMessage;
+  });
+  return messageModule;
+}
+
+/** The bubble component once its chunk has arrived (re-renders when it does). */
+function useMessageComponent() {
+  const [component, setComponent] = useState(() => LoadedMessage);
+  useEffect(() => {
+    if (component) return undefined;
+    let live = true;
+    loadMessage().then((loaded) => live && setComponent(() => loaded));
+    return () => {
+      live = false;
+    };
+  }, [component]);
+  return component;
+}
+
+export const EXAMPLES = ['Who is in New?', 'Add a new lead Priya Shah from Globex', 'What changed today?'];
+export const MAX_LENGTH = 2000;
+const COUNTER_FROM = 1800;
+
+/** Is this keydown the "open the chat" shortcut (Ctrl+/ or Cmd+/)? */
+export function isChatShortcut(event) {
+  return (event.ctrlKey || event.metaKey) && !event.altKey && (event.key === '/' || event.code === 'Slash');
+}
 
 export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
   const chat = useChat(chatOptions);
+  const ChatMessage = useMessageComponent();
   const { messages, busy, loading, step } = chat;
   const [open, setOpen] = useState(false);
   const [draft, setDraft] = useState('');
+  const [confirmingClear, setConfirmingClear] = useState(false);
   const panelId = useId();
   const titleId = useId();
+  const counterId = useId();
   const buttonRef = useRef(null);
   const inputRef = useRef(null);
   const listRef = useRef(null);
@@ -32,6 +71,17 @@ export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
     else if (wasOpen.current) buttonRef.current?.focus();
     wasOpen.current = open;
   }, [open]);
+
+  useEffect(() => {
+    const onKey = (event) => {
+      if (!isChatShortcut(event)) return;
+      event.preventDefault();
+      setOpen(true);
+      inputRef.current?.focus();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   useEffect(() => {
     const list = listRef.current;
@@ -46,7 +96,8 @@ export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
     }
   }, [messages]);
 
-  const canSend = Boolean(draft.trim()) && !busy && !loading;
+  const tooLong = draft.length > MAX_LENGTH;
+  const canSend = Boolean(draft.trim()) && !tooLong && !busy && !loading;
 
   const submit = () => {
     if (!canSend) return;
@@ -72,8 +123,15 @@ export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
     inputRef.current?.focus();
   };
 
+  const clearNow = () => {
+    setConfirmingClear(false);
+    chat.clear();
+    inputRef.current?.focus();
+  };
+
   return (
     <div className="chat-root">
+      <ChatButton ref={buttonRef} open={open} controls={panelId} onToggle={() => setOpen((o) => !o)} />
       <section
         id={panelId}
         className={open ? 'chat-panel open' : 'chat-panel'}
@@ -93,7 +151,8 @@ export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
             aria-label="Clear conversation"
             title="Clear conversation"
             disabled={loading || (!messages.length && !busy)}
-            onClick={() => chat.clear()}
+            aria-expanded={confirmingClear}
+            onClick={() => setConfirmingClear(true)}
           >
             Clear
           </button>
@@ -110,25 +169,43 @@ export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
           </button>
         </header>
 
+        {confirmingClear && (
+          <div className="chat-confirm" role="alertdialog" aria-label="Clear the conversation?">
+            <span>Clear the conversation? Your lead changes stay.</span>
+            <button type="button" className="chat-confirm-yes" onClick={clearNow}>
+              Yes, clear
+            </button>
+            <button type="button" className="chat-confirm-no" onClick={() => setConfirmingClear(false)}>
+              Cancel
+            </button>
+          </div>
+        )}
+
         <div className="chat-body" ref={listRef}>
           {!loading && !messages.length && !busy && (
             <div className="chat-empty">
               <p>Manage your leads in plain language, for example:</p>
-              <ul>
+              <ul className="chat-examples" aria-label="Example messages">
                 {EXAMPLES.map((example) => (
-                  <li key={example}>“{example}”</li>
+                  <li key={example}>
+                    <button type="button" className="chat-example" onClick={() => answer(example)}>
+                      {example}
+                    </button>
+                  </li>
                 ))}
               </ul>
+              <p className="chat-hint">Tip: Ctrl+/ opens this chat from anywhere.</p>
             </div>
           )}
           <div className="chat-log" role="log" aria-live="polite" aria-relevant="additions" aria-label="Conversation">
-            {messages.map((message) => (
+            {ChatMessage && messages.map((message) => (
               <ChatMessage
                 key={message.id}
                 message={message}
                 busy={busy}
                 onAnswer={answer}
                 onRetry={chat.retry}
+                onUndo={chat.undo}
               />
             ))}
           </div>
@@ -157,11 +234,19 @@ export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
             aria-label="Message"
             placeholder="Type a message…"
             rows={2}
-            maxLength={2000}
             value={draft}
+            aria-invalid={tooLong || undefined}
+            aria-describedby={draft.length >= COUNTER_FROM ? counterId : undefined}
             onChange={(event) => setDraft(event.target.value)}
             onKeyDown={onKeyDown}
           />
+          {draft.length >= COUNTER_FROM && (
+            <span id={counterId} className={tooLong ? 'chat-counter over' : 'chat-counter'} aria-live="polite">
+              {tooLong
+                ? `${(draft.length - MAX_LENGTH).toLocaleString('en-US')} characters over the ${MAX_LENGTH.toLocaleString('en-US')} limit`
+                : `${draft.length.toLocaleString('en-US')} / ${MAX_LENGTH.toLocaleString('en-US')}`}
+            </span>
+          )}
           <button type="submit" className="chat-send" aria-label="Send message" disabled={!canSend}>
             <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
               <path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z" fill="currentColor" />
@@ -170,7 +255,6 @@ export default function ChatWidget({ title = 'CRM assistant', chatOptions }) {
         </form>
       </section>
 
-      <ChatButton ref={buttonRef} open={open} controls={panelId} onToggle={() => setOpen((o) => !o)} />
     </div>
   );
 }

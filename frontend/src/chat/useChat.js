@@ -2,24 +2,35 @@
  * useChat: everything the chat widget says to the server, in one hook.
  *
  * - restores the conversation from `/api/chat/history/` on mount (it survives a reload until
- *   cleared); a trailing user message means a run is still in flight, so it waits for its answer;
- * - `send(text)` posts the message (202 `{task_id}`), then follows the run's event stream
- *   (`status`, `step`, `result`, `error`); if the stream cannot be opened or breaks, it polls
- *   `/api/chat/status/<task_id>/` every second instead;
- * - after a run whose result has actions it dispatches `crm:leads-changed` on `window`, which
- *   the board listens to;
- * - `clear()` forgets the conversation; `retry(id)` re-sends the message an error belongs to.
+ *   cleared); a trailing user message means a run is still in flight: it follows that run's
+ *   status when this tab started it (the run id is kept in `sessionStorage`), else re-reads the
+ *   history — both bounded, so it never sits on "Thinking…" for good;
+ * - `send(text)` posts the message with a fresh `client_message_id` (202 `{task_id}`), then
+ *   follows the run's event stream (`status`, `step`, `result`, `error`); if the stream cannot
+ *   be opened or breaks, it polls `/api/chat/status/<task_id>/` instead (bounded);
+ * - a 503/504 `{"type": "timeout"}` on the post means the message may still be processed: it
+ *   posts again with the same `client_message_id`, which re-attaches to the same run;
+ * - `retry(id)` re-sends the message an error belongs to with the same id; `clear()` forgets
+ *   the conversation; `undo(seq)` undoes the user's latest change (or change `seq`).
  *
+ * The board learns about changes from the lead event stream, not from here.
  * Components only render what this returns.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../lib/api.js';
-import { LEADS_CHANGED } from '../lib/format.js';
 import { markResult } from '../lib/perf.js';
 
 const TERMINAL = new Set(['succeeded', 'failed']);
 const MAX_POLL_FAILURES = 5;
-const HISTORY_WAIT_TRIES = 300;
+const RUN_KEY = 'crm:chat-run';
+
+/** A fresh client message id (crypto.randomUUID where the browser has it). */
+export function newClientId() {
+  if (globalThis.crypto && typeof globalThis.crypto.randomUUID === 'function') {
+    return globalThis.crypto.randomUUID();
+  }
+  return `m-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
 
 function parse(data) {
   try {
@@ -29,13 +40,45 @@ function parse(data) {
   }
 }
 
-export function useChat({ pollInterval = 1000 } = {}) {
+function remember(run) {
+  try {
+    if (run) sessionStorage.setItem(RUN_KEY, JSON.stringify(run));
+    else sessionStorage.removeItem(RUN_KEY);
+  } catch {
+    /* storage unavailable (private mode): a reload then re-reads the history instead */
+  }
+}
+
+function remembered() {
+  try {
+    return parse(sessionStorage.getItem(RUN_KEY) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+/** Is this refusal "the proxy gave up waiting", after which the message may still run? */
+function isTimeout(err) {
+  return Boolean(err) && (err.status === 503 || err.status === 504) && err.type === 'timeout';
+}
+
+function stamp(value) {
+  const time = value ? new Date(value).getTime() : NaN;
+  return Number.isFinite(time) ? time : null;
+}
+
+/**
+ * Options: `pollInterval` (ms between status polls), `maxPolls` (status polls before giving up
+ * on a run that never ends), `maxReattach` (re-posts after a timeout), `historyTries` (history
+ * re-reads after a reload mid-run).
+ */
+export function useChat({ pollInterval = 1000, maxPolls = 300, maxReattach = 5, historyTries = 30 } = {}) {
   const [messages, setMessages] = useState([]);
   const [loading, setLoading] = useState(true);
   const [busy, setBusy] = useState(false);
   const [step, setStep] = useState(null);
   const nextId = useRef(0);
-  const current = useRef(null); // the run being followed: {taskId, text, done, source, timer}
+  const current = useRef(null); // the run being followed: {taskId, text, clientId, done, source, timer}
   const mounted = useRef(true);
 
   const newId = () => {
@@ -44,7 +87,7 @@ export function useChat({ pollInterval = 1000 } = {}) {
   };
 
   const append = useCallback((message) => {
-    setMessages((list) => [...list, { id: newId(), actions: [], choices: [], ...message }]);
+    setMessages((list) => [...list, { id: newId(), actions: [], choices: [], at: Date.now(), ...message }]);
   }, []);
 
   const stopFollowing = useCallback(() => {
@@ -61,28 +104,25 @@ export function useChat({ pollInterval = 1000 } = {}) {
     (run, data) => {
       if (run.done) return;
       stopFollowing();
+      remember(null);
       if (!mounted.current) return;
       if (data && data.status === 'succeeded' && data.result) {
         const result = data.result;
-        const actions = Array.isArray(result.actions) ? result.actions : [];
         markResult(run.taskId);
         append({
           role: 'assistant',
           content: result.reply || '',
-          actions,
+          actions: Array.isArray(result.actions) ? result.actions : [],
           needs: result.needs || null,
           choices: Array.isArray(result.choices) ? result.choices : [],
           active: Boolean(result.needs),
           taskId: run.taskId,
         });
-        if (actions.length) {
-          window.dispatchEvent(new CustomEvent(LEADS_CHANGED, { detail: { actions } }));
-        }
       } else {
         const message =
           (data && data.error && data.error.message) ||
           'The assistant could not answer; nothing was changed.';
-        append({ role: 'assistant', content: message, error: true, retryText: run.text });
+        append({ role: 'assistant', content: message, error: true, retryText: run.text, clientId: run.clientId });
       }
       setBusy(false);
       setStep(null);
@@ -91,12 +131,13 @@ export function useChat({ pollInterval = 1000 } = {}) {
   );
 
   const failLocally = useCallback(
-    (text, err) => {
+    (text, err, clientId) => {
       append({
         role: 'assistant',
         content: (err && err.message) || 'Something went wrong.',
         error: true,
         retryText: text,
+        clientId,
       });
       setBusy(false);
       setStep(null);
@@ -107,9 +148,11 @@ export function useChat({ pollInterval = 1000 } = {}) {
   const poll = useCallback(
     (run) => {
       let failures = 0;
+      let polls = 0;
       const tick = async () => {
         run.timer = null;
         if (run.done) return;
+        polls += 1;
         try {
           const data = await api.chatStatus(run.taskId);
           if (run.done) return;
@@ -124,22 +167,34 @@ export function useChat({ pollInterval = 1000 } = {}) {
           failures += 1;
           if (err.status === 404 || err.status === 401 || failures >= MAX_POLL_FAILURES) {
             stopFollowing();
-            failLocally(run.text, err);
+            remember(null);
+            failLocally(run.text, err, run.clientId);
             return;
           }
+        }
+        if (polls >= maxPolls) {
+          // Never "Thinking…" for good: say what is known, keep the same id for a retry.
+          stopFollowing();
+          failLocally(
+            run.text,
+            new Error('No answer yet: your message may still be processed. Retry checks again without sending it twice.'),
+            run.clientId,
+          );
+          return;
         }
         run.timer = setTimeout(tick, pollInterval);
       };
       tick();
     },
-    [failLocally, finish, pollInterval, stopFollowing],
+    [failLocally, finish, maxPolls, pollInterval, stopFollowing],
   );
 
   const follow = useCallback(
-    (taskId, text) => {
+    (taskId, text, clientId) => {
       stopFollowing();
-      const run = { taskId, text, done: false, source: null, timer: null };
+      const run = { taskId, text, clientId, done: false, source: null, timer: null };
       current.current = run;
+      remember({ taskId, text, clientId });
       if (typeof globalThis.EventSource !== 'function') {
         poll(run);
         return;
@@ -177,19 +232,33 @@ export function useChat({ pollInterval = 1000 } = {}) {
   );
 
   const post = useCallback(
-    async (text) => {
+    async (text, clientId) => {
       setBusy(true);
       setStep(null);
       setMessages((list) => list.map((m) => (m.active ? { ...m, active: false } : m)));
-      try {
-        const answer = await api.sendChat(text);
-        if (!mounted.current) return;
-        follow(answer.task_id, text);
-      } catch (err) {
-        if (mounted.current) failLocally(text, err);
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          const answer = await api.sendChat(text, clientId);
+          if (!mounted.current) return;
+          follow(answer.task_id, text, clientId);
+          return;
+        } catch (err) {
+          if (!mounted.current) return;
+          if (isTimeout(err) && attempt < maxReattach) {
+            // The proxy gave up waiting; the same id re-attaches to the run if it exists.
+            await new Promise((resolve) => setTimeout(resolve, pollInterval));
+            if (!mounted.current) return;
+            continue;
+          }
+          const shown = isTimeout(err)
+            ? new Error('No answer yet: your message may still be processed. Retry checks again without sending it twice.')
+            : err;
+          failLocally(text, shown, clientId);
+          return;
+        }
       }
     },
-    [failLocally, follow],
+    [failLocally, follow, maxReattach, pollInterval],
   );
 
   /** Send a user message; ignored while empty or while a run is in flight. */
@@ -197,17 +266,16 @@ export function useChat({ pollInterval = 1000 } = {}) {
     (raw) => {
       const text = String(raw || '').trim();
       if (!text || busy || loading) return false;
-      append({ role: 'user', content: text });
-      post(text);
+      const clientId = newClientId();
+      append({ role: 'user', content: text, clientId });
+      post(text, clientId);
       return true;
     },
     [append, busy, loading, post],
   );
 
   const loadHistory = useCallback(async () => {
-    setLoading(true);
-    let tries = 0;
-    for (;;) {
+    for (let tries = 0; ; tries += 1) {
       let data;
       try {
         data = await api.chatHistory();
@@ -222,6 +290,7 @@ export function useChat({ pollInterval = 1000 } = {}) {
             choices: [],
             error: true,
             reload: true,
+            at: Date.now(),
           },
         ]);
         setBusy(false);
@@ -238,33 +307,62 @@ export function useChat({ pollInterval = 1000 } = {}) {
         choices: Array.isArray(m.choices) ? m.choices : [],
         error: Boolean(m.error),
         active: false,
+        at: stamp(m.at || m.created_at),
       }));
       const last = restored[restored.length - 1];
       if (last && last.role === 'assistant' && last.needs && data.pending) last.active = true;
       setMessages(restored);
       setLoading(false);
       // A trailing user message is a run still in flight (e.g. the page was reloaded mid-run).
-      if (last && last.role === 'user' && tries < HISTORY_WAIT_TRIES) {
-        tries += 1;
-        setBusy(true);
-        await new Promise((resolve) => setTimeout(resolve, pollInterval));
-        if (!mounted.current) return;
-        continue;
+      if (last && last.role === 'user') {
+        const mine = remembered();
+        if (mine && mine.taskId && mine.text === last.content) {
+          // This tab started it: follow its status (bounded; a failed run shows its error).
+          setBusy(true);
+          const run = { taskId: mine.taskId, text: mine.text, clientId: mine.clientId, done: false, source: null, timer: null };
+          current.current = run;
+          poll(run);
+          return;
+        }
+        if (tries < historyTries) {
+          setBusy(true);
+          await new Promise((resolve) => setTimeout(resolve, pollInterval));
+          if (!mounted.current) return;
+          continue;
+        }
+        setBusy(false);
+        setMessages((list) => [
+          ...list,
+          {
+            id: newId(),
+            role: 'assistant',
+            content: 'The answer to your last message has not arrived yet; it may still be processed.',
+            actions: [],
+            choices: [],
+            error: true,
+            reload: true,
+            at: Date.now(),
+          },
+        ]);
+        return;
       }
       setBusy(false);
       return;
     }
-  }, [pollInterval]);
+  }, [historyTries, poll, pollInterval]);
 
-  /** Re-send the message behind error bubble `id` (the bubble goes away). */
+  /** Re-send the message behind error bubble `id` with its client id (the bubble goes away). */
   const retry = useCallback(
     (id) => {
       if (busy) return;
       const failed = messages.find((m) => m.id === id);
       if (!failed) return;
       setMessages((list) => list.filter((m) => m.id !== id));
-      if (failed.retryText) post(failed.retryText);
-      else if (failed.reload) loadHistory();
+      if (failed.retryText) post(failed.retryText, failed.clientId || newClientId());
+      else if (failed.reload) {
+        setLoading(true);
+        loadHistory();
+      }
     },
     [busy, loadHistory, messages, post],
   );
@@ -272,6 +370,7 @@ export function useChat({ pollInterval = 1000 } = {}) {
   /** Forget the conversation (server and screen). */
   const clear = useCallback(async () => {
     stopFollowing();
+    remember(null);
     try {
       await api.clearChat();
       if (!mounted.current) return;
@@ -289,8 +388,26 @@ export function useChat({ pollInterval = 1000 } = {}) {
     }
   }, [append, stopFollowing]);
 
+  /** Undo this user's latest change (`seq` when the chip knows it); the reply shows in the chat. */
+  const undo = useCallback(
+    async (seq) => {
+      try {
+        const answer = await api.undo(seq);
+        if (!mounted.current) return answer;
+        append({ role: 'assistant', content: answer.reply || '', actions: answer.action ? [answer.action] : [] });
+        return answer;
+      } catch (err) {
+        if (mounted.current) append({ role: 'assistant', content: `Undo failed: ${err.message}`, error: true });
+        return null;
+      }
+    },
+    [append],
+  );
+
   useEffect(() => {
     mounted.current = true;
+    // loadHistory sets state only after awaiting the server, never synchronously.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     loadHistory();
     return () => {
       mounted.current = false;
@@ -298,5 +415,5 @@ export function useChat({ pollInterval = 1000 } = {}) {
     };
   }, [loadHistory, stopFollowing]);
 
-  return { messages, loading, busy, step, send, retry, clear };
+  return { messages, loading, busy, step, send, retry, clear, undo };
 }

@@ -93,19 +93,40 @@ export async function apiFetch(path, { method = 'GET', body, signal, redirectOn4
 export const api = {
   me: () => apiFetch('/api/me/'),
   pipeline: () => apiFetch('/api/pipeline/'),
-  leads: ({ q = '', status = '' } = {}, signal) => {
+  /** One page of leads (`{leads, total, limit, offset}`), optionally of one stage or search. */
+  leads: ({ q = '', status = '', limit, offset } = {}, signal) => {
     const params = new URLSearchParams();
-    if (q) params.set('q', q);
     if (status) params.set('status', status);
+    if (q) params.set('q', q);
+    if (limit !== undefined) params.set('limit', String(limit));
+    if (offset !== undefined) params.set('offset', String(offset));
     const query = params.toString();
     return apiFetch(`/api/leads/${query ? `?${query}` : ''}`, { signal });
   },
+  /** `{stages: [{status, count, value}], total, value}`: real counts and sums per stage. */
+  summary: (signal) => apiFetch('/api/leads/summary/', { signal }),
+  /** `{changes, last_seq}`: the change log, for one lead or after a seq. */
+  changes: ({ leadId, after, limit } = {}, signal) => {
+    const params = new URLSearchParams();
+    if (leadId) params.set('lead_id', leadId);
+    if (after !== undefined) params.set('after', String(after));
+    if (limit !== undefined) params.set('limit', String(limit));
+    return apiFetch(`/api/leads/changes/?${params}`, { signal });
+  },
+  /** Undo this user's latest change (or change `seq`): `{reply, undone, action}`. */
+  undo: (seq) =>
+    apiFetch('/api/leads/undo/', { method: 'POST', body: seq === undefined || seq === null ? {} : { seq } }),
+  leadEventsUrl: '/api/leads/events/',
   lead: (id) => apiFetch(`/api/leads/${encodeURIComponent(id)}/`),
   createLead: (fields) => apiFetch('/api/leads/', { method: 'POST', body: fields }),
   updateLead: (id, fields) =>
     apiFetch(`/api/leads/${encodeURIComponent(id)}/`, { method: 'PATCH', body: fields }),
   deleteLead: (id) => apiFetch(`/api/leads/${encodeURIComponent(id)}/`, { method: 'DELETE' }),
-  sendChat: (message) => apiFetch('/api/chat/', { method: 'POST', body: { message } }),
+  sendChat: (message, clientMessageId) =>
+    apiFetch('/api/chat/', {
+      method: 'POST',
+      body: clientMessageId ? { message, client_message_id: clientMessageId } : { message },
+    }),
   chatStatus: (taskId) => apiFetch(`/api/chat/status/${encodeURIComponent(taskId)}/`),
   chatHistory: () => apiFetch('/api/chat/history/'),
   clearChat: () => apiFetch('/api/chat/clear/', { method: 'POST' }),

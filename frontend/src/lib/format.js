@@ -1,7 +1,5 @@
 /** Pure helpers: how steps, actions, replies and lead values are shown to a person. */
 
-export const LEADS_CHANGED = 'crm:leads-changed';
-
 const STEP_LABELS = {
   router: 'Understanding…',
   lead_matcher: 'Finding the lead…',
@@ -59,26 +57,6 @@ export function describeAction(action) {
     default:
       return { lead, change: action.type || 'Changed' };
   }
-}
-
-/**
- * Split a reply into blocks for rendering: `{type: 'p', text}` for plain lines and
- * `{type: 'ul', items}` for runs of lines starting with "- ".
- */
-export function replyBlocks(text) {
-  const blocks = [];
-  for (const raw of String(text || '').split('\n')) {
-    const line = raw.trimEnd();
-    const item = /^\s*[-•*]\s+(.*)$/.exec(line);
-    if (item) {
-      const last = blocks[blocks.length - 1];
-      if (last && last.type === 'ul') last.items.push(item[1]);
-      else blocks.push({ type: 'ul', items: [item[1]] });
-    } else if (line.trim()) {
-      blocks.push({ type: 'p', text: line.trim() });
-    }
-  }
-  return blocks;
 }
 
 const money = new Intl.NumberFormat('en-US', {

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, apiFetch, readCookie } from './api.js';
-import { describeAction, formatValue, replyBlocks, stepLabel } from './format.js';
+import { describeAction, formatValue, stepLabel } from './format.js';
+import { inlineTokens, markdownBlocks } from './markdown.jsx';
+import { changeSummary, describeChange, timeAgo } from './history.js';
 import { mockFetch } from '../test/fakes.js';
 
 describe('stepLabel', () => {
@@ -31,14 +33,70 @@ describe('describeAction', () => {
   });
 });
 
-describe('replyBlocks', () => {
+describe('markdownBlocks', () => {
   it('groups "- " lines into lists and keeps other lines as paragraphs', () => {
-    expect(replyBlocks('Two leads:\n- Ann\n- Bo\n\nThat is all.')).toEqual([
+    expect(markdownBlocks('Two leads:\n- Ann\n- Bo\n\nThat is all.')).toEqual([
       { type: 'p', text: 'Two leads:' },
       { type: 'ul', items: ['Ann', 'Bo'] },
       { type: 'p', text: 'That is all.' },
     ]);
-    expect(replyBlocks('')).toEqual([]);
+    expect(markdownBlocks('')).toEqual([]);
+  });
+
+  it('tells numbered lists from bullet lists', () => {
+    expect(markdownBlocks('1. Ann\n2) Bo\n* Cy')).toEqual([
+      { type: 'ol', items: ['Ann', 'Bo'] },
+      { type: 'ul', items: ['Cy'] },
+    ]);
+  });
+});
+
+describe('inlineTokens', () => {
+  it('finds bold, italic and code, and leaves the rest as text', () => {
+    expect(inlineTokens('Moved **John Smith** to *Won* (`id 7`).')).toEqual([
+      { type: 'text', text: 'Moved ' },
+      { type: 'strong', text: 'John Smith' },
+      { type: 'text', text: ' to ' },
+      { type: 'em', text: 'Won' },
+      { type: 'text', text: ' (' },
+      { type: 'code', text: 'id 7' },
+      { type: 'text', text: ').' },
+    ]);
+  });
+
+  it('does not treat snake_case, lone stars or HTML as markup', () => {
+    expect(inlineTokens('snake_case_name and 2 * 3 * 4')).toEqual([{ type: 'text', text: 'snake_case_name and 2 * 3 * 4' }]);
+    expect(inlineTokens('<b>x</b>')).toEqual([{ type: 'text', text: '<b>x</b>' }]);
+  });
+});
+
+describe('change history lines', () => {
+  const now = Date.parse('2026-11-29T10:00:00Z');
+  const lead = { name: 'John', status: 'Contacted', phone: null, value: 10 };
+
+  it('says what changed, who did it, how and when', () => {
+    const change = {
+      op: 'update',
+      source: 'chat',
+      user_name: 'demo',
+      user_id: '1',
+      before: lead,
+      after: { ...lead, status: 'Won' },
+      at: '2026-11-29T09:58:00Z',
+    };
+    expect(describeChange(change, now)).toBe('Moved to Won by demo via chat, 2 min ago');
+    expect(changeSummary({ ...change, after: { ...lead, phone: '555', value: 20 } })).toBe('Changed phone, value');
+    expect(changeSummary({ op: 'create', after: lead })).toBe('Created in Contacted');
+    expect(describeChange({ op: 'delete', source: 'board', user_name: 'bob', before: lead, after: null, at: '2026-11-29T10:00:00Z' }, now)).toBe(
+      'Deleted by bob on the board, just now',
+    );
+  });
+
+  it('reads ages in minutes, hours and days', () => {
+    expect(timeAgo('2026-11-29T07:00:00Z', now)).toBe('3 h ago');
+    expect(timeAgo('2026-11-28T09:00:00Z', now)).toBe('yesterday');
+    expect(timeAgo('2026-11-25T10:00:00Z', now)).toBe('4 days ago');
+    expect(timeAgo('not a date', now)).toBe('');
   });
 });
 

@@ -44,6 +44,12 @@ export class FakeEventSource {
     this.closed = false;
     this.listeners = {};
     FakeEventSource.instances.push(this);
+    // Like a browser: connected a moment later (`open`), unless it failed or closed first.
+    setTimeout(() => {
+      if (this.readyState !== 0) return;
+      this.readyState = 1;
+      for (const listener of this.listeners.open || []) listener(new Event('open'));
+    }, 0);
   }
 
   addEventListener(type, listener) {
