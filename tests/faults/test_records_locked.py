@@ -86,7 +86,7 @@ def assert_truthful_timeout(answer: Any, elapsed: float, cmid: str) -> None:
     assert body["client_message_id"] == cmid, body
     assert "may still be processed" in body["detail"], body
     assert NOTHING_CHANGED not in body["detail"].lower(), body
-    assert PROXY_TIMEOUT - 0.2 <= elapsed < PROXY_TIMEOUT + 5, elapsed
+    assert PROXY_TIMEOUT - 0.2 <= elapsed < PROXY_TIMEOUT + 8, elapsed
 
 
 def wait_task(browser: Browser, task_id: str, timeout: float = 20) -> dict[str, Any]:
@@ -174,6 +174,14 @@ def test_a_resend_while_still_locked_and_after_still_makes_one_lead(stack: Stack
         # The widget re-sends while the records are still locked: the same truthful answer.
         again, elapsed = post_chat(browser, message, cmid)
         assert_truthful_timeout(again, elapsed, cmid)
+        # A reload meanwhile never shows an empty conversation as if the message were lost:
+        # it answers with the session's thread, or says it cannot load it now.
+        reload = browser.get("/api/chat/history/")
+        if reload.status_code == 200:
+            assert reload.json()["thread_id"], reload.json()
+        else:
+            assert reload.status_code in (503, 504), reload.text
+            assert reload.json()["type"] in ("agent_unavailable", "timeout"), reload.text
         assert lock.held
     finally:
         held = lock.release()
