@@ -43,7 +43,7 @@ MAY_STILL_RUN = (
 PLAIN_RUNS_SECONDS = 300.0
 _plain_runs_until = 0.0
 LEAD_LIST_PARAMS = ("status", "q", "limit", "offset")
-CHANGES_PARAMS = ("after", "lead_id", "user_id", "run_id", "source", "since", "limit")
+CHANGES_PARAMS = ("after", "lead_id", "limit")  # what the agent's /leads/changes reads
 
 
 def chat_message(body: dict[str, Any]) -> str:

@@ -1,7 +1,9 @@
-"""Checkpointers for the chat threads: SQLite (default) or PostgreSQL.
+"""Checkpointers for the chat threads: LangGraph's stock `SqliteSaver` (WAL) or `PostgresSaver`.
 
-Only the latest checkpoint of a thread is needed (no time travel is offered), so after each
-turn the older ones are pruned: the checkpoint tables stay the size of the live threads.
+Only the latest checkpoint of a thread is needed (no time travel is offered). Turns write one
+checkpoint each (`durability="exit"`); the run manager's background sweep prunes the older ones
+of the threads that had turns, in one batch (`prune_many`), so the tables stay the size of the
+live threads without costing any turn time.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ class Checkpoints:
 
     def prune(self, thread_id: str) -> None:
         """Keep only the latest checkpoint (and its pending writes) of `thread_id`."""
-        self._prune(thread_id)
+        self._prune([thread_id])
+
+    def prune_many(self, thread_ids: list[str]) -> None:
+        """`prune` for several threads at once (the background sweep)."""
+        if thread_ids:
+            self._prune(thread_ids)
 
     def delete(self, thread_id: str) -> None:
         self.saver.delete_thread(thread_id)
@@ -59,21 +66,24 @@ def _sqlite(path: str) -> Checkpoints:
     saver.setup()
     lock: threading.Lock = saver.lock
 
-    def prune(thread_id: str) -> None:
+    def prune(thread_ids: list[str]) -> None:
         with lock:
-            latest = conn.execute(
-                "SELECT max(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ''",
-                (thread_id,),
-            ).fetchone()[0]
-            if latest is None:
-                return
-            conn.execute(
-                "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id <> ?",
-                (thread_id, latest),
-            )
-            conn.execute(
-                "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id <> ?", (thread_id, latest)
-            )
+            for thread_id in thread_ids:
+                latest = conn.execute(
+                    "SELECT max(checkpoint_id) FROM checkpoints "
+                    "WHERE thread_id = ? AND checkpoint_ns = ''",
+                    (thread_id,),
+                ).fetchone()[0]
+                if latest is None:
+                    continue
+                conn.execute(
+                    "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id <> ?",
+                    (thread_id, latest),
+                )
+                conn.execute(
+                    "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id <> ?",
+                    (thread_id, latest),
+                )
             conn.commit()
 
     return Checkpoints(saver=saver, _prune=prune, _close=conn.close)
@@ -108,8 +118,8 @@ def _postgres(url: str) -> Checkpoints:
             "checkpoint database unavailable at start-up; chat answers 503 until it is back"
         )
 
-    def prune(thread_id: str) -> None:
-        saver.prune([thread_id], strategy="keep_latest")
+    def prune(thread_ids: list[str]) -> None:
+        saver.prune(thread_ids, strategy="keep_latest")
 
     return Checkpoints(saver=saver, _prune=prune, _close=pool.close)
 

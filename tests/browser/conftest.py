@@ -79,9 +79,17 @@ class Agent:
         self.http.headers.update({"Authorization": f"Bearer {TOKEN}", "X-CRM-User": SEED_USER})
 
     def leads(self) -> list[dict[str, Any]]:
-        response = self.http.get(f"{self.url}/leads", timeout=10)
-        response.raise_for_status()
-        return response.json()["leads"]
+        """Every lead, page by page (the API pages; a test may have made thousands)."""
+        leads: list[dict[str, Any]] = []
+        while True:
+            response = self.http.get(
+                f"{self.url}/leads", params={"limit": 1000, "offset": len(leads)}, timeout=30
+            )
+            response.raise_for_status()
+            page = response.json()
+            leads += page["leads"]
+            if not page["leads"] or len(leads) >= page["total"]:
+                return leads
 
     def lead(self, name: str) -> dict[str, Any] | None:
         return next((lead for lead in self.leads() if lead["name"] == name), None)

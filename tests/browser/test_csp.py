@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DIST
+from tests.browser.conftest import DIST
 from tests.proxy.stack import Stack, manage, running_stack
 
 pytestmark = pytest.mark.browser
@@ -37,15 +37,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-def test_no_policy_violation_on_the_login_page_the_board_and_the_admin(stack: Stack) -> None:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}", pytrace=False)
+def test_no_policy_violation_on_the_login_page_the_board_and_the_admin(
+    stack: Stack, browser: Browser
+) -> None:
+    """(Chromium comes from the browser suite's session fixture: one Playwright per session.)"""
     console: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        page = browser.new_page()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
         page.add_init_script(WATCH)
         page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         page.goto(stack.proxy.url + "/accounts/login/")
@@ -69,6 +68,7 @@ def test_no_policy_violation_on_the_login_page_the_board_and_the_admin(stack: St
         )
         page.wait_for_function("window.__violations.length > 0", timeout=5_000)
         assert page.evaluate("window.__ran") is None
-        browser.close()
+    finally:
+        context.close()
     assert board == [] and admin == [], (board, admin)
     assert reported == [], reported
