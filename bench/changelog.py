@@ -149,6 +149,7 @@ def run(
                     "reference": f"{_range(theirs)} ms without (baseline {base.label[9:]})",
                     # No target in the issue: reported only.
                     "met": None,
+                    "result": "reported",
                 }
             )
     return {

@@ -38,6 +38,7 @@ def _targets_shape(section: dict, rows: set[str] | None = None) -> None:
                 "measured",
                 "reference",
                 "met",
+                "result",
             }
         )
         assert target["met"] in (True, False, None)
@@ -216,6 +217,14 @@ def test_changelog_compares_the_store_with_the_pre_log_baseline(
             assert len(sides["ours"]) == len(sides["baseline"]) == 3  # interleaved rounds
             assert all(ms > 0 for ms in sides["ours"] + sides["baseline"])
         assert section["data"]["last_seq"][backend] >= 3 * 2 * (5 + changelog.WARM_UP)
+    markdown = report.markdown(
+        {
+            "meta": {"started_at": "now", "cpus": 2, "python": "3", "total_seconds": 1},
+            "sections": {"changelog": section},
+        }
+    )
+    assert "| 8a | changelog | change-log cost per lead update (SQLite), p50 |" in markdown
+    assert markdown.count("| reported |") == 4  # no target: reported, not "not measured"
 
 
 @pytest.mark.browser
