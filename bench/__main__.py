@@ -39,6 +39,8 @@ BENCHMARKS = (
     "search",
     "stream",
     "proxy",
+    "changelog",
+    "board",
 )
 # The summary rows each benchmark reports (shown as "not measured" when it fails).
 ROWS = {
@@ -56,6 +58,17 @@ ROWS = {
     "scaleout": {"5": "2 vs 1 agent processes on PostgreSQL"},
     "frontend": {"6": "initial JS ≤ 80 KB gzip"},
     "studio": {"7": "langgraph dev comparison: throughput ratio"},
+    "changelog": {
+        "8a": "change-log cost per lead update (SQLite), p50",
+        "8b": "change-log cost per lead update (PostgreSQL), p50",
+        "8c": "change-log cost per lead create (SQLite), p50",
+        "8d": "change-log cost per lead create (PostgreSQL), p50",
+    },
+    "board": {
+        "9": "board event latency: change committed → card updated in a 2nd browser (SSE)",
+        "10a": "board with 10,000 leads: first paint with the column counts",
+        "10b": "board with 10,000 leads: counts and sums equal /api/leads/summary/",
+    },
 }
 
 
@@ -87,6 +100,8 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
             "search": search,
             "stream": {"samples": 2},
             "proxy": {},
+            "changelog": {"writes": 20, "rounds": 3},
+            "board": {"changes": 3, "leads": 100, "rounds": 3},
         }
     return {
         "load": {"sessions": 50, "turns": 4, "rounds": 3},
@@ -98,6 +113,8 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
         "search": search,
         "stream": {"samples": 15},
         "proxy": {},
+        "changelog": {"writes": 200, "rounds": 3},
+        "board": {"changes": 15, "leads": 10_000, "rounds": 3},
     }
 
 
@@ -237,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     config = sizes(quick)
     with contextlib.ExitStack() as stack:
         postgres_url = None
-        if {"overhead", "scaleout"} & set(chosen) and servers.postgres_available():
+        if {"overhead", "scaleout", "changelog"} & set(chosen) and servers.postgres_available():
             try:
                 postgres_url = stack.enter_context(servers.postgres())
             except Exception as exc:  # noqa: BLE001 - reported, the SQLite figures still run

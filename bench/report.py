@@ -1,7 +1,8 @@
 """bench/results.json and bench/results.md from the sections the benchmarks return.
 
 A section is a dict: `title`, `columns` + `rows` (the table), `targets` (each
-`{"target", "measured", "met"}`, met being true, false or null when it could not be measured),
+`{"target", "measured", "met"}`, met being true, false or null when it could not be measured;
+an optional `result` word, e.g. "reported" for a figure with no target, replaces the mark),
 `notes`, and free-form `data` / `profile` that only go to the JSON file.
 """
 
@@ -66,7 +67,7 @@ def markdown(results: dict[str, Any]) -> str:
                     target["target"],
                     target["measured"],
                     target.get("reference", "–"),
-                    _mark(target["met"]),
+                    target.get("result") or _mark(target["met"]),
                 ]
             )
     summary.sort(key=lambda r: _row_key(str(r[0])))

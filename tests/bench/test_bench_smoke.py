@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import frontend, leads, load, report, scaleout, stream, studio
+from bench import board, changelog, frontend, leads, load, report, scaleout, stream, studio
 from bench.__main__ import ROWS, main, search_section
 from tests.utils.postgres import PostgresServer
 
@@ -38,6 +38,7 @@ def _targets_shape(section: dict, rows: set[str] | None = None) -> None:
                 "measured",
                 "reference",
                 "met",
+                "result",
             }
         )
         assert target["met"] in (True, False, None)
@@ -82,6 +83,8 @@ def test_a_failing_benchmark_keeps_its_summary_rows(
         in (markdown)
     )
     assert set(ROWS) >= {"load", "overhead", "leads", "scaleout", "frontend", "studio"}
+    assert set(ROWS["changelog"]) == {"8a", "8b", "8c", "8d"}
+    assert set(ROWS["board"]) == {"9", "10a", "10b"}
 
 
 def test_main_refuses_an_unknown_benchmark(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -195,3 +198,43 @@ def test_stream_measures_events_and_polling_in_chromium() -> None:
     delays = section["data"]["delays_ms"]
     assert len(delays["events"]) == len(delays["polling"]) == 1
     assert all(d > 0 for d in delays["events"] + delays["polling"])
+
+
+def test_changelog_compares_the_store_with_the_pre_log_baseline(
+    postgres_server: PostgresServer,
+) -> None:
+    section = changelog.run(writes=5, rounds=3, postgres_url=postgres_server.url)
+    _targets_shape(section, {"8a", "8b", "8c", "8d"})
+    assert [row[0] for row in section["rows"]] == [
+        "SQLite · update",
+        "SQLite · create",
+        "PostgreSQL · update",
+        "PostgreSQL · create",
+    ]
+    for backend in ("SQLite", "PostgreSQL"):
+        for op in changelog.OPS:
+            sides = section["data"]["p50_ms"][backend][op]
+            assert len(sides["ours"]) == len(sides["baseline"]) == 3  # interleaved rounds
+            assert all(ms > 0 for ms in sides["ours"] + sides["baseline"])
+        assert section["data"]["last_seq"][backend] >= 3 * 2 * (5 + changelog.WARM_UP)
+    markdown = report.markdown(
+        {
+            "meta": {"started_at": "now", "cpus": 2, "python": "3", "total_seconds": 1},
+            "sections": {"changelog": section},
+        }
+    )
+    assert "| 8a | changelog | change-log cost per lead update (SQLite), p50 |" in markdown
+    assert markdown.count("| reported |") == 4  # no target: reported, not "not measured"
+
+
+@pytest.mark.browser
+def test_board_measures_event_latency_first_paint_and_counts() -> None:
+    section = board.run(changes=1, leads=30, rounds=3, small=12)
+    _targets_shape(section, {"9", "10a", "10b"})
+    latency = section["data"]["latency_ms"]
+    assert len(latency) == 3 and all(len(changes) == 1 for changes in latency)
+    assert all(d["from_commit"] > 0 for changes in latency for d in changes)
+    paints = section["data"]["paints"]
+    assert [len(paints["small"]), len(paints["big"])] == [3, 3]
+    assert all(p["total"] == 30 and p["frame"] > 0 for p in paints["big"])
+    assert section["targets"][2]["met"] is True  # counts and sums equal the server's summary
