@@ -41,7 +41,7 @@ class Sized:
     """One store of `size` leads with the service's agent on it."""
 
     def __init__(self, folder: Path, size: int, opened: ExitStack) -> None:
-        from agent_service.leads.store import open_store
+        from agent_service.leads.factory import open_store
         from agent_service.runs.checkpoints import open_checkpoints
         from agent_service.settings import Settings
         from bench.overhead import service_agent, service_prunes_per_turn
