@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.conftest import PostgresServer
 from tests.proxy.conftest import write_frontend
 from tests.proxy.stack import Browser, Stack, running_stack
 
@@ -59,11 +60,25 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    directory = tmp_path_factory.mktemp("proxy-schemathesis")
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """The stack with the agent's stores (and the proxy's database) on SQLite or PostgreSQL."""
+    directory = tmp_path_factory.mktemp(f"proxy-schemathesis-{request.param}")
     write_frontend(directory / "dist")
-    with running_stack(directory, USERS, CHAT_RATE_LIMIT="10000") as running:
+    agent_env: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    if request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.create_database(f"schemathesis_agent_{id(directory)}")
+        agent_env = {"CRM_DATABASE_URL": url, "CHECKPOINT_DATABASE_URL": url}
+        extra["DJANGO_DATABASE_URL"] = server.create_database(f"schemathesis_proxy_{id(directory)}")
+    with running_stack(
+        directory, USERS, agent_env=agent_env, CHAT_RATE_LIMIT="10000", **extra
+    ) as running:
         yield running
 
 
