@@ -1,10 +1,11 @@
 """Schemathesis against the Django proxy's own OpenAPI schema (`django_proxy/openapi.yaml`).
 
-The stack is real: the agent service process (offline model, temp SQLite) and the proxy process
-in front of it, over HTTP. A user signs in through the login form; every generated request
+The stack is real: the agent service process (offline model; its stores and the proxy's
+database on SQLite, and on PostgreSQL) and the proxy process in front of it, over HTTP. A user signs in through the login form; every generated request
 (valid and invalid by the schema) goes with the session cookie, and unsafe methods with the
 CSRF header, as the browser sends them. The test fails on any 5xx, an undocumented status
-code, a wrong content type or a body that does not match the schema, and, for the lead
+code, a wrong content type, a body that does not match the schema, an invalid request that is
+accepted, and, for the lead
 routes, on a changed lead count after a refused (4xx) request. The event streams never end:
 for them only the status code and the content type are checked (their events are covered by
 tests/proxy/test_streaming.py).
