@@ -15,8 +15,11 @@ import re
 import secrets
 import time
 import uuid
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -44,6 +47,7 @@ PLAIN_RUNS_SECONDS = 300.0
 _plain_runs_until = 0.0
 LEAD_LIST_PARAMS = ("status", "q", "limit", "offset")
 CHANGES_PARAMS = ("after", "lead_id", "limit")  # what the agent's /leads/changes reads
+OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
 
 
 def chat_message(body: dict[str, Any]) -> str:
@@ -276,3 +280,16 @@ def me(request: HttpRequest) -> HttpResponse:
             "is_staff": user.is_staff,
         }
     )
+
+
+@cache
+def openapi_json() -> bytes:
+    """`openapi.yaml` (this proxy's API, kept by hand) as JSON bytes, read once per process."""
+    document = yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+@api_view("GET")
+async def openapi(request: HttpRequest, user: Any) -> HttpResponse:
+    """GET /api/openapi.json → the proxy's OpenAPI 3.1 document (signed-in users only)."""
+    return HttpResponse(openapi_json(), content_type="application/json")

@@ -38,4 +38,5 @@ urlpatterns = [
     re_path(r"^api/leads/events/?$", api.leads_events, name="api-leads-events"),
     re_path(rf"^api/leads/{ID.format('lead_id')}/?$", api.lead, name="api-lead"),
     re_path(r"^api/pipeline/?$", api.pipeline, name="api-pipeline"),
+    path("api/openapi.json", api.openapi, name="api-openapi"),
 ]
