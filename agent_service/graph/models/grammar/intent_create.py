@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent_service.graph.models.grammar.normalize import _clean, _company, _strip_title
+from agent_service.graph.models.grammar.normalize import (
+    _clean,
+    _company,
+    _stage_words,
+    _strip_title,
+)
 from agent_service.graph.models.grammar.recognizers import (
     is_company,
     is_person_name,
@@ -15,6 +20,14 @@ from agent_service.graph.models.grammar.recognizers import (
 )
 from agent_service.graph.models.grammar.vocabulary import _EMAIL, _PHONE, _UPDATE_FIELD, Call
 from agent_service.graph.models.grammar.words import is_chatter
+
+
+def title_case(name: str) -> str:
+    """ "wanjiru kamau" → "Wanjiru Kamau", "liam o'connor" → "Liam O'Connor": a name typed all
+    in lower case is stored capitalised; any capital typed by the user is kept as typed."""
+    if name != name.lower():
+        return name
+    return re.sub(r"(^|[\s'’-])([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), name)
 
 
 class CreateIntents:
@@ -144,6 +157,23 @@ class CreateIntents:
         pieces = [
             p for p in pieces if not re.fullmatch(r"(?:e-?mail|phone|tel|value|and|with)", p, re.I)
         ]
+        # Free order: a piece that is exactly a stage ("…, meeting booked, 15k") is the stage.
+        for i, piece in enumerate(pieces):
+            if "status" not in args and self.pipeline.resolve(_stage_words(piece)):
+                args["status"] = self.pipeline.resolve(_stage_words(piece))
+                pieces.pop(i)
+                break
+        # "contact is Diego Herrera", "contact: Diego Herrera": the person, wherever it stands.
+        for i, piece in enumerate(pieces):
+            contact = re.match(
+                r"^(?:the\s+)?(?:contact|contact person|person|name)(?:'s name)?\s*(?:is|:|=)\s*(?P<n>.+)$",
+                piece,
+                re.I,
+            )
+            if contact and is_person_name(contact.group("n")):
+                pieces.pop(i)
+                pieces.insert(0, contact.group("n"))
+                break
         if not pieces:
             return None
         # Free order ("$45k, Meridian Solar, Aisha Bello"): the name is the first piece that
@@ -175,6 +205,12 @@ class CreateIntents:
             if not name:
                 return None
             leftovers = [more, *leftovers]
+        words = name.split()
+        if name == name.lower() and len(words) > 2 and "company" not in args:
+            # "bianca russo lumen lighting": where the name ends is a guess; read the first
+            # two words as the name and the rest as the company, and ask before writing.
+            name, args["company"] = " ".join(words[:2]), " ".join(words[2:])
+            args["confirm_first"] = True
         if "company" not in args and leftovers and looks_like_company(f"x {leftovers[0]}"):
             args["company"] = leftovers.pop(0)  # "Aisha Bello meridian solar 45k"
         if "company" not in args and leftovers and not re.search(r"\d", leftovers[0]):
@@ -183,4 +219,6 @@ class CreateIntents:
         leftovers = [piece for piece in leftovers if not is_chatter(piece)]
         if leftovers or ("company" in args and not is_company(args["company"])):
             args["confirm_first"] = True
-        return {"name": name, **args}
+        if args.get("company"):
+            args["company"] = title_case(str(args["company"]))
+        return {"name": title_case(name), **args}

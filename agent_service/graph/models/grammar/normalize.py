@@ -8,7 +8,7 @@ import re
 from functools import cache
 
 from agent_service.graph.models.grammar.vocabulary import _PRONOUN_OWNER
-from agent_service.graph.models.grammar.words import fillers, fix_verb_typo
+from agent_service.graph.models.grammar.words import fillers, fix_field_typos, fix_verb_typo
 
 _POLITE_PREFIX = re.compile(
     r"^(?:(?:hey|hi|hello|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
@@ -62,7 +62,7 @@ def _closers() -> re.Pattern[str]:
 def _strip_politeness(text: str) -> str:
     previous = None
     while previous != text:
-        text = fix_verb_typo(_openers().sub("", text).strip())
+        text = fix_field_typos(fix_verb_typo(_openers().sub("", text).strip()))
         previous = text
         text = _POLITE_PREFIX.sub("", text).strip()
         text = _POLITE_SUFFIX.sub("", text).strip()
