@@ -165,7 +165,15 @@ def _trimmed(args: dict[str, Any]) -> dict[str, Any]:
     if not _CHATTER.search(reference):
         return args
     tail = _CHATTER.split(reference)[-1].strip(" '’:-")
-    pronoun = tail.split()[0].lower() in {"him", "her", "them", "it", "he", "she", "they"}
+    pronoun = bool(tail) and tail.split()[0].lower() in {
+        "him",
+        "her",
+        "them",
+        "it",
+        "he",
+        "she",
+        "they",
+    }
     if tail and not pronoun and len(tail.split()) <= 4 and not _NOT_IN_REFERENCES.search(tail):
         return {**args, "lead": tail}
     return args

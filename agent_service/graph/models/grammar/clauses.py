@@ -101,6 +101,16 @@ def _merge_updates(calls: list[Call]) -> list[Call]:
     return merged
 
 
+# A clause that only repeats the request before it: "update her", "mark it", "update his
+# company", "save it", "log that".
+_REPEAT = re.compile(
+    r"(?:update|change|mark|move|set|save|log|record|note|fix|do|change)\s+(?:him|her|them|it|that|this"
+    r"|that one|accordingly|(?:his|her|their|its|the)\s+(?:company|email|e-mail|phone|number"
+    r"|details|info|record|entry|card|value|stage|status|lead|deal|notes?))",
+    re.I,
+)
+
+
 class Clauses:
     """Rules of the `CommandParser` (a mixin: `self.pipeline`, `self.stage` …)."""
 
@@ -145,6 +155,8 @@ class Clauses:
                 found = self._parse_clause(f"{verb} {clause}")  # "…, Bob to Lost"
             if found == "bulk":
                 return "bulk"
+            if found is None and calls and _REPEAT.fullmatch(clause):
+                continue  # "…, pls update his company" only repeats the request just read
             if found is None:
                 if (
                     len(clauses) == 1
@@ -154,7 +166,9 @@ class Clauses:
                         clause.split()[0].lower() in _ACTION_VERBS
                         # "…, update her" / "…, mark it" only repeats the request
                         and not re.fullmatch(
-                            r"\w+\s+(?:him|her|them|it|that|this|that one|accordingly)",
+                            r"\w+\s+(?:him|her|them|it|that|this|that one|accordingly"
+                            r"|(?:his|her|their|its|the)\s+(?:company|email|phone|number|details"
+                            r"|info|record|entry|card|value|stage|status|lead))",
                             clause,
                             re.I,
                         )

@@ -90,21 +90,24 @@ class CreateIntents:
                 re.I,
             )
             or re.search(
-                r"(?:,\s*|\s+)(?P<v>[$€£]\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)?)(?:\s+(?:deal|opportunity|potential))?\b",
+                r"(?:,\s*|\s+)(?P<v>[$€£]\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)?)\b(?:\s*(?:deal|opportunity|potential)\b)?",
                 rest,
                 re.I,
             )
             or re.search(  # "45k", "1.2m", "45 grand", "45k usd": a unit makes it an amount
                 r"(?:,\s*|\s+)(?P<v>\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)"
                 r"(?:\s*(?:usd|eur|gbp|dollars|euros))?|\d[\d,]*(?:\.\d+)?\s*(?:usd|eur|gbp|dollars|euros))"
-                r"(?=\s*(?:,|$|\s+(?:deal|opportunity|potential)\b))",
+                r"(?=\s*(?:,|$|(?:deal|opportunity|potential)\b))",
                 rest,
                 re.I,
             )
         )
         if value:
             args["value"] = parse_money(value.group("v"))
-            rest = rest[: value.start()] + " " + rest[value.end() :]
+            after = re.sub(
+                r"^\s*(?:deal|opportunity|potential)\b", "", rest[value.end() :], flags=re.I
+            )
+            rest = rest[: value.start()] + " " + after
         phone = _PHONE.search(rest)
         if phone:
             args["phone"] = _clean(phone.group(0))

@@ -21,6 +21,11 @@ from agent_service.graph.models.grammar.vocabulary import (
     Call,
 )
 
+_VALUE_FIRST = (
+    r"(?:put|put down|write down|jot down|take down|note down|add|save|set|use|enter|record|store"
+    r"|log|file)"
+)
+
 
 class UpdateIntents:
     """Rules of the `CommandParser` (a mixin: `self.pipeline`, `self.stage` …)."""
@@ -95,6 +100,11 @@ class UpdateIntents:
             rf"^(?:update|change|edit|modify|set)\s+(?P<ref>.+?)\s+(?:with|to have)\s+(?P<pairs>.*(?:{_UPDATE_FIELD}).*)$",
             r"^(?:rename|call)\s+(?P<ref>.+?)\s+(?:to|as)\s+(?P<value>.+)$",
             rf"^(?:set|change|update|make)\s+(?:the\s+)?(?P<field>{_UPDATE_FIELD})\s+(?:to|=|:|as)\s+(?P<value>.+)$",
+            # the value first: "put down 555-0199 as Dana's cell", "save x@y.io as the email for Tom"
+            rf"^{_VALUE_FIRST}\s+(?P<value>\S+@\S+|\+?[\d(][\d\s().-]{{5,}}\d)\s+(?:as|for|under)\s+"
+            rf"(?P<ref>.+?)(?:'s|’s|s')\s+(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?$",
+            rf"^{_VALUE_FIRST}\s+(?P<value>\S+@\S+|\+?[\d(][\d\s().-]{{5,}}\d)\s+as\s+(?:the\s+|a\s+)?(?:new\s+)?"
+            rf"(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s+(?:for|of|on)\s+(?P<ref>.+)$",
         ]
         for index, pattern in enumerate(patterns):
             match = re.match(pattern, clause, re.I)

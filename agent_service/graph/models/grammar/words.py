@@ -113,9 +113,19 @@ def short_typos() -> dict[str, str]:
     pairs: dict[str, str] = {}
     for line in (LEXICON / "typos.txt").read_text(encoding="utf-8").splitlines():
         parts = line.split()
-        if len(parts) == 2 and not line.startswith("#"):
+        if len(parts) == 2 and parts[0] != "keep" and not line.startswith("#"):
             pairs[parts[0]] = parts[1]
     return pairs
+
+
+@cache
+def kept_words() -> frozenset[str]:
+    """Words one typo from a verb that are real words or names (`keep` lines of typos.txt)."""
+    words: set[str] = set()
+    for line in (LEXICON / "typos.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("keep "):
+            words.update(line.split()[1:])
+    return frozenset(words)
 
 
 # Field words a typo in them is corrected to ("emial", "phne", "nmber", "compnay"): a
@@ -150,8 +160,10 @@ def fix_verb_typo(text: str) -> str:
     word = first.lower()
     if word in short_typos() and rest:
         return f"{short_typos()[word]} {rest}"
-    if len(word) < 4 or word in verbs() or not word.isalpha():
+    if len(word) < 4 or word in verbs() or word in kept_words() or not word.isalpha():
         return text
+    if any(word in {f"{v}s", f"{v}d", f"{v}r", f"{v}ed"} for v in verbs()):
+        return text  # "moved", "updates": the verb itself, inflected
     for verb in sorted(verbs()):
         if _one_edit(word, verb):
             return f"{verb} {rest}" if rest else verb
