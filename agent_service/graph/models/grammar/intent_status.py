@@ -64,7 +64,8 @@ class StatusIntents:
     def _status_imperative(self, clause: str) -> list[Call] | None:
         verbs = (
             r"(?:move|put|shift|push|bump|advance|drag|drop|send|take|set|change|update|switch"
-            r"|transfer|progress|promote|demote|mark|flag|place|throw|stick|get|bring|file)"
+            r"|transfer|progress|promote|demote|mark|flag|place|throw|stick|get|bring|file"
+            r"|knock|kick|slide|roll|downgrade|upgrade|return|revert|reset|shove|pop|toss|slot)"
         )
         match = re.match(
             rf"^(?P<verb>{verbs})\s+(?P<ref>.+?)(?:(?:'s|’s|s')?\s+(?:status|stage|column|deal))?"

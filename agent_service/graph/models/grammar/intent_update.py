@@ -21,6 +21,7 @@ from agent_service.graph.models.grammar.vocabulary import (
     Call,
 )
 
+_NOTE_VERB = r"(?:jot down|jot|note down|note|write down|log|make a note|put down|take down|record)"
 _VALUE_FIRST = (
     r"(?:put|put down|write down|jot down|take down|note down|add|save|set|use|enter|record|store"
     r"|log|file)"
@@ -77,6 +78,11 @@ class UpdateIntents:
             r"^(?:add|put|leave|write|attach|log|save)\s+(?:a\s+)?notes?\s*(?::|-|—|saying|that says)\s*(?P<notes>.+?)\s+(?:to|for|on)\s+(?P<ref>[^,]+)$",
             r"^(?:add|put|leave|write|attach|log|save)\s+(?:a\s+)?notes?\s*(?::|-|—|saying|that says)\s*(?P<notes>.+)$",
             r"^notes?\s+(?:for|on|to)\s+(?P<ref>.+?)\s*(?::|-|—)\s*(?P<notes>.+)$",
+            # "jot down for Arjun that he's out till the 15th", "note on Tom: …"
+            rf"^{_NOTE_VERB}\s+(?:for|on|against|under|about)\s+(?P<ref>[^,:]+?)\s*(?::|-|—|\bthat\b)\s*(?P<notes>.+)$",
+            # "add a note that she wants a 3 yr contract": the lead in focus
+            r"^(?:add|put|leave|write|attach|log|save|make|jot down|drop)\s+(?:a\s+)?(?:quick\s+)?notes?"
+            r"\s+(?:that|saying)\s+(?P<notes>.+)$",
         ]
         for pattern in patterns:
             match = re.match(pattern, clause, re.I)
