@@ -61,14 +61,17 @@ class OfflineChatModel(BaseChatModel):
             return []
         if _AGAIN.match(key) and previous[-1][0] == "undo":
             return [("undo", {})]
-        correction = _CORRECTION.match(key) or _NOT_THAT.match(key)
+        bare = _BARE_VALUE.match(key)
+        correction = _CORRECTION.match(key) or _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or bare
         if not correction:
             return []
-        meant = correction.group("ref").strip().strip("'\"")
+        meant = _TRAILING.sub("", correction.group("ref").strip()).strip().strip("'\"")
         stage = self._parser.stage(meant)
         value = _contact_value(meant)
         if value is None and parse_money(meant) is not None and MONEY.fullmatch(meant):
             value = ("value", parse_money(meant))
+        if correction is bare and not stage and not value:
+            return []  # "ok fine, Tom then" names no value: not read as a correction
         redirected: list[tuple[str, dict[str, Any]]] = []
         undo_first = False
         for name, args, wrote in previous:
@@ -93,7 +96,9 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         text = _latest_user_text(messages)
-        corrected = self._follow_up(messages, text) if _NOT_THAT.match(text.strip()) else []
+        key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
+        first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key)
+        corrected = self._follow_up(messages, text) if first else []
         parsed = Parsed(calls=corrected) if corrected else self._parser.parse(text)
         if not parsed.calls and _previous_reply(messages).startswith(ASK_NAME):
             named = self._parser.parse(f"add new lead {text}")  # the answer: "Aisha Bello"
@@ -119,9 +124,28 @@ _CORRECTION = re.compile(
     r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo)[,!.:]?\s+)*"
     r"(?:i\s+meant|i\s+mean|meant|i was talking about|i was referring to|make that|i said|try"
     r"|it should be|should be|should have been|it's actually|it is actually|correct one is"
-    r"|the right one is|make it|change it to|set it to|no it's|it was)\s+(?P<ref>.+?)(?:\s+not\s+.+)?$",
+    r"|the right one is|make it|change it to|set it to|no it's|it was"
+    # "that was for daniela", "it was meant for Dana", "that should have gone to Tom"
+    r"|(?:that|it|this)\s+(?:was|is)\s+(?:meant\s+|supposed\s+to\s+be\s+)?for"
+    r"|(?:that|it|this)\s+should\s+have\s+(?:gone\s+to|been\s+for|been)|meant\s+for"
+    r"|wrong (?:lead|person|one),?\s*(?:it's|its|it is|i meant)?)"
+    r"\s+(?P<ref>.+?)(?:\s+not\s+.+|,\s+.*)?$",
     re.I,
 )
+# "contacted is more accurate", "Dana would be right": the right value, then a judgement.
+_RIGHT_ONE = re.compile(
+    r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|hmm|wait|actually|my bad)[,!.:]?\s+)+"
+    r"(?P<ref>[^,]+?)\s+(?:is|would be|'s)\s+(?:more accurate|better|more like it|right|correct"
+    r"|the right one|what i meant|more correct)$",
+    re.I,
+)
+# "ok fine, 25k then", "alright, Contacted": a new value for the call just made (or refused).
+_BARE_VALUE = re.compile(
+    r"^(?:(?:ok|okay|fine|alright|sure|right|well|then|hmm|ah)[,!.]?\s+)+"
+    r"(?P<ref>[^,]+?)(?:\s+(?:then|instead|it is|is fine))?$",
+    re.I,
+)
+_TRAILING = re.compile(r"(?:[,\s]+(?:sorry|pls|please|thanks|thx|my bad|lol|oops))+$", re.I)
 # "sorry, Lost not Won", "no, Dana not Tom": the right value, then the wrong one.
 _NOT_THAT = re.compile(
     r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|my bad|wait|actually)[,!.:]?\s+)+"

@@ -141,6 +141,19 @@ class UpdateIntents:
         return None
 
     def _update_statement(self, clause: str) -> list[Call] | None:
+        # "his is liam@corkcraft.ie" (after "what's Liam's email?"): the value says the field
+        own = re.match(
+            r"^(?P<owner>his|hers|her|their|theirs)(?:'s)?\s+(?:is|=|:)\s+(?:now\s+)?(?P<value>\S+)$",
+            clause,
+            re.I,
+        )
+        if own and (_EMAIL.fullmatch(own.group("value")) or _PHONE.fullmatch(own.group("value"))):
+            field = "email" if _EMAIL.fullmatch(own.group("value")) else "phone"
+            owner = {"hers": "her", "theirs": "them", "their": "them", "his": "him"}.get(
+                own.group("owner").lower(), own.group("owner").lower()
+            )
+            value = self._field_value(field, own.group("value"))
+            return [("update_lead", {"lead": owner, field: value})]
         patterns = [
             (  # "tom@novak.io is Tom's new email", "555-0100 is Dana's cell"
                 rf"^(?P<value>\S+@\S+|\+?[\d(][\d\s().-]{{5,}}\d)\s+(?:is|=)\s+(?P<ref>.+?)(?:'s|’s)\s+"

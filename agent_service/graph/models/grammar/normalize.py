@@ -19,6 +19,7 @@ _POLITE_PREFIX = re.compile(
     r"|i wanna\s+|let's\s+|lets\s+|go ahead and\s+|just\s+|you can\s+|help me\s+"
     r"|i think (?:we|you) should\s+|(?:we|you) should\s+|(?:we|i) need to\s+|(?:we|i) have to\s+"
     r"|i(?:'d| would) like\s+(?=(?:a|the) (?:list|details))"
+    r"|(?:no|nope|nah)(?:[,!.]?\s+(?:no|nope|nah))+[,!.]?\s+"  # "no no no undo that"
     r")+",
     re.I,
 )
