@@ -19,10 +19,12 @@ from pydantic import PrivateAttr
 
 from agent_service.graph.models.commands import _EMAIL, _PHONE, CommandParser, Parsed
 from agent_service.graph.models.grammar.normalize import _EMOJI
-from agent_service.graph.models.grammar.recognizers import MONEY, parse_money
+from agent_service.graph.models.grammar.recognizers import MONEY, RANGE, parse_money
 from agent_service.graph.models.grammar.validate import ASK_NAME
 from agent_service.graph.tools import TOOLS_BY_NAME
 from agent_service.settings import DEFAULT_STAGES
+
+VALUE_REFUSED = "I couldn't set the deal value"  # the reply to a refused range (slots.py)
 
 
 class OfflineChatModel(BaseChatModel):
@@ -88,6 +90,24 @@ class OfflineChatModel(BaseChatModel):
             redirected.append((name, args))
         return [("undo", {}), *redirected] if undo_first and redirected else redirected
 
+    def _retry_value(self, messages: Sequence[BaseMessage], text: str) -> Parsed | None:
+        """ "put 20-30k on Ines" was refused (a range); "ok fine, 25k then" gives the one
+        amount: the refused request again with that amount in place of the range."""
+        key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
+        match = _BARE_VALUE.match(key) or re.match(r"^(?P<ref>.+)$", key)
+        amount = match.group("ref").strip() if match else ""
+        if not MONEY.fullmatch(amount) or parse_money(amount) is None:
+            return None
+        humans = [m for m in messages[:-1] if isinstance(m, HumanMessage)]
+        if not humans:
+            return None
+        before = humans[-1].text if isinstance(humans[-1].text, str) else str(humans[-1].content)
+        retried = RANGE.sub(f" {amount} ", before, count=1).replace("  ", " ").strip()
+        if retried == before:
+            return None
+        parsed = self._parser.parse(retried)
+        return parsed if parsed.calls else None
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -106,6 +126,8 @@ class OfflineChatModel(BaseChatModel):
                 parsed = named
         if not parsed.calls:
             parsed.calls = self._follow_up(messages, text)
+        if not parsed.calls and _previous_reply(messages).startswith(VALUE_REFUSED):
+            parsed = self._retry_value(messages, text) or parsed
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:

@@ -185,14 +185,17 @@ def is_no(text: str) -> bool:
 
 
 _IN_STAGE = re.compile(
-    r"^(?:the\s+)?(?:one\s+|lead\s+)?(?:in|at|from)\s+(?:the\s+)?(?P<s>.+?)(?:\s+(?:stage|column))?$"
+    r"^(?:the\s+)?(?:one\s+|lead\s+)?(?:(?:that's|that is|who's|who is|which is)\s+)?"
+    r"(?:in|at|from)\s+(?:the\s+)?(?P<s>.+?)(?:\s+(?:stage|column))?$"
+    # "the contacted one", "the proposal sent guy"
+    r"|^(?:the\s+)?(?P<s2>.+?)\s+(?:one|lead|guy|person|contact)$"
 )
 
 
 def _pick_by_stage(key: str, choices: list[dict[str, str]], store: LeadStore) -> str | None:
     """ "the one in Proposal sent": the only candidate in that stage."""
     match = _IN_STAGE.match(key)
-    stage = store.pipeline.resolve(match.group("s")) if match else None
+    stage = store.pipeline.resolve(match.group("s") or match.group("s2")) if match else None
     if stage is None:
         return None
     found = []

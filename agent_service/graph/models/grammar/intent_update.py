@@ -10,6 +10,7 @@ from agent_service.graph.models.grammar.recognizers import (
     MONEY,
     is_person_name,
     looks_like_company,
+    money_problem,
     parse_money,
 )
 from agent_service.graph.models.grammar.vocabulary import (
@@ -19,6 +20,7 @@ from agent_service.graph.models.grammar.vocabulary import (
     _PHONE,
     _UPDATE_FIELD,
     Call,
+    Refusal,
 )
 
 _NOTE_VERB = r"(?:jot down|jot|note down|note|write down|log|make a note|put down|take down|record)"
@@ -275,6 +277,14 @@ class UpdateIntents:
             for k, m in (("email", _EMAIL.search(clause)), ("phone", _PHONE.search(clause)))
             if m
         ]
+        problem = money_problem(clause)
+        if (
+            not found
+            and problem
+            and re.search(r"\d\s*(?:k|m|grand|thousand|million)\b|[$€£]", clause, re.I)
+        ):
+            # "put 20-30k on the Ines deal": one amount is needed, never a guess between two
+            raise Refusal(f"I couldn't set the deal value: {problem}. Nothing was changed.")
         money = MONEY.search(clause)
         if (
             not found

@@ -43,6 +43,9 @@ _RANGE = re.compile(
 )
 
 
+RANGE = _RANGE  # "40-50k", "between 40 and 50k": where a range is written
+
+
 def money_problem(text: str) -> str | None:
     """Why `text` is not one amount: a range ("40-50k", "between 40 and 50k"), or None."""
     if _RANGE.search(text) and not PHONE.fullmatch(text.strip()):
