@@ -39,7 +39,7 @@ class CreateIntents:
         patterns = [
             r"^(?:add|create|insert|register|enter|log|record|capture|save|make|open|set up|onboard)"
             r"\s+(?:a\s+|an\s+)?(?:new\s+)?(?:lead|contact|prospect|customer|client|person|deal|opportunity|entry|record|card)"
-            r"(?:\s+(?:called|named|for|with name|:|-|—))?\s*:?\s*(?P<rest>.+)$",
+            r"(?:\s+for\s+(?:me|us))?(?:\s+(?:called|named|for|with name|:|-|—))?\s*:?\s*(?P<rest>.+)$",
             r"^new\s+(?:lead|contact|prospect|customer|client|deal|opportunity)\s*(?:called|named|for|:|-|—|,)?\s*(?P<rest>.+)$",
             r"^(?:add|create|insert|register|enter|log)\s+(?P<rest>.+?)(?:\s+(?:as|to)\s+(?:a\s+)?(?:new\s+)?(?:lead|contact|prospect)(?:\s+(?:to|in)\s+(?:the\s+)?(?:crm|pipeline|board|system))?)?$",
             r"^(?:i\s+)?(?:just\s+)?(?:met|got a (?:new\s+)?(?:lead|contact|referral)|spoke to a new (?:lead|prospect)|have a new (?:lead|prospect|contact))\s*(?:called|named|:|-|,)?\s*(?P<rest>.+)$",

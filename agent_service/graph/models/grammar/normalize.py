@@ -20,6 +20,8 @@ _POLITE_PREFIX = re.compile(
     r"|i think (?:we|you) should\s+|(?:we|you) should\s+|(?:we|i) need to\s+|(?:we|i) have to\s+"
     r"|i(?:'d| would) like\s+(?=(?:a|the) (?:list|details))"
     r"|(?:no|nope|nah)(?:[,!.]?\s+(?:no|nope|nah))+[,!.]?\s+"  # "no no no undo that"
+    r"|(?:when|if) (?:you|u) (?:get|have|got) a (?:sec|second|minute|moment|chance)[,]?\s+"
+    r"|(?:if|when) (?:you|u) (?:can|could)[,]?\s+|(?:whenever|when) (?:you're|ur|you are) free[,]?\s+"
     r")+",
     re.I,
 )
