@@ -231,7 +231,7 @@ def test_breadth(text: str, calls: list) -> None:
     [
         (
             "create lead Aisha Bello meridian solar 45k",
-            {"name": "Aisha Bello", "value": 45000, "company": "meridian solar"},
+            {"name": "Aisha Bello", "value": 45000, "company": "Meridian Solar"},
         ),
         (
             "new lead Priya Raman Chennai Cloud 1.2m",

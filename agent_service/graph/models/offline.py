@@ -126,6 +126,8 @@ class OfflineChatModel(BaseChatModel):
                 parsed = named
         if not parsed.calls:
             parsed.calls = self._follow_up(messages, text)
+        if not parsed.calls:
+            parsed.calls = _onto_existing(messages, text)
         if not parsed.calls and _previous_reply(messages).startswith(VALUE_REFUSED):
             parsed = self._retry_value(messages, text) or parsed
         if not parsed.calls:
@@ -179,6 +181,42 @@ _AGAIN = re.compile(
     r"|undo again|that one too|keep going|once more|one more time)(?:\s+too)?(?:\s+please)?$",
     re.I,
 )
+
+
+# After "There is already Bianca Russo — add another, or update her?": "no, just add the
+# phone to the existing one", "update the existing one instead".
+_ONTO_EXISTING = re.compile(
+    r"^(?:(?:no|nope|nah|ok|okay|actually)[,!.]?\s+)*(?:just\s+)?(?:add|put|save|copy|move|use|update)\s+"
+    r"(?:(?:the|that|her|his|their|this)\s+)?(?P<what>phone(?: number)?|number|email(?: address)?|value"
+    r"|deal value|company|details|info|everything|it|them|that)?\s*(?:(?:to|on|onto|for|in|into)\s+)?"
+    r"(?:the\s+|that\s+)?(?:existing|old|current|original|other)\s+(?:one|lead|record|contact|entry)"
+    r"(?:\s+instead)?$",
+    re.I,
+)
+_FIELD_OF = {
+    "phone": "phone",
+    "number": "phone",
+    "email": "email",
+    "value": "value",
+    "deal": "value",
+    "company": "company",
+}
+
+
+def _onto_existing(messages: Sequence[BaseMessage], text: str) -> list[tuple[str, dict[str, Any]]]:
+    """The fields of the create just held back as a duplicate, written onto the lead that
+    already exists (the lead in focus: the duplicate question put it there)."""
+    match = _ONTO_EXISTING.match(_EMOJI.sub("", text).strip().rstrip(".!?").strip())
+    creates = [args for name, args, _ in _previous_calls(messages) if name == "create_lead"]
+    if not match or len(creates) != 1:
+        return []
+    fields = {k: v for k, v in creates[0].items() if k not in {"name", "confirm_first", "status"}}
+    what = (match.group("what") or "").split()[0].lower() if match.group("what") else ""
+    if what in _FIELD_OF:
+        fields = {k: v for k, v in fields.items() if k == _FIELD_OF[what]}
+    if not fields:
+        return []
+    return [("update_lead", {"lead": "them", **fields})]
 
 
 def _previous_calls(

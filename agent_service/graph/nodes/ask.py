@@ -176,6 +176,27 @@ def is_yes(text: str) -> bool:
     return bool(parts) and parts[0] in YES and all(p in YES | _YES_TAIL for p in parts[1:])
 
 
+# "it's a different alex", "they're different people": why another lead is wanted.
+_DIFFERENT = re.compile(
+    r"^(?:(?:it's|its|it is|that's|thats|this is|they're|theyre|they are|he's|she's)\s+)?"
+    r"(?:a\s+|an\s+)?(?:different|another|separate|new|other)(?:\s+[\w'-]+){0,2}$"
+)
+
+
+def is_create_yes(text: str) -> bool:
+    """ "yes it's a different alex, add it anyway": a create confirmed, with a reason."""
+    parts = []
+    for part in _segments(text):
+        head, _, rest = part.partition(" ")
+        parts.extend([head, rest] if head in YES and rest else [part])  # "yes it's a different…"
+    allowed = YES | CREATE_YES | _YES_TAIL
+    return (
+        bool(parts)
+        and any(p in YES | CREATE_YES for p in parts)
+        and all(p in allowed or _DIFFERENT.match(p) for p in parts)
+    )
+
+
 def is_no(text: str) -> bool:
     """ "no", "never mind, keep it", "actually no": a refusal, nothing else."""
     if _answer_key(text) in NO or _answer_key(text) in _NO_TAIL - {"actually", "wait"}:
@@ -284,7 +305,11 @@ def ask(
     update: dict[str, Any] = {"messages": [HumanMessage(text)], "results": [], "pending": None}
     op = queue[0] if queue else None
     if op is not None and pending["needs"] == "confirmation" and op["tool"] in CONFIRMED_NODE:
-        if is_yes(text) or (op["tool"] != "delete_lead" and _answer_key(text) in CREATE_YES):
+        if (
+            is_yes(text)
+            or (op["tool"] != "delete_lead" and _answer_key(text) in CREATE_YES)
+            or (op["tool"] == "create_lead" and is_create_yes(text))
+        ):
             return Command(
                 goto=CONFIRMED_NODE[op["tool"]],
                 update={**update, "queue": [{**op, "confirmed": True}, *queue[1:]]},
