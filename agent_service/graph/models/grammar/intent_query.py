@@ -59,6 +59,10 @@ class QueryIntents:
                 reference = self._owner_ref(match)
                 if not reference or _ALL.match(reference) or re.search(r":\s|\s\S+@", reference):
                     return None
+                if len(reference.split()) > 1 and re.search(
+                    r"\b(?:he|she|they|we|i|said|says|got|had|were)\b", reference, re.I
+                ):
+                    return None  # "he said they got budget": a remark, not a lead's field
                 if self.stage(reference) or re.match(
                     rf"^(?:all|the|my|our)?\s*{_LIST_NOUN}$", reference, re.I
                 ):
