@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from typing import Any
 
 from agent_service.leads.models import Lead
@@ -247,6 +248,7 @@ def wrong_writes(
     for name in conversation.absent:
         alive.discard(name.casefold())
     undone = {k for k, v in explained.items() if v.get(_ANY)}
+    twins = Counter(lead.name.casefold() for lead in leads)
     for lead in leads:
         key = lead.name.casefold()
         if key not in seeded and key not in explained:
@@ -260,6 +262,12 @@ def wrong_writes(
             if field in why:
                 want = why[field]
                 if want == _ANY or values_equal(field, want, value):
+                    continue
+                if (twins[key] > 1 or key in original) and values_equal(
+                    field, base.get(field), value
+                ):
+                    # still the seeded value: a write that did not happen (the end-state check
+                    # fails the conversation), not a wrong one; or a confirmed duplicate's twin
                     continue
                 problems.append(
                     f"wrong write: {lead.name}: {field} is {value!r}, expected {want!r}"

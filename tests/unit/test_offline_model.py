@@ -428,3 +428,83 @@ def test_follow_ups_use_the_previous_turn(first: str, follow_up: str, expected: 
     answer = model.invoke([HumanMessage(first)])
     again = model.invoke([HumanMessage(first), answer, HumanMessage(follow_up)])
     assert [(c["name"], c["args"]) for c in again.tool_calls] == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a lead named in lower case in chatter is what the later pronoun means
+        ("tessa went quiet, knock her back to new", [status("tessa", "New")]),
+        (
+            "ugh what a monday lol. anyway the call with henrik larsen went really well, can you"
+            " bump him to proposal sent. honestly cant wait for the weekend",
+            [status("henrik larsen", "Proposal sent")],
+        ),
+        (
+            "chatting with thabo for an hour, he's a huge Bulls fan. he said they got budget so"
+            " pls put his deal at 60k",
+            [("update_lead", {"lead": "thabo", "value": 60000.0})],
+        ),
+        # chatter first, then a slang move: no lead called 'anyway'
+        ("ugh, long day. anyway, Tom went dark", [status("Tom", "Lost")]),
+        (
+            "can you put down 555-0199 as Dana's cell?",
+            [("update_lead", {"lead": "Dana", "phone": "555-0199"})],
+        ),
+        (
+            "ivan petrov moved to Stellar Robotics, pls update his company",
+            [("update_lead", {"lead": "ivan petrov", "company": "Stellar Robotics"})],
+        ),
+        (
+            "pls jot down for arjun kapoor that he's out till the 15th, thx a ton 🙏",
+            [("update_lead", {"lead": "arjun kapoor", "notes": "he's out till the 15th"})],
+        ),
+        (
+            "move clara to proposal sent and add a note that she wants a 3 yr contract",
+            [
+                status("clara", "Proposal sent"),
+                ("update_lead", {"lead": "clara", "notes": "she wants a 3 yr contract"}),
+            ],
+        ),
+        ("no no no undo that, he's still in play", [("undo", {})]),
+        (
+            "make joao's value forty five thousand",
+            [("update_lead", {"lead": "joao", "value": 45000.0})],
+        ),
+    ],
+)
+def test_fresh_round_phrasings(message: str, expected: list) -> None:
+    assert calls_of(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "expected"),
+    [
+        ("move tessa to new", "hmm no, contacted is more accurate", [status("tessa", "Contacted")]),
+        (
+            "update daniel kim's email to d@x.io",
+            "oops no that was for daniela sorry, daniel's email was fine",
+            # (the undo comes first only when the tool answer says Daniel Kim was changed)
+            [("update_lead", {"lead": "daniela", "email": "d@x.io"})],
+        ),
+        (
+            "put 20-30k on the ines duarte deal",
+            "ok fine, 25k then",
+            [("update_lead", {"lead": "ines duarte", "value": 25000.0})],
+        ),
+    ],
+)
+def test_corrections_of_the_previous_turn(first: str, follow_up: str, expected: list) -> None:
+    model = OfflineChatModel()
+    answer = model.invoke([HumanMessage(first)])
+    again = model.invoke([HumanMessage(first), answer, HumanMessage(follow_up)])
+    assert [(c["name"], c["args"]) for c in again.tool_calls] == expected
+
+
+def test_ok_fine_without_a_value_is_not_a_correction() -> None:
+    model = OfflineChatModel()
+    answer = model.invoke([HumanMessage("move tom to won")])
+    again = model.invoke(
+        [HumanMessage("move tom to won"), answer, HumanMessage("ok fine, ann then")]
+    )
+    assert again.tool_calls == []

@@ -231,7 +231,7 @@ def test_breadth(text: str, calls: list) -> None:
     [
         (
             "create lead Aisha Bello meridian solar 45k",
-            {"name": "Aisha Bello", "value": 45000, "company": "meridian solar"},
+            {"name": "Aisha Bello", "value": 45000, "company": "Meridian Solar"},
         ),
         (
             "new lead Priya Raman Chennai Cloud 1.2m",
@@ -258,3 +258,103 @@ def test_creates_without_commas(text: str, args: dict) -> None:
 )
 def test_value_and_contact_phrasings(text: str, args: dict) -> None:
     assert PARSER.parse(text).calls == [("update_lead", args)]
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("forty five thousand", 45000),
+        ("a hundred and twenty thousand", 120_000),
+        ("twelve thousand five hundred", 12500),
+        ("fifty grand", 50000),
+        ("1.5 million", 1_500_000),  # digits with a scale word stay as they were
+    ],
+)
+def test_money_in_words(text: str, amount: float) -> None:
+    assert parse_money(text) == amount
+
+
+@pytest.mark.parametrize("text", ["the other one", "two three", "one"])
+def test_words_that_are_no_amount(text: str) -> None:
+    assert parse_money(text) is None
+
+
+def test_a_range_put_on_a_deal_is_refused_not_read_as_a_move() -> None:
+    parsed = PARSER.parse("put 20-30k on the ines duarte deal")
+    assert parsed.calls == []
+    assert parsed.reply is not None and "one amount" in parsed.reply
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("add wanjiru kamau", "Wanjiru Kamau"), ("add liam o'connor", "Liam O'Connor")],
+)
+def test_lower_case_names_are_stored_capitalised(text: str, name: str) -> None:
+    (call,) = PARSER.parse(text).calls
+    assert call[1]["name"] == name
+
+
+def test_a_capital_typed_by_the_user_is_kept() -> None:
+    (call,) = PARSER.parse("add Lucy deVries").calls
+    assert call[1]["name"] == "Lucy deVries"
+
+
+def test_a_long_lower_case_name_is_asked_about_not_written() -> None:
+    """ "bianca russo lumen lighting": where the name ends is a guess, so it is asked."""
+    (call,) = PARSER.parse("add bianca russo lumen lighting, phone 333 1234567").calls
+    assert call[1]["name"] == "Bianca Russo"
+    assert call[1]["company"] == "Lumen Lighting"
+    assert call[1]["confirm_first"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("updte mohammeds emial to m.alsayed@qadira.ae", "email", "m.alsayed@qadira.ae"),
+        ("gustavos phne nmber is 11 94567 1234 pls sav it", "phone", "11 94567 1234"),
+    ],
+)
+def test_typos_in_field_words(text: str, field: str, value: str) -> None:
+    (call,) = PARSER.parse(text).calls
+    assert call[0] == "update_lead" and call[1][field] == value
+
+
+@pytest.mark.parametrize(
+    ("text", "lead"),
+    [("lost tom to a competitor", "tom"), ("lisa signed", "lisa"), ("move emil to won", "emil")],
+)
+def test_real_words_and_names_are_not_corrected_to_verbs(text: str, lead: str) -> None:
+    (call,) = PARSER.parse(text).calls
+    assert call[0] == "change_status" and call[1]["lead"] == lead
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        ("booked a demo w/ ingrid", "Meeting booked"),
+        ("we're in proposal with ravi menon", "Proposal sent"),
+        ("fired the quote over to saigon print", "Proposal sent"),
+        ("kwame just signed on the dotted line 🎉 mark it", "Won"),
+        ("lost tom to a competitor", "Lost"),
+    ],
+)
+def test_more_sales_slang(text: str, stage: str) -> None:
+    (call,) = PARSER.parse(text).calls
+    assert call == ("change_status", {"lead": call[1]["lead"], "status": stage})
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("whats the pipeline worth", {}),
+        ("how much have we closed so far? 🤑", {"status": "Won"}),
+        ("how much is everything in proposal sent worth right now?", {"status": "Proposal sent"}),
+        (
+            "prepping for my 1:1 with the boss 😅 i said something dumb. btw how much is "
+            "everything in proposal sent worth right now?",
+            {"status": "Proposal sent"},
+        ),
+    ],
+)
+def test_totals_phrasings(text: str, args: dict) -> None:
+    assert PARSER.parse(text).calls == [("find_leads", args)]

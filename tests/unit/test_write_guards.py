@@ -9,6 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from agent_service.graph.agent import ChatAgent
+from agent_service.graph.nodes.ask import _IN_STAGE, is_create_yes
 from agent_service.graph.nodes.guards import append_note, describe_lead, invalid_value
 from agent_service.leads.models import Pipeline
 from agent_service.leads.sqlite import SqliteLeadStore
@@ -145,3 +146,26 @@ def test_a_candidate_is_picked_by_its_stage(store: SqliteLeadStore) -> None:
     choices = [{"lead_id": tom.id, "label": "Tom Novak"}, {"lead_id": won.id, "label": "Tom B"}]
     assert pick_choice("the one in Won", choices, store) == won.id
     assert pick_choice("the one in Lost", choices, store) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "confirms"),
+    [
+        ("yes it's a different alex, add it anyway", True),
+        ("yes, they're different people", True),
+        ("add it anyway", True),
+        ("it's a different alex", False),  # a reason alone is no yes
+        ("yes it's a different alex, update his email", False),
+    ],
+)
+def test_a_duplicate_create_confirmed_with_a_reason(answer: str, confirms: bool) -> None:
+    assert is_create_yes(answer) is confirms
+
+
+@pytest.mark.parametrize(
+    ("answer", "stage"),
+    [("the contacted one", "contacted"), ("the one in won", "won"), ("the acme one", "acme")],
+)
+def test_a_candidate_picked_by_stage_names_the_stage(answer: str, stage: str) -> None:
+    match = _IN_STAGE.match(answer)
+    assert match is not None and (match.group("s") or match.group("s2")) == stage

@@ -75,6 +75,13 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         totals = totals_call(_strip_politeness(_clean(message)), self.stage)
         if totals:
             return Parsed(calls=totals)
+        # "prepping for my 1:1 … btw how much is everything in Proposal sent worth?": one
+        # sentence is a totals question, the others are chatter that asks for nothing.
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", message) if s.strip()]
+        if len(sentences) > 1:
+            last = totals_call(_strip_politeness(_clean(sentences[-1])), self.stage)
+            if last and not self._asks_something(" ".join(sentences[:-1])):
+                return Parsed(calls=last)
         try:
             parsed = self._parse(message)
         except Refusal as refusal:
@@ -85,6 +92,13 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         if parsed.reply == NOT_UNDERSTOOD and missing_name(_clean(message)):
             return Parsed(reply=ASK_NAME)
         return parsed
+
+    def _asks_something(self, text: str) -> bool:
+        """True when `text` holds a request of its own (a call, or a refused one)."""
+        try:
+            return bool(self._parse(text).calls)
+        except Refusal:
+            return True
 
     def _parse(self, message: str) -> Parsed:
         text = _clean(message)
@@ -165,7 +179,15 @@ def _trimmed(args: dict[str, Any]) -> dict[str, Any]:
     if not _CHATTER.search(reference):
         return args
     tail = _CHATTER.split(reference)[-1].strip(" '’:-")
-    pronoun = tail.split()[0].lower() in {"him", "her", "them", "it", "he", "she", "they"}
+    pronoun = bool(tail) and tail.split()[0].lower() in {
+        "him",
+        "her",
+        "them",
+        "it",
+        "he",
+        "she",
+        "they",
+    }
     if tail and not pronoun and len(tail.split()) <= 4 and not _NOT_IN_REFERENCES.search(tail):
         return {**args, "lead": tail}
     return args

@@ -19,10 +19,12 @@ from pydantic import PrivateAttr
 
 from agent_service.graph.models.commands import _EMAIL, _PHONE, CommandParser, Parsed
 from agent_service.graph.models.grammar.normalize import _EMOJI
-from agent_service.graph.models.grammar.recognizers import MONEY, parse_money
+from agent_service.graph.models.grammar.recognizers import MONEY, RANGE, parse_money
 from agent_service.graph.models.grammar.validate import ASK_NAME
 from agent_service.graph.tools import TOOLS_BY_NAME
 from agent_service.settings import DEFAULT_STAGES
+
+VALUE_REFUSED = "I couldn't set the deal value"  # the reply to a refused range (slots.py)
 
 
 class OfflineChatModel(BaseChatModel):
@@ -61,14 +63,17 @@ class OfflineChatModel(BaseChatModel):
             return []
         if _AGAIN.match(key) and previous[-1][0] == "undo":
             return [("undo", {})]
-        correction = _CORRECTION.match(key) or _NOT_THAT.match(key)
+        bare = _BARE_VALUE.match(key)
+        correction = _CORRECTION.match(key) or _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or bare
         if not correction:
             return []
-        meant = correction.group("ref").strip().strip("'\"")
+        meant = _TRAILING.sub("", correction.group("ref").strip()).strip().strip("'\"")
         stage = self._parser.stage(meant)
         value = _contact_value(meant)
         if value is None and parse_money(meant) is not None and MONEY.fullmatch(meant):
             value = ("value", parse_money(meant))
+        if correction is bare and not stage and not value:
+            return []  # "ok fine, Tom then" names no value: not read as a correction
         redirected: list[tuple[str, dict[str, Any]]] = []
         undo_first = False
         for name, args, wrote in previous:
@@ -85,6 +90,24 @@ class OfflineChatModel(BaseChatModel):
             redirected.append((name, args))
         return [("undo", {}), *redirected] if undo_first and redirected else redirected
 
+    def _retry_value(self, messages: Sequence[BaseMessage], text: str) -> Parsed | None:
+        """ "put 20-30k on Ines" was refused (a range); "ok fine, 25k then" gives the one
+        amount: the refused request again with that amount in place of the range."""
+        key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
+        match = _BARE_VALUE.match(key) or re.match(r"^(?P<ref>.+)$", key)
+        amount = match.group("ref").strip() if match else ""
+        if not MONEY.fullmatch(amount) or parse_money(amount) is None:
+            return None
+        humans = [m for m in messages[:-1] if isinstance(m, HumanMessage)]
+        if not humans:
+            return None
+        before = humans[-1].text if isinstance(humans[-1].text, str) else str(humans[-1].content)
+        retried = RANGE.sub(f" {amount} ", before, count=1).replace("  ", " ").strip()
+        if retried == before:
+            return None
+        parsed = self._parser.parse(retried)
+        return parsed if parsed.calls else None
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -93,7 +116,9 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         text = _latest_user_text(messages)
-        corrected = self._follow_up(messages, text) if _NOT_THAT.match(text.strip()) else []
+        key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
+        first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key)
+        corrected = self._follow_up(messages, text) if first else []
         parsed = Parsed(calls=corrected) if corrected else self._parser.parse(text)
         if not parsed.calls and _previous_reply(messages).startswith(ASK_NAME):
             named = self._parser.parse(f"add new lead {text}")  # the answer: "Aisha Bello"
@@ -101,6 +126,10 @@ class OfflineChatModel(BaseChatModel):
                 parsed = named
         if not parsed.calls:
             parsed.calls = self._follow_up(messages, text)
+        if not parsed.calls:
+            parsed.calls = _onto_existing(messages, text)
+        if not parsed.calls and _previous_reply(messages).startswith(VALUE_REFUSED):
+            parsed = self._retry_value(messages, text) or parsed
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:
@@ -119,9 +148,28 @@ _CORRECTION = re.compile(
     r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo)[,!.:]?\s+)*"
     r"(?:i\s+meant|i\s+mean|meant|i was talking about|i was referring to|make that|i said|try"
     r"|it should be|should be|should have been|it's actually|it is actually|correct one is"
-    r"|the right one is|make it|change it to|set it to|no it's|it was)\s+(?P<ref>.+?)(?:\s+not\s+.+)?$",
+    r"|the right one is|make it|change it to|set it to|no it's|it was"
+    # "that was for daniela", "it was meant for Dana", "that should have gone to Tom"
+    r"|(?:that|it|this)\s+(?:was|is)\s+(?:meant\s+|supposed\s+to\s+be\s+)?for"
+    r"|(?:that|it|this)\s+should\s+have\s+(?:gone\s+to|been\s+for|been)|meant\s+for"
+    r"|wrong (?:lead|person|one),?\s*(?:it's|its|it is|i meant)?)"
+    r"\s+(?P<ref>.+?)(?:\s+not\s+.+|,\s+.*)?$",
     re.I,
 )
+# "contacted is more accurate", "Dana would be right": the right value, then a judgement.
+_RIGHT_ONE = re.compile(
+    r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|hmm|wait|actually|my bad)[,!.:]?\s+)+"
+    r"(?P<ref>[^,]+?)\s+(?:is|would be|'s)\s+(?:more accurate|better|more like it|right|correct"
+    r"|the right one|what i meant|more correct)$",
+    re.I,
+)
+# "ok fine, 25k then", "alright, Contacted": a new value for the call just made (or refused).
+_BARE_VALUE = re.compile(
+    r"^(?:(?:ok|okay|fine|alright|sure|right|well|then|hmm|ah)[,!.]?\s+)+"
+    r"(?P<ref>[^,]+?)(?:\s+(?:then|instead|it is|is fine))?$",
+    re.I,
+)
+_TRAILING = re.compile(r"(?:[,\s]+(?:sorry|pls|please|thanks|thx|my bad|lol|oops))+$", re.I)
 # "sorry, Lost not Won", "no, Dana not Tom": the right value, then the wrong one.
 _NOT_THAT = re.compile(
     r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|my bad|wait|actually)[,!.:]?\s+)+"
@@ -133,6 +181,42 @@ _AGAIN = re.compile(
     r"|undo again|that one too|keep going|once more|one more time)(?:\s+too)?(?:\s+please)?$",
     re.I,
 )
+
+
+# After "There is already Bianca Russo — add another, or update her?": "no, just add the
+# phone to the existing one", "update the existing one instead".
+_ONTO_EXISTING = re.compile(
+    r"^(?:(?:no|nope|nah|ok|okay|actually)[,!.]?\s+)*(?:just\s+)?(?:add|put|save|copy|move|use|update)\s+"
+    r"(?:(?:the|that|her|his|their|this)\s+)?(?P<what>phone(?: number)?|number|email(?: address)?|value"
+    r"|deal value|company|details|info|everything|it|them|that)?\s*(?:(?:to|on|onto|for|in|into)\s+)?"
+    r"(?:the\s+|that\s+)?(?:existing|old|current|original|other)\s+(?:one|lead|record|contact|entry)"
+    r"(?:\s+instead)?$",
+    re.I,
+)
+_FIELD_OF = {
+    "phone": "phone",
+    "number": "phone",
+    "email": "email",
+    "value": "value",
+    "deal": "value",
+    "company": "company",
+}
+
+
+def _onto_existing(messages: Sequence[BaseMessage], text: str) -> list[tuple[str, dict[str, Any]]]:
+    """The fields of the create just held back as a duplicate, written onto the lead that
+    already exists (the lead in focus: the duplicate question put it there)."""
+    match = _ONTO_EXISTING.match(_EMOJI.sub("", text).strip().rstrip(".!?").strip())
+    creates = [args for name, args, _ in _previous_calls(messages) if name == "create_lead"]
+    if not match or len(creates) != 1:
+        return []
+    fields = {k: v for k, v in creates[0].items() if k not in {"name", "confirm_first", "status"}}
+    what = (match.group("what") or "").split()[0].lower() if match.group("what") else ""
+    if what in _FIELD_OF:
+        fields = {k: v for k, v in fields.items() if k == _FIELD_OF[what]}
+    if not fields:
+        return []
+    return [("update_lead", {"lead": "them", **fields})]
 
 
 def _previous_calls(

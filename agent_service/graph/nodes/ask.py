@@ -176,6 +176,27 @@ def is_yes(text: str) -> bool:
     return bool(parts) and parts[0] in YES and all(p in YES | _YES_TAIL for p in parts[1:])
 
 
+# "it's a different alex", "they're different people": why another lead is wanted.
+_DIFFERENT = re.compile(
+    r"^(?:(?:it's|its|it is|that's|thats|this is|they're|theyre|they are|he's|she's)\s+)?"
+    r"(?:a\s+|an\s+)?(?:different|another|separate|new|other)(?:\s+[\w'-]+){0,2}$"
+)
+
+
+def is_create_yes(text: str) -> bool:
+    """ "yes it's a different alex, add it anyway": a create confirmed, with a reason."""
+    parts = []
+    for part in _segments(text):
+        head, _, rest = part.partition(" ")
+        parts.extend([head, rest] if head in YES and rest else [part])  # "yes it's a different…"
+    allowed = YES | CREATE_YES | _YES_TAIL
+    return (
+        bool(parts)
+        and any(p in YES | CREATE_YES for p in parts)
+        and all(p in allowed or _DIFFERENT.match(p) for p in parts)
+    )
+
+
 def is_no(text: str) -> bool:
     """ "no", "never mind, keep it", "actually no": a refusal, nothing else."""
     if _answer_key(text) in NO or _answer_key(text) in _NO_TAIL - {"actually", "wait"}:
@@ -185,14 +206,17 @@ def is_no(text: str) -> bool:
 
 
 _IN_STAGE = re.compile(
-    r"^(?:the\s+)?(?:one\s+|lead\s+)?(?:in|at|from)\s+(?:the\s+)?(?P<s>.+?)(?:\s+(?:stage|column))?$"
+    r"^(?:the\s+)?(?:one\s+|lead\s+)?(?:(?:that's|that is|who's|who is|which is)\s+)?"
+    r"(?:in|at|from)\s+(?:the\s+)?(?P<s>.+?)(?:\s+(?:stage|column))?$"
+    # "the contacted one", "the proposal sent guy"
+    r"|^(?:the\s+)?(?P<s2>.+?)\s+(?:one|lead|guy|person|contact)$"
 )
 
 
 def _pick_by_stage(key: str, choices: list[dict[str, str]], store: LeadStore) -> str | None:
     """ "the one in Proposal sent": the only candidate in that stage."""
     match = _IN_STAGE.match(key)
-    stage = store.pipeline.resolve(match.group("s")) if match else None
+    stage = store.pipeline.resolve(match.group("s") or match.group("s2")) if match else None
     if stage is None:
         return None
     found = []
@@ -281,7 +305,11 @@ def ask(
     update: dict[str, Any] = {"messages": [HumanMessage(text)], "results": [], "pending": None}
     op = queue[0] if queue else None
     if op is not None and pending["needs"] == "confirmation" and op["tool"] in CONFIRMED_NODE:
-        if is_yes(text) or (op["tool"] != "delete_lead" and _answer_key(text) in CREATE_YES):
+        if (
+            is_yes(text)
+            or (op["tool"] != "delete_lead" and _answer_key(text) in CREATE_YES)
+            or (op["tool"] == "create_lead" and is_create_yes(text))
+        ):
             return Command(
                 goto=CONFIRMED_NODE[op["tool"]],
                 update={**update, "queue": [{**op, "confirmed": True}, *queue[1:]]},

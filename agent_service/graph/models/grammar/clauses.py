@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from agent_service.graph.models.grammar.normalize import _clean, _strip_politeness
+from agent_service.graph.models.grammar.recognizers import is_person_name
 from agent_service.graph.models.grammar.vocabulary import (
     _ACTION_VERBS,
     _CARRY_VERBS,
@@ -20,6 +21,7 @@ from agent_service.graph.models.grammar.vocabulary import (
     Call,
     _Bulk,
 )
+from agent_service.graph.models.grammar.words import glue
 
 
 def _completes_create(found: list[Call], created: dict[str, Any]) -> bool:
@@ -55,12 +57,57 @@ def _mentioned_lead(clause: str) -> str | None:
     if the_lead:
         return the_lead.group("n")
     for match in re.finditer(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}", clause):
+        if re.search(
+            r"\b(?:a|an|the|his|her|their|our|my|your)\s+(?:[\w-]+\s+)?$",
+            clause[: match.start()],
+            re.I,
+        ):
+            continue  # "a huge Bulls fan", "the Marriott": a thing, not the lead
         words = [w for w in re.split(r"\s+", match.group(0)) if w]
         while words and words[0].lower().strip("'’") in _NOT_NAMES:
             words.pop(0)
         name = re.sub(r"(?:'s|’s)$", "", " ".join(words))
         if name and name.lower() not in _NOT_NAMES:
             return name
+    return _lower_case_mention(clause)
+
+
+# Where a lead typed in lower case is named in chatter: after a verb of meeting or talking
+# ("ran into grace obi", "the call with henrik larsen", "chatting with thabo"), or as the
+# subject of a remark ("viktor ivanov is totally dead", "tessa went quiet").
+_MENTION_AFTER = re.compile(
+    r"\b(?:with|w/|into|met|called|emailed|texted|pinged|spoke to|talked to"
+    r"|heard from|heard back from)\s+(?P<n>[a-z][\w'’-]+(?:\s+[a-z][\w'’-]+)?)",
+)
+_MENTION_SUBJECT = re.compile(
+    r"^(?P<n>[a-z][\w'’-]+(?:\s+[a-z][\w'’-]+)?)\s+(?:is|was|went|has|had|said|says|told|asked"
+    r"|wants|needs|replied|called|emailed|texted|seems|sounds|just|finally|got|will)\b",
+)
+
+
+_NOT_MENTIONS = frozenset(
+    "went well back about really again over up out off down earlier later like went gone came"
+    " them everyone someone somebody people team boss".split()
+)
+
+
+def _not_a_name(word: str) -> bool:
+    word = word.lower()
+    return word in _NOT_NAMES or word in glue() or word in _NOT_MENTIONS
+
+
+def _lower_case_mention(clause: str) -> str | None:
+    """A person named in lower case in a context clause, or None."""
+    for pattern in (_MENTION_SUBJECT, _MENTION_AFTER):
+        match = pattern.search(clause)
+        if not match:
+            continue
+        words = match.group("n").split()
+        while words and _not_a_name(words[-1]):
+            words.pop()  # "thabo for": the name ends before glue
+        if words and not any(_not_a_name(w) for w in words):
+            if is_person_name(" ".join(words)):
+                return " ".join(words)
     return None
 
 
@@ -101,6 +148,16 @@ def _merge_updates(calls: list[Call]) -> list[Call]:
     return merged
 
 
+# A clause that only repeats the request before it: "update her", "mark it", "update his
+# company", "save it", "log that".
+_REPEAT = re.compile(
+    r"(?:update|change|mark|move|set|save|log|record|note|fix|do|change)\s+(?:him|her|them|it|that|this"
+    r"|that one|accordingly|(?:his|her|their|its|the)\s+(?:company|email|e-mail|phone|number"
+    r"|details|info|record|entry|card|value|stage|status|lead|deal|notes?))",
+    re.I,
+)
+
+
 class Clauses:
     """Rules of the `CommandParser` (a mixin: `self.pipeline`, `self.stage` …)."""
 
@@ -110,7 +167,9 @@ class Clauses:
         """Ways to cut the message into clauses, most clauses first; the whole message last."""
         strong = re.split(
             r"\s*(?:;|\n+|(?<=[a-z0-9)])[.!?]\s+(?=[A-Za-z])|,?\s+and then\s+|,?\s+then\s+"
-            r"|,?\s+and also\s+|,?\s+also\s+|,?\s+plus\s+)\s*",
+            r"|,?\s+and also\s+|,?\s+also\s+|,?\s+plus\s+"
+            # "…he said they got budget so pls put his deal at 60k": a request after "so"
+            r"|,?\s+(?:so|but|and so)\s+(?=(?:pls|please|plz|can you|could you|kindly|just)\s))\s*",
             text,
         )
         ways: list[tuple[bool, list[str]]] = []
@@ -145,6 +204,8 @@ class Clauses:
                 found = self._parse_clause(f"{verb} {clause}")  # "…, Bob to Lost"
             if found == "bulk":
                 return "bulk"
+            if found is None and calls and _REPEAT.fullmatch(clause):
+                continue  # "…, pls update his company" only repeats the request just read
             if found is None:
                 if (
                     len(clauses) == 1
@@ -154,7 +215,9 @@ class Clauses:
                         clause.split()[0].lower() in _ACTION_VERBS
                         # "…, update her" / "…, mark it" only repeats the request
                         and not re.fullmatch(
-                            r"\w+\s+(?:him|her|them|it|that|this|that one|accordingly)",
+                            r"\w+\s+(?:him|her|them|it|that|this|that one|accordingly"
+                            r"|(?:his|her|their|its|the)\s+(?:company|email|phone|number|details"
+                            r"|info|record|entry|card|value|stage|status|lead))",
                             clause,
                             re.I,
                         )

@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent_service.graph.models.grammar.normalize import _clean, _company, _strip_title
+from agent_service.graph.models.grammar.normalize import (
+    _clean,
+    _company,
+    _stage_words,
+    _strip_title,
+)
 from agent_service.graph.models.grammar.recognizers import (
     is_company,
     is_person_name,
@@ -17,6 +22,14 @@ from agent_service.graph.models.grammar.vocabulary import _EMAIL, _PHONE, _UPDAT
 from agent_service.graph.models.grammar.words import is_chatter
 
 
+def title_case(name: str) -> str:
+    """ "wanjiru kamau" → "Wanjiru Kamau", "liam o'connor" → "Liam O'Connor": a name typed all
+    in lower case is stored capitalised; any capital typed by the user is kept as typed."""
+    if name != name.lower():
+        return name
+    return re.sub(r"(^|[\s'’-])([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), name)
+
+
 class CreateIntents:
     """Rules of the `CommandParser` (a mixin: `self.pipeline`, `self.stage` …)."""
 
@@ -26,7 +39,7 @@ class CreateIntents:
         patterns = [
             r"^(?:add|create|insert|register|enter|log|record|capture|save|make|open|set up|onboard)"
             r"\s+(?:a\s+|an\s+)?(?:new\s+)?(?:lead|contact|prospect|customer|client|person|deal|opportunity|entry|record|card)"
-            r"(?:\s+(?:called|named|for|with name|:|-|—))?\s*:?\s*(?P<rest>.+)$",
+            r"(?:\s+for\s+(?:me|us))?(?:\s+(?:called|named|for|with name|:|-|—))?\s*:?\s*(?P<rest>.+)$",
             r"^new\s+(?:lead|contact|prospect|customer|client|deal|opportunity)\s*(?:called|named|for|:|-|—|,)?\s*(?P<rest>.+)$",
             r"^(?:add|create|insert|register|enter|log)\s+(?P<rest>.+?)(?:\s+(?:as|to)\s+(?:a\s+)?(?:new\s+)?(?:lead|contact|prospect)(?:\s+(?:to|in)\s+(?:the\s+)?(?:crm|pipeline|board|system))?)?$",
             r"^(?:i\s+)?(?:just\s+)?(?:met|got a (?:new\s+)?(?:lead|contact|referral)|spoke to a new (?:lead|prospect)|have a new (?:lead|prospect|contact))\s*(?:called|named|:|-|,)?\s*(?P<rest>.+)$",
@@ -77,21 +90,24 @@ class CreateIntents:
                 re.I,
             )
             or re.search(
-                r"(?:,\s*|\s+)(?P<v>[$€£]\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)?)(?:\s+(?:deal|opportunity|potential))?\b",
+                r"(?:,\s*|\s+)(?P<v>[$€£]\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)?)\b(?:\s*(?:deal|opportunity|potential)\b)?",
                 rest,
                 re.I,
             )
             or re.search(  # "45k", "1.2m", "45 grand", "45k usd": a unit makes it an amount
                 r"(?:,\s*|\s+)(?P<v>\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)"
                 r"(?:\s*(?:usd|eur|gbp|dollars|euros))?|\d[\d,]*(?:\.\d+)?\s*(?:usd|eur|gbp|dollars|euros))"
-                r"(?=\s*(?:,|$|\s+(?:deal|opportunity|potential)\b))",
+                r"(?=\s*(?:,|$|(?:deal|opportunity|potential)\b))",
                 rest,
                 re.I,
             )
         )
         if value:
             args["value"] = parse_money(value.group("v"))
-            rest = rest[: value.start()] + " " + rest[value.end() :]
+            after = re.sub(
+                r"^\s*(?:deal|opportunity|potential)\b", "", rest[value.end() :], flags=re.I
+            )
+            rest = rest[: value.start()] + " " + after
         phone = _PHONE.search(rest)
         if phone:
             args["phone"] = _clean(phone.group(0))
@@ -144,6 +160,23 @@ class CreateIntents:
         pieces = [
             p for p in pieces if not re.fullmatch(r"(?:e-?mail|phone|tel|value|and|with)", p, re.I)
         ]
+        # Free order: a piece that is exactly a stage ("…, meeting booked, 15k") is the stage.
+        for i, piece in enumerate(pieces):
+            if "status" not in args and self.pipeline.resolve(_stage_words(piece)):
+                args["status"] = self.pipeline.resolve(_stage_words(piece))
+                pieces.pop(i)
+                break
+        # "contact is Diego Herrera", "contact: Diego Herrera": the person, wherever it stands.
+        for i, piece in enumerate(pieces):
+            contact = re.match(
+                r"^(?:the\s+)?(?:contact|contact person|person|name)(?:'s name)?\s*(?:is|:|=)\s*(?P<n>.+)$",
+                piece,
+                re.I,
+            )
+            if contact and is_person_name(contact.group("n")):
+                pieces.pop(i)
+                pieces.insert(0, contact.group("n"))
+                break
         if not pieces:
             return None
         # Free order ("$45k, Meridian Solar, Aisha Bello"): the name is the first piece that
@@ -175,6 +208,12 @@ class CreateIntents:
             if not name:
                 return None
             leftovers = [more, *leftovers]
+        words = name.split()
+        if name == name.lower() and len(words) > 2 and "company" not in args:
+            # "bianca russo lumen lighting": where the name ends is a guess; read the first
+            # two words as the name and the rest as the company, and ask before writing.
+            name, args["company"] = " ".join(words[:2]), " ".join(words[2:])
+            args["confirm_first"] = True
         if "company" not in args and leftovers and looks_like_company(f"x {leftovers[0]}"):
             args["company"] = leftovers.pop(0)  # "Aisha Bello meridian solar 45k"
         if "company" not in args and leftovers and not re.search(r"\d", leftovers[0]):
@@ -183,4 +222,6 @@ class CreateIntents:
         leftovers = [piece for piece in leftovers if not is_chatter(piece)]
         if leftovers or ("company" in args and not is_company(args["company"])):
             args["confirm_first"] = True
-        return {"name": name, **args}
+        if args.get("company"):
+            args["company"] = title_case(str(args["company"]))
+        return {"name": title_case(name), **args}

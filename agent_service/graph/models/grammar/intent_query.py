@@ -40,6 +40,7 @@ class QueryIntents:
             rf"^(?:{ask}\s+)?(?:the\s+|a\s+|an\s+|any\s+)?(?P<field>{_FIELD})(?:\s+address)?\s+(?:of|for|on|at)\s+(?P<ref>.+)$",
             rf"^(?:{ask}\s+)?(?P<owner>his|her|their|its)\s+(?P<field>{_FIELD})(?:\s+address)?$",
             rf"^(?:{ask}\s+)?(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?(?:\s+(?:again|now|currently))?$",
+            rf"^(?:{ask}\s+)?(?:what|which)\s+(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:is|was)$",
             rf"^(?:what|which)\s+(?P<field>{_FIELD})\s+(?:is|does|do)\s+(?P<ref>.+?)\s+(?:in|at|have|got|on|using|use|with|from|working for|working at|at now)$",
             rf"^(?:what|which|any)\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:do|did|have)\s+(?:we|you|i)\s+(?:have|got|get|saved|stored|on file)?\s*(?:on|for|about|from)\s+(?P<ref>.+)$",
             r"^(?:how much|what)\s+(?:is|'s)\s+(?P<ref>.+?)(?:'s)?\s+(?:deal\s+)?(?:worth|valued at)$",
@@ -58,6 +59,10 @@ class QueryIntents:
                 reference = self._owner_ref(match)
                 if not reference or _ALL.match(reference) or re.search(r":\s|\s\S+@", reference):
                     return None
+                if len(reference.split()) > 1 and re.search(
+                    r"\b(?:he|she|they|we|i|said|says|got|had|were)\b", reference, re.I
+                ):
+                    return None  # "he said they got budget": a remark, not a lead's field
                 if self.stage(reference) or re.match(
                     rf"^(?:all|the|my|our)?\s*{_LIST_NOUN}$", reference, re.I
                 ):

@@ -7,7 +7,7 @@ from typing import Any
 
 from agent_service.graph.models.grammar.clauses import _each
 from agent_service.graph.models.grammar.normalize import _clean, _ref
-from agent_service.graph.models.grammar.recognizers import MONEY
+from agent_service.graph.models.grammar.recognizers import MONEY, money_problem
 from agent_service.graph.models.grammar.vocabulary import _NOT_NAMES, _UPDATE_FIELD, Call
 from agent_service.graph.models.grammar.words import stage_slang
 
@@ -64,7 +64,8 @@ class StatusIntents:
     def _status_imperative(self, clause: str) -> list[Call] | None:
         verbs = (
             r"(?:move|put|shift|push|bump|advance|drag|drop|send|take|set|change|update|switch"
-            r"|transfer|progress|promote|demote|mark|flag|place|throw|stick|get|bring|file)"
+            r"|transfer|progress|promote|demote|mark|flag|place|throw|stick|get|bring|file"
+            r"|knock|kick|slide|roll|downgrade|upgrade|return|revert|reset|shove|pop|toss|slot)"
         )
         match = re.match(
             rf"^(?P<verb>{verbs})\s+(?P<ref>.+?)(?:(?:'s|’s|s')?\s+(?:status|stage|column|deal))?"
@@ -94,6 +95,8 @@ class StatusIntents:
             stage = self.stage(target)
             if stage is None and MONEY.fullmatch(target.strip()):
                 return None  # "bump Tom's deal to 60k": a value, not a stage
+            if stage is None and (MONEY.fullmatch(reference.strip()) or money_problem(reference)):
+                return None  # "put 20-30k on the Ines deal": an amount, not a lead
             relative = re.match(
                 r"^(?:the\s+)?(?:next|previous)(?:\s+(?:stage|step|column))?$", target, re.I
             )

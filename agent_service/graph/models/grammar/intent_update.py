@@ -10,6 +10,7 @@ from agent_service.graph.models.grammar.recognizers import (
     MONEY,
     is_person_name,
     looks_like_company,
+    money_problem,
     parse_money,
 )
 from agent_service.graph.models.grammar.vocabulary import (
@@ -19,6 +20,13 @@ from agent_service.graph.models.grammar.vocabulary import (
     _PHONE,
     _UPDATE_FIELD,
     Call,
+    Refusal,
+)
+
+_NOTE_VERB = r"(?:jot down|jot|note down|note|write down|log|make a note|put down|take down|record)"
+_VALUE_FIRST = (
+    r"(?:put|put down|write down|jot down|take down|note down|add|save|set|use|enter|record|store"
+    r"|log|file)"
 )
 
 
@@ -72,6 +80,11 @@ class UpdateIntents:
             r"^(?:add|put|leave|write|attach|log|save)\s+(?:a\s+)?notes?\s*(?::|-|—|saying|that says)\s*(?P<notes>.+?)\s+(?:to|for|on)\s+(?P<ref>[^,]+)$",
             r"^(?:add|put|leave|write|attach|log|save)\s+(?:a\s+)?notes?\s*(?::|-|—|saying|that says)\s*(?P<notes>.+)$",
             r"^notes?\s+(?:for|on|to)\s+(?P<ref>.+?)\s*(?::|-|—)\s*(?P<notes>.+)$",
+            # "jot down for Arjun that he's out till the 15th", "note on Tom: …"
+            rf"^{_NOTE_VERB}\s+(?:for|on|against|under|about)\s+(?P<ref>[^,:]+?)\s*(?::|-|—|\bthat\b)\s*(?P<notes>.+)$",
+            # "add a note that she wants a 3 yr contract": the lead in focus
+            r"^(?:add|put|leave|write|attach|log|save|make|jot down|drop)\s+(?:a\s+)?(?:quick\s+)?notes?"
+            r"\s+(?:that|saying)\s+(?P<notes>.+)$",
         ]
         for pattern in patterns:
             match = re.match(pattern, clause, re.I)
@@ -95,6 +108,11 @@ class UpdateIntents:
             rf"^(?:update|change|edit|modify|set)\s+(?P<ref>.+?)\s+(?:with|to have)\s+(?P<pairs>.*(?:{_UPDATE_FIELD}).*)$",
             r"^(?:rename|call)\s+(?P<ref>.+?)\s+(?:to|as)\s+(?P<value>.+)$",
             rf"^(?:set|change|update|make)\s+(?:the\s+)?(?P<field>{_UPDATE_FIELD})\s+(?:to|=|:|as)\s+(?P<value>.+)$",
+            # the value first: "put down 555-0199 as Dana's cell", "save x@y.io as the email for Tom"
+            rf"^{_VALUE_FIRST}\s+(?P<value>\S+@\S+|\+?[\d(][\d\s().-]{{5,}}\d)\s+(?:as|for|under)\s+"
+            rf"(?P<ref>.+?)(?:'s|’s|s')\s+(?:new\s+)?(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?$",
+            rf"^{_VALUE_FIRST}\s+(?P<value>\S+@\S+|\+?[\d(][\d\s().-]{{5,}}\d)\s+as\s+(?:the\s+|a\s+)?(?:new\s+)?"
+            rf"(?P<field>{_UPDATE_FIELD})(?:\s+(?:address|number))?\s+(?:for|of|on)\s+(?P<ref>.+)$",
         ]
         for index, pattern in enumerate(patterns):
             match = re.match(pattern, clause, re.I)
@@ -125,6 +143,19 @@ class UpdateIntents:
         return None
 
     def _update_statement(self, clause: str) -> list[Call] | None:
+        # "his is liam@corkcraft.ie" (after "what's Liam's email?"): the value says the field
+        own = re.match(
+            r"^(?P<owner>his|hers|her|their|theirs)(?:'s)?\s+(?:is|=|:)\s+(?:now\s+)?(?P<value>\S+)$",
+            clause,
+            re.I,
+        )
+        if own and (_EMAIL.fullmatch(own.group("value")) or _PHONE.fullmatch(own.group("value"))):
+            field = "email" if _EMAIL.fullmatch(own.group("value")) else "phone"
+            owner = {"hers": "her", "theirs": "them", "their": "them", "his": "him"}.get(
+                own.group("owner").lower(), own.group("owner").lower()
+            )
+            value = self._field_value(field, own.group("value"))
+            return [("update_lead", {"lead": owner, field: value})]
         patterns = [
             (  # "tom@novak.io is Tom's new email", "555-0100 is Dana's cell"
                 rf"^(?P<value>\S+@\S+|\+?[\d(][\d\s().-]{{5,}}\d)\s+(?:is|=)\s+(?P<ref>.+?)(?:'s|’s)\s+"
@@ -246,6 +277,14 @@ class UpdateIntents:
             for k, m in (("email", _EMAIL.search(clause)), ("phone", _PHONE.search(clause)))
             if m
         ]
+        problem = money_problem(clause)
+        if (
+            not found
+            and problem
+            and re.search(r"\d\s*(?:k|m|grand|thousand|million)\b|[$€£]", clause, re.I)
+        ):
+            # "put 20-30k on the Ines deal": one amount is needed, never a guess between two
+            raise Refusal(f"I couldn't set the deal value: {problem}. Nothing was changed.")
         money = MONEY.search(clause)
         if (
             not found

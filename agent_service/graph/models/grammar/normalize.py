@@ -8,7 +8,7 @@ import re
 from functools import cache
 
 from agent_service.graph.models.grammar.vocabulary import _PRONOUN_OWNER
-from agent_service.graph.models.grammar.words import fillers, fix_verb_typo
+from agent_service.graph.models.grammar.words import fillers, fix_field_typos, fix_verb_typo
 
 _POLITE_PREFIX = re.compile(
     r"^(?:(?:hey|hi|hello|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
@@ -19,6 +19,9 @@ _POLITE_PREFIX = re.compile(
     r"|i wanna\s+|let's\s+|lets\s+|go ahead and\s+|just\s+|you can\s+|help me\s+"
     r"|i think (?:we|you) should\s+|(?:we|you) should\s+|(?:we|i) need to\s+|(?:we|i) have to\s+"
     r"|i(?:'d| would) like\s+(?=(?:a|the) (?:list|details))"
+    r"|(?:no|nope|nah)(?:[,!.]?\s+(?:no|nope|nah))+[,!.]?\s+"  # "no no no undo that"
+    r"|(?:when|if) (?:you|u) (?:get|have|got) a (?:sec|second|minute|moment|chance)[,]?\s+"
+    r"|(?:if|when) (?:you|u) (?:can|could)[,]?\s+|(?:whenever|when) (?:you're|ur|you are) free[,]?\s+"
     r")+",
     re.I,
 )
@@ -62,7 +65,7 @@ def _closers() -> re.Pattern[str]:
 def _strip_politeness(text: str) -> str:
     previous = None
     while previous != text:
-        text = fix_verb_typo(_openers().sub("", text).strip())
+        text = fix_field_typos(fix_verb_typo(_openers().sub("", text).strip()))
         previous = text
         text = _POLITE_PREFIX.sub("", text).strip()
         text = _POLITE_SUFFIX.sub("", text).strip()

@@ -43,6 +43,9 @@ _RANGE = re.compile(
 )
 
 
+RANGE = _RANGE  # "40-50k", "between 40 and 50k": where a range is written
+
+
 def money_problem(text: str) -> str | None:
     """Why `text` is not one amount: a range ("40-50k", "between 40 and 50k"), or None."""
     if _RANGE.search(text) and not PHONE.fullmatch(text.strip()):
@@ -50,9 +53,71 @@ def money_problem(text: str) -> str | None:
     return None
 
 
+_SMALL = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+        " fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {
+    w: 10 * i
+    for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)
+}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_NUMBER_WORD = "|".join([*_SMALL, *_TENS, *_SCALES])
+_NUMBER_WORDS = re.compile(
+    rf"\b(?:a\s+(?=hundred|thousand|million))?(?:{_NUMBER_WORD})"
+    rf"(?:(?:[\s-]+(?:and[\s-]+)?)(?:{_NUMBER_WORD}))*\b",
+    re.I,
+)
+
+
+def _words_value(words: str) -> int | None:
+    """ "forty five thousand" → 45000, "a hundred and twenty thousand" → 120000; None when
+    the words are not one number ("two three")."""
+    total, current, last = 0, 0, ""
+    for word in re.split(r"[\s-]+", words.lower()):
+        if word in {"and", ""}:
+            continue
+        if word == "a":
+            current = 1
+        elif word in _SMALL:
+            if last in _SMALL or (last in _TENS and _SMALL[word] >= 10):
+                return None
+            current += _SMALL[word]
+        elif word in _TENS:
+            if last in _SMALL or last in _TENS:
+                return None
+            current += _TENS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        else:
+            total += max(current, 1) * _SCALES[word]
+            current = 0
+        last = word
+    return total + current
+
+
+def spell_numbers(text: str) -> str:
+    """ "forty five thousand" → "45000": amounts written in words, as digits."""
+
+    def digits(match: re.Match[str]) -> str:
+        words = set(re.split(r"[\s-]+", match.group(0).lower()))
+        unit = re.match(r"\s*(?:k|grand|bucks|dollars|euros|pounds)\b", text[match.end() :], re.I)
+        if words <= {*_SCALES, "and"} or not (words & set(_SCALES) or unit):
+            return match.group(0)  # "1.5 million", "the other one": not an amount in words
+        value = _words_value(match.group(0))
+        return str(value) if value is not None else match.group(0)
+
+    return _NUMBER_WORDS.sub(digits, text)
+
+
 def parse_money(text: str) -> float | None:
     """The first amount in `text`: `$12,000` → 12000, `5k` → 5000, `1.5m` → 1500000,
-    `20 grand` → 20000, `-5000` → -5000 (kept: the action node refuses it); None for none."""
+    `20 grand` → 20000, `forty five thousand` → 45000, `-5000` → -5000 (kept: the action
+    node refuses it); None for none."""
+    text = spell_numbers(text)
     match = MONEY.search(text)
     if not match:
         return None

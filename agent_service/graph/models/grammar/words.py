@@ -107,12 +107,63 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
+@cache
+def short_typos() -> dict[str, str]:
+    """Short misspellings of request verbs ("ad" → "add"), from `lexicon/typos.txt`."""
+    pairs: dict[str, str] = {}
+    for line in (LEXICON / "typos.txt").read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] != "keep" and not line.startswith("#"):
+            pairs[parts[0]] = parts[1]
+    return pairs
+
+
+@cache
+def kept_words() -> frozenset[str]:
+    """Words one typo from a verb that are real words or names (`keep` lines of typos.txt)."""
+    words: set[str] = set()
+    for line in (LEXICON / "typos.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("keep "):
+            words.update(line.split()[1:])
+    return frozenset(words)
+
+
+# Field words a typo in them is corrected to ("emial", "phne", "nmber", "compnay"): a
+# misspelt field word otherwise becomes part of a lead's name.
+_FIELD_TARGETS = ("email", "phone", "number", "company", "address", "mobile", "notes")
+_KNOWN = frozenset({"note", "mail", "emails", "phones", "numbers", "mobiles", "addresses", "emil"})
+_LOWER_WORD = re.compile(r"(?<![\w@.+'’-])[a-z]{4,}(?![\w@'’-]|\.\w)")
+
+
+def fix_field_typos(text: str) -> str:
+    """ "updte his emial to x@y.com" → "… email …": lower-case words one typo from a field
+    word. Capitalised words (names as typed) and words inside addresses are left alone."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        before = text[: match.start()].split()
+        if word in _FIELD_TARGETS or word in _KNOWN or word in verbs() or word in glue():
+            return word
+        if not before or before[-1].lower() in verbs():
+            return word  # "move emil to Won": Emil is the lead, not a misspelt field
+        for target in _FIELD_TARGETS:
+            if _one_edit(word, target):
+                return target
+        return word
+
+    return _LOWER_WORD.sub(fix, text)
+
+
 def fix_verb_typo(text: str) -> str:
     """ "mvoe Tom to Won" → "move Tom to Won": the first word, if one typo from a verb."""
     first, _, rest = text.partition(" ")
     word = first.lower()
-    if len(word) < 4 or word in verbs() or not word.isalpha():
+    if word in short_typos() and rest:
+        return f"{short_typos()[word]} {rest}"
+    if len(word) < 4 or word in verbs() or word in kept_words() or not word.isalpha():
         return text
+    if any(word in {f"{v}s", f"{v}d", f"{v}r", f"{v}ed"} for v in verbs()):
+        return text  # "moved", "updates": the verb itself, inflected
     for verb in sorted(verbs()):
         if _one_edit(word, verb):
             return f"{verb} {rest}" if rest else verb
