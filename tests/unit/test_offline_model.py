@@ -508,3 +508,21 @@ def test_ok_fine_without_a_value_is_not_a_correction() -> None:
         [HumanMessage("move tom to won"), answer, HumanMessage("ok fine, ann then")]
     )
     assert again.tool_calls == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "did i already move lena to contacted?",
+        "did we move Tom to Won",
+        "were the Acme leads moved to Lost?",
+        "has Sarah been moved to Proposal sent?",
+    ],
+)
+def test_a_question_about_the_past_never_writes(message: str) -> None:
+    names = [name for name, _ in calls_of(message)]
+    assert names and set(names) == {"find_leads"}
+
+
+def test_a_statement_starting_like_a_question_still_acts() -> None:
+    assert calls_of("was talking to tom, move him to won") == [status("him", "Won")]

@@ -86,6 +86,9 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             parsed = self._parse(message)
         except Refusal as refusal:
             return Parsed(reply=refusal.reply)
+        if parsed.calls and _asks_about_the_past(message):
+            # "did I already move Lena to Contacted?" asks; it never moves her.
+            return Parsed(calls=_looked_up(parsed.calls))
         if parsed.calls:
             calls, reply = settle(parsed.calls, message)
             return Parsed(calls=calls, reply=reply)
@@ -148,6 +151,35 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             if pattern.match(stripped):
                 return Parsed(reply=reply)
         return Parsed(reply=NOT_UNDERSTOOD)
+
+
+_PAST_QUESTION = re.compile(
+    r"^\W*(?:did|have|has|had|was|were)\s+(?:i|we|you|they|he|she|someone|anyone|somebody|"
+    r"anybody|\w+)\b",
+    re.I,
+)
+_WRITES = frozenset({"create_lead", "update_lead", "change_status", "delete_lead", "undo"})
+
+
+def _asks_about_the_past(message: str) -> bool:
+    """A yes/no question about what was done ("did I move Lena?", "has Tom been moved to
+    Won?", "was Sarah's email changed?"): answered from the store, never carried out."""
+    text = _clean(message).strip()
+    if not _PAST_QUESTION.match(text):
+        return False
+    asked = message.rstrip(" \t\n.!)🙏😊🙂").endswith("?")
+    return asked or text.lower().startswith(("did ", "have i ", "have we "))
+
+
+def _looked_up(calls: list[Call]) -> list[Call]:
+    """The writes of a question about the past turned into look-ups of their leads."""
+    looked: list[Call] = []
+    for name, args in calls:
+        if name not in _WRITES:
+            looked.append((name, args))
+        elif args.get("lead") and ("find_leads", {"lead": args["lead"]}) not in looked:
+            looked.append(("find_leads", {"lead": args["lead"]}))
+    return looked
 
 
 _NOT_IN_REFERENCES = re.compile(
