@@ -526,3 +526,9 @@ def test_a_question_about_the_past_never_writes(message: str) -> None:
 
 def test_a_statement_starting_like_a_question_still_acts() -> None:
     assert calls_of("was talking to tom, move him to won") == [status("him", "Won")]
+
+
+def test_a_lone_lowercase_word_is_never_created_without_asking() -> None:
+    calls = calls_of("pls add jess@brightleaf.com.au as a new lead, Jess Nguyen. thanks heaps!")
+    assert calls[0][1]["name"] == "Jess Nguyen" and not calls[0][1].get("confirm_first")
+    assert all(args.get("confirm_first") for name, args in calls[1:] if name == "create_lead")

@@ -44,6 +44,8 @@ def settle(calls: list[Call], message: str) -> tuple[list[Call], str | None]:
                 return [], ASK_NAME
             if args.get("company") and not is_company(str(args["company"])):
                 args["confirm_first"] = True
+            if _lone_lowercase_word(str(args["name"]), message):
+                args["confirm_first"] = True  # "…, thanks heaps!" is no lead called 'Heaps'
         if name in {"create_lead", "update_lead"} and not _stated(args, message):
             args["confirm_first"] = True  # a contact detail not written as such in the message
         if name == "update_lead":
@@ -55,6 +57,17 @@ def settle(calls: list[Call], message: str) -> tuple[list[Call], str | None]:
                 args["confirm_first"] = True
         settled.append((name, args))
     return settled, None
+
+
+def _lone_lowercase_word(name: str, message: str) -> bool:
+    """A one-word name the user typed in lower case (we capitalised it): too thin to be sure
+    it is a person and not a word of the sentence."""
+    words = name.split()
+    if len(words) != 1:
+        return False
+    return not re.search(rf"(?<!\w){re.escape(words[0])}(?!\w)", message) and bool(
+        re.search(rf"(?<!\w){re.escape(words[0].lower())}(?!\w)", message)
+    )
 
 
 def _stated(args: dict[str, Any], message: str) -> bool:
