@@ -473,3 +473,11 @@ def test_board_focus_puts_the_users_board_changes_first_newest_first() -> None:
     # The anonymous `system` user (seeds, scripts, evals) has no board of its own.
     anonymous = Context(store=store, actor=Actor(source="chat"))  # type: ignore[arg-type]
     assert board_focus({"messages": []}, anonymous) == {}
+
+
+def test_totals_count_every_lead_of_a_stage_not_a_first_page(store: SqliteLeadStore) -> None:
+    for index in range(150):
+        store.create({"name": f"Bulk {index:03d}", "status": "Won", "value": 100})
+    a, _ = agent(store, calls(call("find_leads", status="Won")))
+    reply = a.send("t", "what have we won?").reply
+    assert reply.splitlines()[0].startswith("150 leads in 'Won', total value 15,000")

@@ -121,7 +121,8 @@ def query(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             valid = ", ".join(store.pipeline.stages)
             return finish(state, op, f"Unknown stage '{args['status']}'. Valid stages: {valid}.")
         titles.append(f"in '{status}'")
-    leads = store.list(status=status)
+    # Every lead of the stage, not a first page: counts and totals must be whole.
+    leads = store.list(status=status, limit=max(store.count(status=status), 1))
     if args.get("company"):
         wanted = normalize(args["company"])
         leads = [lead for lead in leads if wanted and wanted in normalize(lead.company)]
