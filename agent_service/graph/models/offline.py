@@ -16,12 +16,23 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
+from rapidfuzz import fuzz
 
-from agent_service.graph.models.commands import _EMAIL, _PHONE, CommandParser, Parsed
+from agent_service.graph.grounding import grounded_leads
+from agent_service.graph.models.commands import (
+    _EMAIL,
+    _PHONE,
+    NOT_UNDERSTOOD,
+    CommandParser,
+    Parsed,
+)
+from agent_service.graph.models.grammar.anchored import Anchored
 from agent_service.graph.models.grammar.normalize import _EMOJI
 from agent_service.graph.models.grammar.recognizers import MONEY, RANGE, parse_money
 from agent_service.graph.models.grammar.validate import ASK_NAME
+from agent_service.graph.nodes.lead_matcher import clean_reference
 from agent_service.graph.tools import TOOLS_BY_NAME
+from agent_service.leads.matching import normalize
 from agent_service.settings import DEFAULT_STAGES
 
 VALUE_REFUSED = "I couldn't set the deal value"  # the reply to a refused range (slots.py)
@@ -32,9 +43,11 @@ class OfflineChatModel(BaseChatModel):
 
     stages: tuple[str, ...] = DEFAULT_STAGES
     _parser: CommandParser = PrivateAttr()
+    _anchored: Anchored = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
         self._parser = CommandParser(self.stages)
+        self._anchored = Anchored(self._parser.stage, self._parser.pipeline.find)
 
     @property
     def _llm_type(self) -> str:
@@ -108,6 +121,23 @@ class OfflineChatModel(BaseChatModel):
         parsed = self._parser.parse(retried)
         return parsed if parsed.calls else None
 
+    def _anchor(self, messages: Sequence[BaseMessage], text: str, parsed: Parsed) -> Parsed:
+        """The anchored reading (`grammar/anchored.py`) when the grammar found no request, or
+        passed on a lead reference that names none of the leads the message names."""
+        grounded = grounded_leads(messages)
+        reads = all(name == "find_leads" and "lead" not in args for name, args in parsed.calls)
+        if parsed.calls and not reads and not _misread(parsed.calls, grounded):
+            return parsed
+        if parsed.calls and reads:
+            # "wait no we already sent her the proposal. proposal sent" is no listing
+            calls = self._anchored.read(text, grounded)
+            writes = [c for c in calls or [] if c[0] != "find_leads"]
+            return Parsed(calls=writes) if writes and _CORRECTS.match(text) else parsed
+        if not parsed.calls and parsed.reply not in (None, "", NOT_UNDERSTOOD):
+            return parsed  # a refusal or a small-talk answer stands
+        calls = self._anchored.read(text, grounded)
+        return Parsed(calls=calls) if calls else parsed
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -130,6 +160,7 @@ class OfflineChatModel(BaseChatModel):
             parsed.calls = _onto_existing(messages, text)
         if not parsed.calls and _previous_reply(messages).startswith(VALUE_REFUSED):
             parsed = self._retry_value(messages, text) or parsed
+        parsed = self._anchor(messages, text, parsed)
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:
@@ -263,3 +294,59 @@ def _latest_user_text(messages: Sequence[BaseMessage]) -> str:
         if isinstance(message, HumanMessage):
             return message.text if isinstance(message.text, str) else str(message.content)
     return ""
+
+
+_PRONOUN_REFS = frozenset(
+    "him her them it he she they his hers their this that the same one lead".split()
+)
+
+
+def _misread(calls: list[tuple[str, dict[str, Any]]], grounded: list[dict[str, Any]]) -> bool:
+    """True when a write names its lead with words that name none of the stored leads the
+    message names ("closed-lost on brandon" → 'closed'), or with a pronoun although the
+    message names a lead."""
+    if not grounded:
+        # no lead named: only a reference that swallowed a sentence is a misreading
+        # ("misread her email... she actually declined set")
+        return any(
+            name in _WRITE_TOOLS
+            and isinstance(args.get("lead"), str)
+            and (len(args["lead"].split()) > 4 or re.search(r"\.\.|[,;!?]", args["lead"]))
+            for name, args in calls
+        )
+    known: set[str] = set()
+    for entry in grounded:
+        known.update(entry["words"])
+        known.update(normalize(entry["name"]).split())
+        known.update(normalize(entry.get("company")).split())
+        known.add((entry.get("email") or "").lower())
+    for name, args in calls:
+        reference = args.get("lead")
+        if name not in _WRITE_TOOLS or not isinstance(reference, str):
+            continue
+        words = normalize(clean_reference(reference)).split()
+        unknown = set(words) - known - _PRONOUN_REFS
+        if not words or any(not _near(word, known) for word in unknown):
+            return True
+        if set(words) <= _PRONOUN_REFS and any(_by_name(entry) for entry in grounded):
+            return True
+    return False
+
+
+_CORRECTS = re.compile(
+    r"^\W*(?:wait|no|nope|sorry|oops|actually|hold on|hang on|scratch that|correction|my bad|ugh)\b",
+    re.I,
+)
+_WRITE_TOOLS = frozenset({"update_lead", "change_status", "delete_lead"})
+
+
+def _by_name(entry: dict[str, Any]) -> bool:
+    """True when a word of the lead's own name (not only its company) is in the message."""
+    return bool(set(entry["words"]) & set(normalize(entry["name"]).split()))
+
+
+def _near(word: str, known: set[str]) -> bool:
+    """True when `word` is a typo of a known name word ("jonh" for "john")."""
+    return len(word) >= 4 and any(
+        len(k) >= 4 and fuzz.ratio(word, k) >= 75 for k in known if k[:1] == word[:1]
+    )

@@ -115,6 +115,8 @@ def choices_for(leads: list[Lead]) -> list[dict[str, str]]:
 
 
 def clarification(reference: str, leads: list[Lead], op: Operation) -> dict[str, Any]:
+    # Oldest first, as they were added to the board: "the second one" is the later lead.
+    leads = sorted(leads, key=lambda lead: (lead.created_at, lead.name.casefold()))
     listed = "; ".join(f"{i}. {lead.label}" for i, lead in enumerate(leads, 1))
     return {
         "needs": "clarification",

@@ -1,7 +1,7 @@
 """router: asks the chat model for tool calls and turns them into the turn's operations.
 
-Reads: `messages` (the window the model sees), the pipeline stages, the change log since
-`seen_seq` (the user's board changes). Writes: the model's AIMessage, `queue` (one Operation
+Reads: `messages` (the window the model sees), the pipeline stages, the leads the latest
+message names (`graph/grounding.py`), the change log since `seen_seq` (the user's board changes). Writes: the model's AIMessage, `queue` (one Operation
 per valid tool call), a fresh `results`, and `focus`/`seen_seq` (`board_focus`).
 Malformed arguments or an unknown tool get one repair round; if the model still answers
 nonsense, the turn gets a clear "I couldn't understand" reply and nothing is written.
@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from agent_service.errors import CrmError, ModelTimeout, ModelUnavailable
 from agent_service.graph.context import Context, get_context
+from agent_service.graph.grounding import ground, grounding_message
 from agent_service.graph.nodes.common import board_focus
 from agent_service.graph.prompts import system_prompt
 from agent_service.graph.state import Operation, State
@@ -122,7 +123,10 @@ def _plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """The model's tool calls for the latest user message, as operations."""
     store = get_context(runtime).store
     window = model_window(list(state["messages"]), get_context(runtime).history_window)
-    prompt: list[AnyMessage] = [SystemMessage(system_prompt(store.pipeline.stages)), *window]
+    prompt: list[AnyMessage] = [SystemMessage(system_prompt(store.pipeline.stages))]
+    latest = next((m for m in reversed(window) if isinstance(m, HumanMessage)), None)
+    hint = grounding_message(ground(store, str(latest.content))) if latest is not None else None
+    prompt += [hint, *window] if hint is not None else window
     answer = _ask_model(runtime, prompt)
     usage = _usage(answer)
     problems = _problems(answer)

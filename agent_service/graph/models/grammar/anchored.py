@@ -1,0 +1,356 @@
+"""The anchored reading: a free-form message read around the stored leads it names.
+
+When the clause grammar finds no request in a message ("INKED IT!!! gustavo signed the
+contract 🥂", "chuck tayla in lost", a story with one instruction in it), or passes on a
+lead reference that names nobody ("closed-lost on brandon" → 'closed'), this reading starts
+from what is certain instead of from the sentence's shape:
+- the lead: the stored leads the router found named in the message (`graph/grounding.py`);
+  one lead, or one word naming several (then the lead matcher asks which), or a pronoun;
+- typed values: a stage (a stage name or typo of one after a move word, or a sales phrase
+  that states the move, `lexicon/stage_cues.yaml` and `stage_slang.yaml`), an amount with a
+  value word, a new e-mail address, a phone number with a phone word;
+- the cue that asks for the write (a move verb, a field word) or for a look-up (a question).
+It writes only typed values, never leftover words; a message it cannot read this way, or whose
+move is negated or hypothetical ("hasn't signed yet", "if he signs"), is left to the grammar's
+answer. Two different leads named at once are not guessed between.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from agent_service.graph.models.grammar.normalize import _clean
+from agent_service.graph.models.grammar.recognizers import (
+    EMAIL,
+    MONEY,
+    PHONE,
+    RANGE,
+    parse_money,
+    spell_numbers,
+)
+from agent_service.graph.models.grammar.vocabulary import Call
+from agent_service.graph.models.grammar.words import _one_edit, _yaml
+from agent_service.leads.matching import normalize
+
+_PRONOUNS = {
+    "him": "him",
+    "her": "her",
+    "he": "him",
+    "she": "her",
+    "his": "him",
+    "hers": "her",
+    "them": "them",
+    "they": "them",
+    "their": "them",
+    "theyre": "them",
+}
+# Words that ask for a write. Typos of the common ones are in `lexicon/typos.txt` and
+# corrected by normalization; these are looked for anywhere in the message.
+_MOVE = re.compile(
+    r"\b(?:move|moved|moving|put|putting|set|setting|mark|marked|marking|change|changing|update"
+    r"|updated|updating|bump|bumped|push|pushed|drag|shift|switch"
+    r"|chuck|pop|popping|stick|throw|toss|slide|slot|flip|advance|progress|promote|demote"
+    r"|stage|status|book it|mark it|put it|log it)\b"
+    r"|->|→|=>",
+    re.I,
+)
+_DELETE = re.compile(
+    r"\b(?:delete|remove|get rid of|trash|bin|erase|wipe|purge|nuke|scrap)\b", re.I
+)
+_QUESTION = re.compile(
+    r"^(?:what|whats|what's|who|whos|who's|which|where|how|when|is|are|does|do|has|have|any|did|was|were"
+    r"|can you (?:tell|show|give|find|pull)|tell me|show me|gimme|give me|pull up|look up"
+    r"|lookup|find|check)\b",
+    re.I,
+)
+_UNSURE = re.compile(
+    r"\b(?:not|never|no longer|isn't|isnt|hasn't|hasnt|haven't|havent|didn't|didnt|doesn't"
+    r"|doesnt|won't|wont|aren't|arent|wasn't|wasnt|if|unless|might|maybe|may|perhaps"
+    r"|hopefully|probably|possibly|likely|once|gonna|going to|will|about to|yet|almost|nearly"
+    r"|should|could|would|supposed|planning|plan to|hoping|hope|expect|expecting|try to)\b",
+    re.I,
+)
+_POLITE = re.compile(
+    r"\b(?:could|would|will|can|might)\s+(?:you|u|ya)\b|\bwould you mind\b|\bif you could\b"
+    r"|\bif (?:you|u) (?:get|have) a (?:sec|second|minute|moment|chance)\b",
+    re.I,
+)
+_VALUE_WORDS = re.compile(
+    r"\b(?:value|valued|deal|deal size|worth|budget|price|pricing|priced|contract|acv|arr|mrr"
+    r"|tcv|revenue|amount|comes to|came to|total|ticket|order|po|invoice|signed for|closed for"
+    r"|closed at|at)\b|[$€£]",
+    re.I,
+)
+_MONEY_MARK = re.compile(
+    r"[$€£]|\b(?:k|m|mm|mil|bn|grand|thousand|million|billion|usd|eur|gbp|dollars?|bucks|euros?"
+    r"|pounds?)\b",
+    re.I,
+)
+_EMAIL_WORDS = re.compile(r"\b(?:e-?mail|mail|address|inbox|addy)\b", re.I)
+_PHONE_WORDS = re.compile(
+    r"\b(?:phone|number|no\.?|num|cell|mobile|mob|tel|ph|line|landline|whatsapp|wa|contact"
+    r"|reach (?:him|her|them) (?:at|on)|call (?:him|her|them) (?:at|on)|digits)\b",
+    re.I,
+)
+_ANSWER = re.compile(
+    r"^(?:yes|yeah|yep|yup|ya|yea|sure|ok|okay|k|go ahead|confirm|confirmed|correct|right"
+    r"|do it|that's right|thats right)\b",
+    re.I,
+)
+_SENTENCES = re.compile(r"(?<=[.!?;])\s+|\s+(?:so|and then|but|then)\s+|\s+-\s+|,\s+")
+
+
+@dataclass
+class Reading:
+    """What the anchored reading found in one message."""
+
+    lead: str | None = None
+    stage: str | None = None
+    stage_strong: bool = False
+    calls: list[Call] = field(default_factory=list)
+
+
+@cache
+def _cues() -> tuple[tuple[re.Pattern[str], str, bool], ...]:
+    """(pattern, stage, strong) for every cue phrase, longest first."""
+    data = _yaml("stage_cues.yaml")
+    phrases: list[tuple[str, str, bool]] = []
+    for stage, items in (data.get("strong") or {}).items():
+        phrases += [(str(p).lower(), stage, True) for p in items]
+    for stage, items in _yaml("stage_slang.yaml").items():
+        for phrase in items:
+            text = str(phrase).lower()
+            if text.startswith("{lead} "):
+                text = text.removeprefix("{lead} ")
+            elif text.endswith(" {lead}"):
+                text = text.removesuffix(" {lead}")
+            else:
+                continue  # the lead in the middle ("got {lead} to sign"): the grammar's
+            text = re.sub(r"^is\s+", "", text)
+            if (
+                len(re.sub(r"^(?:the|a|an|our)\s+", "", text).split()) > 1
+            ):  # one word ("closed") is too loose: stage_cues.yaml has those
+                phrases.append((text, stage, True))
+    phrases.sort(key=lambda item: -len(item[0]))
+    compiled = []
+    for phrase, stage, strong in phrases:
+        pattern = re.escape(phrase)
+        pattern = re.sub(r"(?:the|a|an|our)\\ ", r"(?:(?:the|a|an|our)\\s+)?", pattern)
+        pattern = pattern.replace(r"\-", r"[-\s]?").replace(r"\ ", r"[-\s]+")
+        pattern = pattern.replace("'", "['’]?")
+        compiled.append((re.compile(rf"(?<![\w@]){pattern}(?![\w@])", re.I), stage, strong))
+    return tuple(compiled)
+
+
+_VERBS = ("move", "put", "mark", "update", "change", "shift", "push", "bump", "chuck", "set")
+
+
+def _moving(text: str) -> bool:
+    """True when the message holds a move verb, or a typo of a common one ("puth", "mvoe")."""
+    if _MOVE.search(text):
+        return True
+    return any(
+        _one_edit(word, verb)
+        for word in re.findall(r"\b[a-z]{3,6}\b", text.lower())
+        for verb in _VERBS
+        if abs(len(word) - len(verb)) <= 1 and word[0] == verb[0]
+    )
+
+
+@cache
+def _weak() -> dict[str, str]:
+    """Short stage words ("demo", "prop", "won") → stage: a stage only after a move word."""
+    data = _yaml("stage_cues.yaml")
+    return {
+        str(p).lower(): stage for stage, items in (data.get("weak") or {}).items() for p in items
+    }
+
+
+# Where a stage is named after a move: "to/into/in/as <stage>", "mark her <stage>".
+_AFTER_MOVE = re.compile(
+    r"(?:(?:^|\s)(?:to|into|in|as|=|->|→|=>|:)|\b(?:mark|marked|set|chuck|pop|put|move|bump|push"
+    r"|shift|flip|switch|change)\s+(?:\S+\s+){1,3}?)\s*(?:the\s+)?(?P<s>[\w'’ -]{2,30})",
+    re.I,
+)
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    out = list(text)
+    for start, end in spans:
+        out[start:end] = " " * (end - start)
+    return "".join(out)
+
+
+class Anchored:
+    """The anchored reading of one message (see the module docstring)."""
+
+    def __init__(self, stage: Callable[[str], str | None], has_stage: Callable[[str], str | None]):
+        self.stage = stage  # a phrase → the pipeline stage it names (typos too)
+        self.has_stage = has_stage  # a default stage name → the pipeline's, if it has it
+
+    # -- the lead --------------------------------------------------------------------------
+
+    @staticmethod
+    def target(text: str, grounded: list[dict[str, Any]]) -> str | None:
+        """The lead the message is about: a stored lead's full name, one word naming several
+        (the matcher asks), a pronoun, or None (none, or two different leads)."""
+        if grounded:
+
+            def weight(entry: dict[str, Any]) -> tuple[int, int]:
+                exact = len(entry.get("exact", entry["words"]))
+                return len(entry["words"]), exact
+
+            by_words = sorted(grounded, key=lambda e: tuple(-w for w in weight(e)))
+            best = by_words[0]
+            others = [e for e in by_words[1:] if not set(e["words"]) <= set(best["words"])]
+            if not others:
+                rivals = [
+                    e
+                    for e in by_words[1:]
+                    if set(e["words"]) == set(best["words"]) and weight(e) == weight(best)
+                ]
+                if rivals:  # "chen" names Chen Wei and Chen Li: the matcher asks which
+                    word = max(best["words"], key=len)
+                    return word if "@" not in word else None
+                return best["name"]
+            return None
+        words = normalize(text).split()
+        for word in words:
+            if word in _PRONOUNS:
+                return _PRONOUNS[word]
+        return None
+
+    # -- typed values ----------------------------------------------------------------------
+
+    def _stage(self, text: str) -> tuple[str | None, bool, list[tuple[int, int]]]:
+        """(stage, strong, the spans of the cue) found anywhere in `text`."""
+        found: list[tuple[int, int, str, bool]] = []
+        taken: list[tuple[int, int]] = []
+        for pattern, stage, strong in _cues():
+            for match in pattern.finditer(text):
+                span = match.span()
+                if any(span[0] < end and start < span[1] for start, end in taken):
+                    continue
+                taken.append(span)
+                found.append((*span, stage, strong))
+        # A stage name (or a typo of one) right after a move word: "chuck tayla in lsot".
+        for match in _AFTER_MOVE.finditer(text):
+            words = match.group("s").split()
+            while words and words[0].lower() in {"to", "into", "in", "as", "the", "under"}:
+                words = words[1:]  # "chuck tayla in lost": the verb's branch took "in lost"
+            for size in (3, 2, 1):
+                if len(words) < size:
+                    continue
+                phrase = " ".join(words[:size]).strip(" -'’")
+                stage = _weak().get(phrase.lower()) or self.stage(phrase)
+                if stage:
+                    span = (match.start("s"), match.start("s") + len(phrase))
+                    if not any(span[0] < end and start < span[1] for start, end in taken):
+                        taken.append(span)
+                        found.append((*span, stage, False))
+                    break
+        stages = {self.has_stage(stage) for *_, stage, _ in found} - {None}
+        if len(stages) != 1:
+            return None, False, taken  # none, or two different stages: not this reading
+        stage = stages.pop()
+        strong = any(s for *_, name, s in found if self.has_stage(name) == stage)
+        return stage, strong, taken
+
+    @staticmethod
+    def _amount(text: str) -> tuple[float | None, bool]:
+        """(the one amount written as money, whether there were several)."""
+        amounts = []
+        for match in MONEY.finditer(spell_numbers(text)):
+            raw = match.group(0).strip()
+            number = match.group("n")
+            if not number or not raw:
+                continue
+            value = parse_money(raw)
+            if value is None:
+                continue
+            marked = bool(_MONEY_MARK.search(raw)) or "," in number
+            plain_big = value >= 1000 and not (1900 <= value <= 2100 and len(number) == 4)
+            if marked or plain_big:
+                amounts.append(value)
+        distinct = set(amounts)
+        if len(distinct) == 1:
+            return distinct.pop(), False
+        return None, len(distinct) > 1
+
+    # -- the reading -----------------------------------------------------------------------
+
+    def read(self, message: str, grounded: list[dict[str, Any]]) -> list[Call] | None:
+        """The calls the message asks for, read around the leads it names; None when this
+        reading is not sure."""
+        text = _clean(message)
+        if not text or RANGE.search(text) or _ANSWER.match(text):
+            return None  # a range: the grammar refuses it; "yes go ahead, …": an answer
+        lead = self.target(text, grounded)
+        if lead is None:
+            return None
+        own_emails = {(e.get("email") or "").lower() for e in grounded}
+        emails = [e.lower() for e in EMAIL.findall(text) if e.lower() not in own_emails]
+        bare = EMAIL.sub(" ", text)
+        phones = [p.strip() for p in PHONE.findall(bare) if len(re.sub(r"\D", "", p)) >= 7]
+        no_contacts = PHONE.sub(" ", bare)
+        stage, strong, cue_spans = self._stage(no_contacts)
+        amount, several = self._amount(no_contacts)
+        polite = _POLITE.sub(" ", no_contacts)
+        moving = _moving(polite)
+        asked = _QUESTION.match(polite.strip()) or polite.rstrip(" .!").endswith("?")
+        questions = [q for q in re.findall(r"[^.!?]*\?", no_contacts) if not _POLITE.search(q)]
+        if any(_moving(q) or self._stage(q)[0] for q in questions):
+            asked, moving = True, False  # "did i already move him to won?" asks; never moves
+        if asked and not moving:
+            return [("find_leads", {"lead": lead})]
+        if _DELETE.search(polite) and stage is None and amount is None and not emails + phones:
+            return [("delete_lead", {"lead": lead})]
+        calls: list[Call] = []
+        if stage and moving and not self._unsure(polite, cue_spans, no_contacts):
+            calls.append(("change_status", {"lead": lead, "status": stage}))
+        elif (
+            stage
+            and strong
+            and not _UNSURE.search(_POLITE.sub(" ", _masked(no_contacts, cue_spans)))
+        ):
+            # a statement of fact ("INKED IT!!! gustavo signed"): nothing in the message
+            # may doubt it ("not gonna chase him", "hopefully signs")
+            calls.append(("change_status", {"lead": lead, "status": stage}))
+        fields: dict[str, Any] = {}
+        if amount is not None and not several and _VALUE_WORDS.search(no_contacts):
+            if not self._unsure(polite, [], no_contacts):
+                fields["value"] = amount
+        if len(set(emails)) == 1 and (_EMAIL_WORDS.search(bare) or moving):
+            fields["email"] = emails[0]
+        if len(set(phones)) == 1 and (_PHONE_WORDS.search(no_contacts) or moving):
+            fields["phone"] = phones[0]
+        if fields:
+            calls.append(("update_lead", {"lead": lead, **fields}))
+        return calls or None
+
+    @staticmethod
+    def _unsure(text: str, cue_spans: list[tuple[int, int]], original: str) -> bool:
+        """True when the sentence holding the request negates it or makes it hypothetical
+        ("hasn't signed yet", "if she signs, move her to Won"). The cue's own words ("not
+        interested") do not count."""
+        masked = _masked(original, cue_spans) if cue_spans else text
+        masked = _POLITE.sub(" ", masked)
+        sentences = [s for s in _SENTENCES.split(masked) if s and s.strip()]
+        if not sentences:
+            return False
+        spans = cue_spans or []
+        if not spans:
+            return any(_UNSURE.search(s) for s in sentences)
+        # The sentence(s) holding the cue.
+        position = 0
+        for sentence in sentences:
+            start = masked.find(sentence, position)
+            end = start + len(sentence)
+            position = max(position, end)
+            if any(start <= s < end for s, _ in spans) and _UNSURE.search(sentence):
+                return True
+        return False
