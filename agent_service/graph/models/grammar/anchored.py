@@ -161,6 +161,15 @@ def _moving(text: str) -> bool:
     )
 
 
+def _swapped(phrase: str) -> str | None:
+    """A one-typo stage word of 4+ letters ("lsot", "wno" is too short): the stage it names."""
+    word = phrase.lower()
+    if len(word) < 4 or " " in word:
+        return None
+    hits = {stage for key, stage in _weak().items() if len(key) >= 4 and _one_edit(word, key)}
+    return hits.pop() if len(hits) == 1 else None
+
+
 @cache
 def _weak() -> dict[str, str]:
     """Short stage words ("demo", "prop", "won") → stage: a stage only after a move word."""
@@ -246,7 +255,7 @@ class Anchored:
                 if len(words) < size:
                     continue
                 phrase = " ".join(words[:size]).strip(" -'’")
-                stage = _weak().get(phrase.lower()) or self.stage(phrase)
+                stage = _weak().get(phrase.lower()) or self.stage(phrase) or _swapped(phrase)
                 if stage:
                     span = (match.start("s"), match.start("s") + len(phrase))
                     if not any(span[0] < end and start < span[1] for start, end in taken):
