@@ -172,3 +172,23 @@ def test_the_whole_graph_moves_the_lead_a_slang_message_names(store: SqliteLeadS
 
 def test_no_grounding_message_when_no_lead_is_named() -> None:
     assert grounding_message([]) is None
+
+
+def test_a_correction_naming_the_other_lead_moves_the_change_there(store: SqliteLeadStore) -> None:
+    agent = ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline"))
+    assert agent.send("t", "put tyler in contacted pls").reply.startswith("Lead 'Tyler Jackson'")
+    agent.send("t", "chuck tyler into won")
+    result = agent.send("t", "arre wait, Kofi not Tyler. sorry boss")
+    by_name = {lead.name: lead.status for lead in store.list()}
+    assert by_name["Tyler Jackson"] == "Contacted"  # put back
+    assert by_name["Kofi Mensah"] == "Won"
+    assert [a["type"] for a in result.actions] == ["undo", "change_status"]
+
+
+def test_a_quoted_note_is_kept_whole() -> None:
+    parsed = OfflineChatModel()._parser.parse(
+        "pls add note for kofi 'prefers WhatsApp, not email' ta"
+    )
+    assert parsed.calls == [
+        ("update_lead", {"lead": "kofi", "notes": "prefers WhatsApp, not email"})
+    ]

@@ -114,6 +114,11 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         fix = self._field_fix(text)
         if fix:
             return Parsed(calls=fix)
+        quoted = _QUOTED_NOTE.match(text)
+        if quoted:  # "add note for kofi 'prefers WhatsApp, not email' ta": the quote is whole
+            return Parsed(
+                calls=[("update_lead", {"lead": _ref(quoted["ref"]), "notes": quoted["notes"]})]
+            )
         referent = None
         topic = re.match(
             r"^(?:for|on|re|regarding|about|as for|concerning)\s+(?P<ref>[^,:]+?)\s*[,:]\s*(?P<rest>.+)$",
@@ -153,6 +158,13 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         return Parsed(reply=NOT_UNDERSTOOD)
 
 
+_QUOTED_NOTE = re.compile(
+    r"^(?:(?:pls|please|can you|could you|kindly)\s+)?(?:add|put|leave|write|attach|log|save|make"
+    r"|jot(?: down)?|drop)?\s*(?:a\s+|the\s+)?(?:quick\s+)?notes?\s+(?:for|on|to|about|against)\s+"
+    r"(?P<ref>[^'\"‘“:]{2,40}?)\s*[:,-]?\s*['\"‘“](?P<notes>[^'\"’”]{2,500})['\"’”]"
+    r"(?:\s+(?:pls|please|thanks|thx|ta|cheers|ty))?[\s.!]*$",
+    re.I,
+)
 _PAST_QUESTION = re.compile(
     r"^\W*(?:did|have|has|had|was|were)\s+(?:i|we|you|they|he|she|someone|anyone|somebody|"
     r"anybody|\w+)\b",

@@ -70,7 +70,7 @@ class OfflineChatModel(BaseChatModel):
     ) -> list[tuple[str, dict[str, Any]]]:
         """Messages that only make sense after the previous turn: "sorry, I meant Stephanie",
         "I meant Lost, not Won", "should be noor@x.ae", "and the one before it too"."""
-        key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
+        key = _NOT_FIRST.sub("", _EMOJI.sub("", text).strip().rstrip(".!?").strip())
         previous = _previous_calls(messages)
         if not previous:
             return []
@@ -80,7 +80,8 @@ class OfflineChatModel(BaseChatModel):
         correction = _CORRECTION.match(key) or _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or bare
         if not correction:
             return []
-        meant = _TRAILING.sub("", correction.group("ref").strip()).strip().strip("'\"")
+        meant = re.split(r"[.!?;]\s", correction.group("ref").strip())[0]  # then chatter
+        meant = _TRAILING.sub("", meant).strip().strip("'\"")
         stage = self._parser.stage(meant)
         value = _contact_value(meant)
         if value is None and parse_money(meant) is not None and MONEY.fullmatch(meant):
@@ -147,8 +148,10 @@ class OfflineChatModel(BaseChatModel):
     ) -> ChatResult:
         text = _latest_user_text(messages)
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
-        first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key)
-        corrected = self._follow_up(messages, text) if first else []
+        first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
+        corrected = _other_lead(messages, text, grounded_leads(messages))
+        if not corrected and first:
+            corrected = self._follow_up(messages, text)
         parsed = Parsed(calls=corrected) if corrected else self._parser.parse(text)
         if not parsed.calls and _previous_reply(messages).startswith(ASK_NAME):
             named = self._parser.parse(f"add new lead {text}")  # the answer: "Aisha Bello"
@@ -176,7 +179,7 @@ class OfflineChatModel(BaseChatModel):
 
 
 _CORRECTION = re.compile(
-    r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo)[,!.:]?\s+)*"
+    r"^(?:(?:sorry|oops|no|nope|nah|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo)[,!.:]?\s+)*"
     r"(?:i\s+meant|i\s+mean|meant|i was talking about|i was referring to|make that|i said|try"
     r"|it should be|should be|should have been|it's actually|it is actually|correct one is"
     r"|the right one is|make it|change it to|set it to|no it's|it was"
@@ -189,7 +192,7 @@ _CORRECTION = re.compile(
 )
 # "contacted is more accurate", "Dana would be right": the right value, then a judgement.
 _RIGHT_ONE = re.compile(
-    r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|hmm|wait|actually|my bad)[,!.:]?\s+)+"
+    r"^(?:(?:sorry|oops|no|nope|nah|ah|oh|ugh|hmm|wait|actually|my bad)[,!.:]?\s+)+"
     r"(?P<ref>[^,]+?)\s+(?:is|would be|'s)\s+(?:more accurate|better|more like it|right|correct"
     r"|the right one|what i meant|more correct)$",
     re.I,
@@ -200,10 +203,16 @@ _BARE_VALUE = re.compile(
     r"(?P<ref>[^,]+?)(?:\s+(?:then|instead|it is|is fine))?$",
     re.I,
 )
+# "actually nah not lost, make it contacted": the wrong value first, then the right one.
+_NOT_FIRST = re.compile(
+    r"^(?:(?:actually|nah|no|nope|wait|sorry|oops|ugh|hmm|my bad|hold on)[,!.:]?\s+)*"
+    r"not\s+[^,.]{1,30}[,.]\s*(?=\S)",
+    re.I,
+)
 _TRAILING = re.compile(r"(?:[,\s]+(?:sorry|pls|please|thanks|thx|my bad|lol|oops))+$", re.I)
 # "sorry, Lost not Won", "no, Dana not Tom": the right value, then the wrong one.
 _NOT_THAT = re.compile(
-    r"^(?:(?:sorry|oops|no|nope|ah|oh|ugh|my bad|wait|actually)[,!.:]?\s+)+"
+    r"^(?:(?:sorry|oops|no|nope|nah|ah|oh|ugh|my bad|wait|actually)[,!.:]?\s+)+"
     r"(?P<ref>[^,]+?),?\s+not\s+(?P<wrong>.+)$",
     re.I,
 )
@@ -350,3 +359,38 @@ def _near(word: str, known: set[str]) -> bool:
     return len(word) >= 4 and any(
         len(k) >= 4 and fuzz.ratio(word, k) >= 75 for k in known if k[:1] == word[:1]
     )
+
+
+_REDIRECT = re.compile(
+    r"\b(?:wait|no|nope|sorry|oops|wrong|meant|mean|not|actually|my bad|scratch|should have"
+    r"|supposed to|instead|correction|arre|ugh|whoops)\b",
+    re.I,
+)
+
+
+def _other_lead(
+    messages: Sequence[BaseMessage], text: str, grounded: list[dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """ "arre wait, Dinesh not Deepak", "oops wrong one, that was meant for niamh": the
+    previous turn's changes belong to the one other lead the message names. The wrong lead's
+    change is put back first (one undo per change made)."""
+    if not grounded or not _REDIRECT.search(text) or _EMAIL.search(text):
+        return []
+    previous = [c for c in _previous_calls(messages) if c[0] in {"change_status", "update_lead"}]
+    if not previous or len(previous) > 2:
+        return []
+    values = {args.get("value") for _, args, _ in previous}
+    for match in MONEY.finditer(text):  # "that 35k is nikita's deal": the same amount only
+        if match.group("n") and parse_money(match.group(0).strip()) not in values:
+            return []
+    before = {w for _, args, _ in previous for w in normalize(str(args.get("lead", ""))).split()}
+    others = [e for e in grounded if not set(e["words"]) & before]
+    if len({e["name"] for e in others}) != 1 or len(others[0]["words"]) < 1:
+        return []
+    if not any(set(e["words"]) & before for e in grounded) and not re.search(
+        r"\b(?:wrong|meant|mean|supposed|should have|instead|not)\b", text, re.I
+    ):
+        return []  # "no, Dinesh": only with a word that says the lead was the wrong one
+    redirected = [(name, {**args, "lead": others[0]["name"]}) for name, args, _ in previous]
+    undos = [("undo", {}) for _, _, wrote in previous if wrote]
+    return [*undos, *redirected]

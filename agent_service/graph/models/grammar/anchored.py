@@ -162,12 +162,30 @@ def _moving(text: str) -> bool:
 
 
 def _swapped(phrase: str) -> str | None:
-    """A one-typo stage word of 4+ letters ("lsot", "wno" is too short): the stage it names."""
+    """A stage word typed with two letters swapped ("lsot"), or one typo in a long one: the
+    stage it names. "deal" is no typo of "dead": short words differ by design."""
     word = phrase.lower()
     if len(word) < 4 or " " in word:
         return None
-    hits = {stage for key, stage in _weak().items() if len(key) >= 4 and _one_edit(word, key)}
+    hits = {
+        stage
+        for key, stage in _weak().items()
+        if len(key) >= 4 and (_transposed(word, key) or (len(word) >= 6 and _one_edit(word, key)))
+    }
     return hits.pop() if len(hits) == 1 else None
+
+
+def _transposed(a: str, b: str) -> bool:
+    """True when `a` is `b` with two neighbouring letters swapped."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
 
 
 @cache
