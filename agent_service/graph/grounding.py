@@ -25,7 +25,7 @@ from agent_service.leads.models import Lead
 from agent_service.leads.store import LeadStore
 
 GROUNDING_KEY = "crm_grounding"
-MAX_WORDS = 12  # store searches per message, at most
+MAX_WORDS = 16  # store searches per message, at most
 MAX_LEADS = 8
 TYPO_RATIO = 85.0  # a word this close to a name word (and 4+ letters) names it
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -45,14 +45,17 @@ def common_words() -> frozenset[str]:
 
 
 def _candidate_words(text: str) -> list[str]:
-    """The message's words worth a search: not common, 2+ letters, longest first."""
+    """The message's words worth a search: not common, 2+ letters; words typed with a
+    capital first (names as typed), then the longest."""
+    bare = _EMAIL.sub(" ", text)
+    capitalised = {normalize(w) for w in re.findall(r"\b[A-ZÀ-Þ][\w'’-]*", bare)}
     seen: list[str] = []
-    for word in normalize(_EMAIL.sub(" ", text)).split():
+    for word in normalize(bare).split():
         word = word.strip(".")
         if len(word) < 2 or word in common_words() or not word.isalpha() or word in seen:
             continue
         seen.append(word)
-    return sorted(seen, key=len, reverse=True)[:MAX_WORDS]
+    return sorted(seen, key=lambda w: (w not in capitalised, -len(w)))[:MAX_WORDS]
 
 
 def _names(word: str, lead: Lead) -> str | None:

@@ -133,7 +133,7 @@ class OfflineChatModel(BaseChatModel):
             # "wait no we already sent her the proposal. proposal sent" is no listing
             calls = self._anchored.read(text, grounded)
             writes = [c for c in calls or [] if c[0] != "find_leads"]
-            return Parsed(calls=writes) if writes and _CORRECTS.match(text) else parsed
+            return Parsed(calls=writes) if writes else parsed
         if not parsed.calls and parsed.reply not in (None, "", NOT_UNDERSTOOD):
             return parsed  # a refusal or a small-talk answer stands
         calls = self._anchored.read(text, grounded)
@@ -342,10 +342,6 @@ def _misread(calls: list[tuple[str, dict[str, Any]]], grounded: list[dict[str, A
     return False
 
 
-_CORRECTS = re.compile(
-    r"^\W*(?:wait|no|nope|sorry|oops|actually|hold on|hang on|scratch that|correction|my bad|ugh)\b",
-    re.I,
-)
 _WRITE_TOOLS = frozenset({"update_lead", "change_status", "delete_lead"})
 
 

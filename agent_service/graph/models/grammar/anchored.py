@@ -97,8 +97,7 @@ _PHONE_WORDS = re.compile(
     re.I,
 )
 _ANSWER = re.compile(
-    r"^(?:yes|yeah|yep|yup|ya|yea|sure|ok|okay|k|go ahead|confirm|confirmed|correct|right"
-    r"|do it|that's right|thats right)\b",
+    r"^(?:yes|yeah|yep|yup|sure|go ahead|confirm|confirmed|do it|that's right|thats right)\b",
     re.I,
 )
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\s+(?:so|and then|but|then)\s+|\s+-\s+|,\s+")
@@ -281,6 +280,10 @@ class Anchored:
                         found.append((*span, stage, False))
                     break
         stages = {self.has_stage(stage) for *_, stage, _ in found} - {None}
+        named = {self.has_stage(stage) for *_, stage, strong in found if not strong} - {None}
+        if len(stages) > 1 and len(named) == 1 and _moving(text):
+            # "… no go finish … abeg move am to Contacted": the stage the move names wins
+            stages = named
         if len(stages) != 1:
             return None, False, taken  # none, or two different stages: not this reading
         stage = stages.pop()
@@ -328,8 +331,9 @@ class Anchored:
         amount, several = self._amount(no_contacts)
         polite = _POLITE.sub(" ", no_contacts)
         moving = _moving(polite)
-        asked = _QUESTION.match(polite.strip()) or polite.rstrip(" .!").endswith("?")
-        questions = [q for q in re.findall(r"[^.!?]*\?", no_contacts) if not _POLITE.search(q)]
+        said = PHONE.sub(" ", EMAIL.sub(" ", message))  # _clean drops a final "?"
+        asked = _QUESTION.match(polite.strip()) or said.rstrip(" .!)").endswith("?")
+        questions = [q for q in re.findall(r"[^.!?]*\?", said) if not _POLITE.search(q)]
         if any(_moving(q) or self._stage(q)[0] for q in questions):
             asked, moving = True, False  # "did i already move him to won?" asks; never moves
         if asked and not moving:
@@ -349,7 +353,9 @@ class Anchored:
             calls.append(("change_status", {"lead": lead, "status": stage}))
         fields: dict[str, Any] = {}
         if amount is not None and not several and _VALUE_WORDS.search(no_contacts):
-            if not self._unsure(polite, [], no_contacts):
+            # "she reckons the order will be about 18k, put that on her deal": an estimate is
+            # still the deal's value; a negated one is not ("not 18k")
+            if not re.search(r"\b(?:not|never|isn't|isnt|no longer)\b", polite, re.I):
                 fields["value"] = amount
         if len(set(emails)) == 1 and (_EMAIL_WORDS.search(bare) or moving):
             fields["email"] = emails[0]
