@@ -97,6 +97,13 @@ class find_leads(_Tool):  # noqa: N801
         None,
         description="The detail asked about one lead: email, phone, company, status, value, notes.",
     )
+    open_only: bool = Field(
+        False,
+        description=(
+            "True for the open pipeline, every stage but the closed ones (Won, Lost): "
+            "'what's the pipeline worth?', 'open pipeline'. Not with status."
+        ),
+    )
 
 
 class undo(_Tool):  # noqa: N801

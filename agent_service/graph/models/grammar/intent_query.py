@@ -45,9 +45,11 @@ class QueryIntents:
             rf"^(?:{ask}\s+)?(?P<owner>his|her|their|its)\s+(?P<field>{_FIELD})(?:\s+address)?$",
             rf"^(?:{ask}\s+)?(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?(?:\s+(?:again|now|currently))?$",
             rf"^(?:{ask}\s+)?(?:what|which)\s+(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:is|was)$",
+            # "whats kai andersons phone": a possessive typed without its apostrophe
+            rf"^{ask}\s+(?:the\s+)?(?P<ref>[\w .'’-]+?s)\s+(?P<field>{_FIELD})(?:\s+address)?$",
             rf"^(?:what|which)\s+(?P<field>{_FIELD})\s+(?:is|does|do)\s+(?P<ref>.+?)\s+(?:in|at|have|got|on|using|use|with|from|working for|working at|at now)$",
             rf"^(?:what|which|any)\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:do|did|have)\s+(?:we|you|i)\s+(?:have|got|get|saved|stored|on file)?\s*(?:on|for|about|from)\s+(?P<ref>.+)$",
-            r"^(?:how much|what)\s+(?:is|'s)\s+(?P<ref>.+?)(?:'s)?\s+(?:deal\s+)?(?:worth|valued at)$",
+            r"^(?:how much|what)(?:\s+is|\s*'s|\s*’s|s)\s+(?P<ref>.+?)(?:'s)?\s+(?:deal\s+)?(?:worth|valued at)$",
             r"^(?:how do i|how can i|how to)\s+(?:reach|contact|call|email|get (?:hold of|in touch with))\s+(?P<ref>.+)$",
             r"^(?:is|are|do we have|have we got|do we still have|is there)\s+(?P<ref>.+?)\s+(?:in here|in there|in the (?:crm|system|pipeline|list|database)|on the board|on file|still around)$",
             rf"^(?P<ref>(?!(?:{'|'.join(sorted(_QUERY_SKIP))})\b)[\w .'’-]+?)\s+(?P<field>{_FIELD})(?:\s+address)?$",
