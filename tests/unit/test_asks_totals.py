@@ -272,3 +272,29 @@ def test_missing_field_phrasings(message: str, field: str) -> None:
 )
 def test_field_lookups(message: str, lead: str, field: str) -> None:
     assert PARSER.parse(message).calls == [("find_leads", {"lead": lead, "field": field})]
+
+
+@pytest.mark.parametrize(
+    ("message", "lead", "field"),
+    [
+        ("add a deal value of 5k to Tom", "Tom", "value"),
+        ("add deal value 5k for Sarah", "Sarah", "value"),
+        ("new deal value for Tom is 20k", "Tom", "value"),
+    ],
+)
+def test_a_field_of_a_lead_is_no_nameless_create(message: str, lead: str, field: str) -> None:
+    [(tool, args)] = PARSER.parse(message).calls
+    assert tool == "update_lead" and args["lead"] == lead and field in args
+
+
+@pytest.mark.parametrize(
+    ("message", "name", "company"),
+    [
+        ("new contact at Acme: Jane Roe, jane@acme.com", "Jane Roe", "Acme"),
+        ("new lead from Globex called Pat Kim", "Pat Kim", "Globex"),
+        ("add a lead from Stripe, Jane Doe, jane@stripe.com", "Jane Doe", "Stripe"),
+    ],
+)
+def test_a_name_after_the_details_is_the_name(message: str, name: str, company: str) -> None:
+    [(tool, args)] = PARSER.parse(message).calls
+    assert (tool, args["name"], args["company"]) == ("create_lead", name, company)

@@ -111,6 +111,9 @@ _NAMELESS = re.compile(
     r"^(?:(?:pls|please|can you|could you)\s+)?(?:add|create|new|make|log|enter|register|save"
     r"|insert|record|capture|open|set up)(?:\s+(?:a|an|the))?(?:\s+new)?\s+(?:lead|contact"
     r"|prospect|deal|client|customer|person|entry|opportunity|record|card)\b(?:\s+for\s+(?:me|us)\b)?"
+    # "add deal value 5k for Sarah", "add contact email to Tom": a field of a lead, no create
+    r"(?!\s*(?:value|size|amount|number|e-?mail|phone|info|details|name|notes?|stage|status"
+    r"|owner|person|'s|’s)\b)"
     r"\s*[:,\-—]?\s*(?P<rest>.*)$",
     re.I,
 )
@@ -125,8 +128,10 @@ _PLACEHOLDER = "Zzyzx Placeholder"
 
 
 def nameless_create(message: str, reader: FieldReader) -> Call | None:
-    """The `create_lead` call (without a name) of a create request that describes the new
-    lead (a company, an email, a value…) but names nobody; None for anything else."""
+    """The `create_lead` call of a create request that starts with a detail of the new lead
+    (a company, an email, a value…): without a name when it names nobody, with the name when
+    one follows the details ("new contact at Acme: Jane Roe, jane@acme.com"); None for
+    anything else."""
     text = _strip_politeness(_clean(message))
     match = _NAMELESS.match(text)
     if not match:
@@ -151,6 +156,9 @@ def nameless_create(message: str, reader: FieldReader) -> Call | None:
         described = f"{_PLACEHOLDER}, {rest}"  # "new lead: Globex Inc, 30k"
     else:
         return None
+    named = reader._lead_fields(re.sub(r"\s*:\s+|\s+(?:called|named)\s+", ", ", rest))
+    if named and is_person_name(str(named.get("name", ""))) and _described(named):
+        return ("create_lead", named)  # the name came after the details
     fields = reader._lead_fields(described)
     if not fields or fields.get("name") != _PLACEHOLDER:
         return None
