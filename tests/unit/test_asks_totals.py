@@ -298,3 +298,33 @@ def test_a_field_of_a_lead_is_no_nameless_create(message: str, lead: str, field:
 def test_a_name_after_the_details_is_the_name(message: str, name: str, company: str) -> None:
     [(tool, args)] = PARSER.parse(message).calls
     assert (tool, args["name"], args["company"]) == ("create_lead", name, company)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "Tom signed today. what's the pipeline worth?",
+            [
+                ("change_status", {"lead": "Tom", "status": "Won"}),
+                ("find_leads", {"open_only": True}),
+            ],
+        ),
+        (
+            "what's the pipeline worth? also Sarah signed",
+            [
+                ("find_leads", {"open_only": True}),
+                ("change_status", {"lead": "Sarah", "status": "Won"}),
+            ],
+        ),
+        (
+            "move Tom to Won and how much did we lose?",
+            [
+                ("change_status", {"lead": "Tom", "status": "Won"}),
+                ("find_leads", {"status": "Lost"}),
+            ],
+        ),
+    ],
+)
+def test_a_totals_question_beside_a_request_keeps_the_request(message: str, expected: list) -> None:
+    assert PARSER.parse(message).calls == expected

@@ -7,6 +7,7 @@ from typing import Any
 
 from agent_service.graph.models.grammar.history import history_call
 from agent_service.graph.models.grammar.normalize import _clean, _ref
+from agent_service.graph.models.grammar.totals import totals_question
 from agent_service.graph.models.grammar.validate import nameless_create
 from agent_service.graph.models.grammar.vocabulary import (
     _ALL,
@@ -35,6 +36,9 @@ class QueryIntents:
         nameless = nameless_create(text, self)  # type: ignore[arg-type]
         if nameless:  # "new lead at Helios Solar": a create naming nobody, never a listing
             return [nameless]
+        totals = totals_question(text, self.stage)  # type: ignore[attr-defined]
+        if totals:  # "Tom signed. what's the pipeline worth?": the second clause
+            return totals
         ask = (
             r"(?:what(?:'s|’s| is| was| are)?|whats|tell me|give me|show me|show|get me|get|find|"
             r"look up|lookup|do we have|do you have|do i have|i need|need|send me|check|pull up|fetch)"

@@ -122,8 +122,8 @@ def _scope(text: str) -> tuple[str, bool]:
     return " ".join(kept), qualified
 
 
-def _question(text: str, stage: Stage) -> list[Call] | None:
-    """The call one totals/count/gap question asks for, or None."""
+def totals_question(text: str, stage: Stage) -> list[Call] | None:
+    """The call one totals/count/gap question (one clause) asks for, or None."""
     text = _normal(text)
     if not text:
         return None
@@ -156,22 +156,31 @@ def _question(text: str, stage: Stage) -> list[Call] | None:
     return None
 
 
-def _asks_for_something(sentence: str) -> bool:
-    """A sentence beside a totals question that holds a request of its own."""
-    return bool(_patterns()["requests"].search(sentence.lower()))
+def _asks_for_something(sentence: str, asks: Callable[[str], bool] | None) -> bool:
+    """A sentence beside a totals question that holds a request of its own: a request word,
+    or (with the parser's `asks`) any call ("Tom signed. what's the pipeline worth?")."""
+    if _patterns()["requests"].search(sentence.lower()):
+        return True
+    return asks is not None and asks(sentence)
 
 
-def totals_call(text: str, stage: Stage) -> list[Call] | None:
-    """The `find_leads` call a question about sums, counts or missing fields asks for."""
-    found = _question(text, stage)
+def totals_call(
+    text: str, stage: Stage, asks: Callable[[str], bool] | None = None
+) -> list[Call] | None:
+    """The `find_leads` call a question about sums, counts or missing fields asks for.
+
+    `asks` tells whether a sentence requests anything (the parser's `_asks_something`); by
+    default it is taken from the parser `stage` is a method of."""
+    found = totals_question(text, stage)
     if found:
         return found
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.strip()]
     if len(sentences) < 2:
         return None
-    asked = [(s, _question(s, stage)) for s in sentences]
+    asked = [(s, totals_question(s, stage)) for s in sentences]
     calls = [call for _, call in asked if call]
     others = [s for s, call in asked if not call]
-    if len(calls) == 1 and not any(_asks_for_something(s) for s in others):
+    asks = asks or getattr(getattr(stage, "__self__", None), "_asks_something", None)
+    if len(calls) == 1 and not any(_asks_for_something(s, asks) for s in others):
         return calls[0]
     return None
