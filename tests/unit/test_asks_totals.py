@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage
 
 from agent_service.graph.agent import ChatAgent
 from agent_service.graph.models.commands import CommandParser
-from agent_service.graph.nodes.ask import name_answer
+from agent_service.graph.nodes.ask import is_create_yes, name_answer
 from agent_service.graph.nodes.query import closed_stages
 from agent_service.graph.tools import create_lead
 from agent_service.leads.models import Pipeline
@@ -328,3 +328,20 @@ def test_a_name_after_the_details_is_the_name(message: str, name: str, company: 
 )
 def test_a_totals_question_beside_a_request_keeps_the_request(message: str, expected: list) -> None:
     assert PARSER.parse(message).calls == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "confirmed"),
+    [
+        ("yes go ahead, they share the generic inbox", True),
+        ("yes add it, she is the new cfo", True),
+        ("ok, they work together", True),
+        ("yes its a different alex, add it anyway", True),
+        ("yes, but change the email to x@y.com", False),
+        ("yes it is the same person", False),
+        ("yes go ahead and update paulo instead", False),
+        ("yes, no wait", False),
+    ],
+)
+def test_a_create_confirmed_with_a_reason(answer: str, confirmed: bool) -> None:
+    assert is_create_yes(answer) is confirmed

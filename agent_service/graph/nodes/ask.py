@@ -186,18 +186,39 @@ _DIFFERENT = re.compile(
 )
 
 
+# Words that make a remark after "yes" more than a reason: a refusal, a doubt, another request.
+_NOT_A_REASON = {"no", "not", "dont", "don't", "cancel", "stop", "wait", "but", "instead"}
+_NOT_A_REASON |= {"actually", "update", "change", "set", "move", "delete", "remove", "rename"}
+_NOT_A_REASON |= {"edit", "fix", "put", "mark", "undo", "never", "nope", "nah", "hold", "same"}
+_NOT_A_REASON |= {"merge", "existing", "replace", "duplicate", "email", "phone", "value"}
+_NOT_A_REASON |= {"company", "name", "stage", "status", "old", "only", "just", "or", "unless"}
+
+
+def _reason(part: str) -> bool:
+    """ "they share the generic inbox": why the user wants it, asking for nothing else."""
+    words = part.split()
+    return (
+        0 < len(words) <= 12
+        and not re.search(r"[\d@]", part)
+        and not any(w.strip("'") in _NOT_A_REASON for w in words)
+    )
+
+
 def is_create_yes(text: str) -> bool:
-    """ "yes it's a different alex, add it anyway": a create confirmed, with a reason."""
+    """ "yes it's a different alex, add it anyway", "yes go ahead, they share the generic
+    inbox": a create confirmed, with a reason."""
     parts = []
     for part in _segments(text):
         head, _, rest = part.partition(" ")
         parts.extend([head, rest] if head in YES and rest else [part])  # "yes it's a different…"
     allowed = YES | CREATE_YES | _YES_TAIL
-    return (
-        bool(parts)
-        and any(p in YES | CREATE_YES for p in parts)
-        and all(p in allowed or _DIFFERENT.match(p) for p in parts)
-    )
+    if not parts or parts[0] not in YES | CREATE_YES:
+        return (
+            bool(parts)
+            and any(p in YES | CREATE_YES for p in parts)
+            and all(p in allowed or _DIFFERENT.match(p) for p in parts)
+        )
+    return all(p in allowed or _DIFFERENT.match(p) or _reason(p) for p in parts)
 
 
 def is_no(text: str) -> bool:
