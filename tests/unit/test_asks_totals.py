@@ -268,6 +268,13 @@ def test_missing_field_phrasings(message: str, field: str) -> None:
         ("what's the email for Kai Anderson", "Kai Anderson", "email"),
         ("Kai's number?", "Kai", "phone"),
         ("what's Tom worth", "Tom", "value"),
+        ("kai andersons number?", "kai andersons", "phone"),
+        ("whats kai andersons email address", "kai andersons", "email"),
+        ("got a phone for kai anderson?", "kai anderson", "phone"),
+        ("have we got an email for Kai", "Kai", "email"),
+        ("what number do we have for Kai", "Kai", "phone"),
+        ("phone for Kai?", "Kai", "phone"),
+        ("email of Kai Anderson", "Kai Anderson", "email"),
     ],
 )
 def test_field_lookups(message: str, lead: str, field: str) -> None:

@@ -41,7 +41,7 @@ class QueryIntents:
             return totals
         ask = (
             r"(?:what(?:'s|’s| is| was| are)?|whats|tell me|give me|show me|show|get me|get|find|"
-            r"look up|lookup|do we have|do you have|do i have|i need|need|send me|check|pull up|fetch)"
+            r"look up|lookup|do we have|do you have|do i have|have we got|have you got|got|i need|need|send me|check|pull up|fetch)"
         )
         # One field of one lead.
         for pattern in (
