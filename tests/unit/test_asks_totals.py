@@ -67,6 +67,7 @@ def test_create_lead_schema_allows_no_name() -> None:
         ("new lead: acme corp, 30k", {"company": "Acme Corp", "value": 30000}),
         ("please add a new lead from Initech, 12k", {"company": "Initech", "value": 12000}),
         ("add a lead at Acme Corp", {"company": "Acme Corp"}),
+        ("new lead at Acme, met at expo", {"company": "Acme"}),  # "met" is no name
     ],
 )
 def test_grammar_emits_a_create_without_a_name(message: str, fields: dict) -> None:
@@ -299,6 +300,7 @@ def test_a_field_of_a_lead_is_no_nameless_create(message: str, lead: str, field:
     [
         ("new contact at Acme: Jane Roe, jane@acme.com", "Jane Roe", "Acme"),
         ("new lead from Globex called Pat Kim", "Pat Kim", "Globex"),
+        ("new lead from globex called pat kim", "Pat Kim", "Globex"),
         ("add a lead from Stripe, Jane Doe, jane@stripe.com", "Jane Doe", "Stripe"),
     ],
 )

@@ -157,8 +157,10 @@ def nameless_create(message: str, reader: FieldReader) -> Call | None:
     else:
         return None
     named = reader._lead_fields(re.sub(r"\s*:\s+|\s+(?:called|named)\s+", ", ", rest))
-    if named and is_person_name(str(named.get("name", ""))) and _described(named):
-        return ("create_lead", named)  # the name came after the details
+    name = str((named or {}).get("name", ""))
+    typed = name in text or re.search(rf"\b(?:called|named)\s+{re.escape(name)}\b", text, re.I)
+    if named and is_person_name(name) and typed and _described(named):
+        return ("create_lead", named)  # the name came after the details, typed as a name
     fields = reader._lead_fields(described)
     if not fields or fields.get("name") != _PLACEHOLDER:
         return None
