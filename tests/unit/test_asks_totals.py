@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage
 
 from agent_service.graph.agent import ChatAgent
 from agent_service.graph.models.commands import CommandParser
-from agent_service.graph.nodes.ask import is_create_yes, name_answer
+from agent_service.graph.nodes.ask import is_create_yes, name_and_details, name_answer
 from agent_service.graph.nodes.query import closed_stages
 from agent_service.graph.tools import create_lead
 from agent_service.leads.models import Pipeline
@@ -354,3 +354,16 @@ def test_a_totals_question_beside_a_request_keeps_the_request(message: str, expe
 )
 def test_a_create_confirmed_with_a_reason(answer: str, confirmed: bool) -> None:
     assert is_create_yes(answer) is confirmed
+
+
+def test_a_name_answer_may_bring_an_email(store: SqliteLeadStore) -> None:
+    a = agent(store, calls(call("create_lead", company="Helios Solar")))
+    a.send("t", "new lead at Helios Solar")
+    done = a.send("t", "Amara Obi, amara@helios.com")
+    assert [x["type"] for x in done.actions] == ["create_lead"]
+    lead = store.search("Amara Obi")[0].lead
+    assert (lead.company, lead.email) == ("Helios Solar", "amara@helios.com")
+
+
+def test_a_name_answer_with_a_remark_is_a_new_request() -> None:
+    assert name_and_details("Amara Obi, she is the CFO") is None

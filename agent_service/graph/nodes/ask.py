@@ -20,7 +20,7 @@ from langgraph.types import Command, interrupt
 
 from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
-from agent_service.graph.models.grammar.recognizers import is_person_name
+from agent_service.graph.models.grammar.recognizers import EMAIL, PHONE, is_person_name
 from agent_service.graph.nodes.lead_matcher import clean_reference, pick
 from agent_service.graph.state import Outcome, State
 from agent_service.leads.matching import normalize, rank
@@ -375,6 +375,24 @@ def name_answer(text: str) -> tuple[str, bool] | None:
     return (titled, False) if len(words) >= 2 else None
 
 
+def name_and_details(text: str) -> tuple[str, bool, dict[str, str]] | None:
+    """ "Amara Obi, amara@helios.com": the name, and the email or phone given with it."""
+    named = name_answer(text)
+    if named:
+        return (*named, {})
+    head, *tails = [part.strip() for part in re.split(r",\s*|\s+[-—–]\s+", text) if part.strip()]
+    details: dict[str, str] = {}
+    for tail in tails:
+        if EMAIL.fullmatch(tail) and "email" not in details:
+            details["email"] = tail.lower()
+        elif PHONE.fullmatch(tail) and "phone" not in details:
+            details["phone"] = tail
+        else:
+            return None
+    named = name_answer(head) if details else None
+    return (*named, details) if named else None
+
+
 def _nameless_create(op: dict[str, Any] | None, pending: dict[str, Any]) -> bool:
     """The pending question asks for the name of a new lead."""
     return (
@@ -413,10 +431,12 @@ def ask(
     update: dict[str, Any] = {"messages": [HumanMessage(text)], "results": [], "pending": None}
     op = queue[0] if queue else None
     if op is not None and _nameless_create(op, pending) and not is_no(text):
-        named = name_answer(text)
+        named = name_and_details(text)
         if named:  # "oh sorry its Amara Obi": the create goes on, checked again, with the name
-            name, sure = named
-            args = {**op["args"], "name": name, **({} if sure else {"confirm_first": True})}
+            name, sure, details = named
+            args = {**op["args"], **details, "name": name}
+            if not sure:
+                args["confirm_first"] = True
             retry = {**op, "args": args, "confirmed": False}
             return Command(goto="create", update={**update, "queue": [retry, *queue[1:]]})
     if op is not None and pending["needs"] == "confirmation" and op["tool"] in CONFIRMED_NODE:
