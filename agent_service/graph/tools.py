@@ -28,9 +28,17 @@ class _Tool(BaseModel):
 
 
 class create_lead(_Tool):  # noqa: N801 - the tool name the model sees
-    """Create a new lead (a potential customer) in the CRM."""
+    """Create a new lead (a potential customer) in the CRM.
 
-    name: str = Field(..., min_length=1, max_length=200, description="Full name of the person.")
+    Without a name nothing is written yet: the user is shown the lead and asked for the name.
+    """
+
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Full name of the person; leave out when the user gave none (never guess).",
+    )
     company: str | None = Field(None, max_length=200, description="Their company.")
     email: str | None = Field(None, max_length=200, description="Email address.")
     phone: str | None = Field(None, max_length=40, description="Phone number.")
@@ -88,6 +96,13 @@ class find_leads(_Tool):  # noqa: N801
     field: str | None = Field(
         None,
         description="The detail asked about one lead: email, phone, company, status, value, notes.",
+    )
+    open_only: bool = Field(
+        False,
+        description=(
+            "True for the open pipeline, every stage but the closed ones (Won, Lost): "
+            "'what's the pipeline worth?', 'open pipeline'. Not with status."
+        ),
     )
 
 

@@ -173,7 +173,7 @@ def test_lead_history_is_not_emitted_when_not_offered() -> None:
 @pytest.mark.parametrize(
     ("text", "args"),
     [
-        ("what's the pipeline worth?", {}),
+        ("what's the pipeline worth?", {"open_only": True}),
         ("total in Proposal sent", {"status": "Proposal sent"}),
         ("how much is in Won?", {"status": "Won"}),
         ("which leads have no phone?", {"text": "no phone"}),
@@ -346,7 +346,7 @@ def test_more_sales_slang(text: str, stage: str) -> None:
 @pytest.mark.parametrize(
     ("text", "args"),
     [
-        ("whats the pipeline worth", {}),
+        ("whats the pipeline worth", {"open_only": True}),
         ("how much have we closed so far? 🤑", {"status": "Won"}),
         ("how much is everything in proposal sent worth right now?", {"status": "Proposal sent"}),
         (

@@ -3,8 +3,10 @@
 Uses `interrupt()`, so LangGraph Studio shows the pause and `Command(resume=answer)` resumes.
 Reads: `pending`, `queue[0]`. The answer picks a candidate (by name, company, email, number or
 ordinal) or says yes/no to a confirmation (a delete, or a create/update the agent was unsure
-of: "Create lead 'Aisha Bello' (Meridian Solar)? Reply yes or correct me"); anything else is
-a new request (a correction): the question is dropped and the message goes to the router.
+of: "Create lead 'Aisha Bello' (Meridian Solar)? Reply yes or correct me"), or gives the
+name a create lacked ("Create a lead at Stripe — what is the contact's name?" → "oh sorry
+it's Amara Obi": the create goes on with that name); anything else is a new request (a
+correction): the question is dropped and the message goes to the router.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from langgraph.types import Command, interrupt
 
 from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
+from agent_service.graph.models.grammar.recognizers import EMAIL, PHONE, is_person_name
 from agent_service.graph.nodes.lead_matcher import clean_reference, pick
 from agent_service.graph.state import Outcome, State
 from agent_service.leads.matching import normalize, rank
@@ -183,18 +186,39 @@ _DIFFERENT = re.compile(
 )
 
 
+# Words that make a remark after "yes" more than a reason: a refusal, a doubt, another request.
+_NOT_A_REASON = {"no", "not", "dont", "don't", "cancel", "stop", "wait", "but", "instead"}
+_NOT_A_REASON |= {"actually", "update", "change", "set", "move", "delete", "remove", "rename"}
+_NOT_A_REASON |= {"edit", "fix", "put", "mark", "undo", "never", "nope", "nah", "hold", "same"}
+_NOT_A_REASON |= {"merge", "existing", "replace", "duplicate", "email", "phone", "value"}
+_NOT_A_REASON |= {"company", "name", "stage", "status", "old", "only", "just", "or", "unless"}
+
+
+def _reason(part: str) -> bool:
+    """ "they share the generic inbox": why the user wants it, asking for nothing else."""
+    words = part.split()
+    return (
+        0 < len(words) <= 12
+        and not re.search(r"[\d@]", part)
+        and not any(w.strip("'") in _NOT_A_REASON for w in words)
+    )
+
+
 def is_create_yes(text: str) -> bool:
-    """ "yes it's a different alex, add it anyway": a create confirmed, with a reason."""
+    """ "yes it's a different alex, add it anyway", "yes go ahead, they share the generic
+    inbox": a create confirmed, with a reason."""
     parts = []
     for part in _segments(text):
         head, _, rest = part.partition(" ")
         parts.extend([head, rest] if head in YES and rest else [part])  # "yes it's a different…"
     allowed = YES | CREATE_YES | _YES_TAIL
-    return (
-        bool(parts)
-        and any(p in YES | CREATE_YES for p in parts)
-        and all(p in allowed or _DIFFERENT.match(p) for p in parts)
-    )
+    if not parts or parts[0] not in YES | CREATE_YES:
+        return (
+            bool(parts)
+            and any(p in YES | CREATE_YES for p in parts)
+            and all(p in allowed or _DIFFERENT.match(p) for p in parts)
+        )
+    return all(p in allowed or _DIFFERENT.match(p) or _reason(p) for p in parts)
 
 
 def is_no(text: str) -> bool:
@@ -277,10 +301,112 @@ def answer_text(answer: Any) -> str:
     return str(answer).strip()
 
 
+# Words before the name in an answer to "what is the contact's name?": filler ("oh sorry"),
+# then an introduction ("it's", "her name is", "contact's name is", "call him").
+_NAME_FILLER = re.compile(
+    r"^(?:(?:oh|ah|um+|uh+|hmm+|ok|okay|right|yes|yeah|yep|sure|sorry|oops|whoops|my bad|well"
+    r"|so|haha|lol|ah right|of course)\b[\s,!.:;-]*)+",
+    re.I,
+)
+_NAME_INTRO = re.compile(
+    r"^(?:(?:it's|its|it is|that's|thats|that is|this is|he's|hes|he is|she's|shes|she is"
+    r"|they're|theyre|they are|the contact is|contact is|the contact person is|the person is)\s+"
+    r"|(?:it's\s+|its\s+)?for\s+(?=[A-Z]))",
+    re.I,
+)
+_NAME_MARKER = re.compile(
+    r"^(?:(?:the|her|his|their|the contact's|contact's|contacts|the contacts|the lead's|lead's"
+    r"|the person's|person's|my contact's|our contact's)\s+)?(?:full\s+)?name(?:'s|s)?"
+    r"(?:\s+(?:is|should be|will be|=)|\s*:|\s*-)?\s+"
+    r"|^(?:call|name)\s+(?:him|her|them|it)\s+|^(?:put|save|add)\s+(?:it|him|her|them)\s+"
+    r"(?:under|as)\s+|^(?:named|called)\s+",
+    re.I,
+)
+_NAME_TAIL = re.compile(
+    r"(?:[\s,!.:;-]+(?:thanks|thank you|thx|please|pls|sorry|my bad|lol|cheers|oops))+$|[\s,!.;:]+$",
+    re.I,
+)
+# Lower-case particles inside a name ("Pieter de Boer", "Ana da Silva").
+_PARTICLES = {"de", "da", "van", "von", "der", "den", "del", "della", "la", "le", "di", "du"}
+_PARTICLES |= {"dos", "das", "bin", "binti", "al", "el", "ter", "ten", "y", "e"}
+# Answers that can look like a one-word name but are requests or non-answers.
+NOT_A_NAME = {"undo", "help", "what", "who", "why", "how", "where", "when", "show", "list"}
+NOT_A_NAME |= {"find", "skip", "whatever", "nobody", "anonymous", "unknown", "tbd", "idk"}
+NOT_A_NAME |= {"dunno", "hmm", "huh", "nothing", "none", "someone", "anyone", "cancel"}
+
+
+def _capitalised(words: list[str]) -> bool:
+    return words[0][:1].isupper() and all(
+        w[:1].isupper() or w.lower() in _PARTICLES for w in words[1:]
+    )
+
+
+def name_answer(text: str) -> tuple[str, bool] | None:
+    """The name an answer to "what is the contact's name?" gives, and whether it is sure:
+    ("Amara Obi", True) for "oh sorry its Amara Obi", "contact's name is Pieter Jansen",
+    "name's pieter jansen"; ("Amara Obi", False) for a bare "amara obi" (typed in lower case
+    without saying it is the name: asked about before the create); None when the answer is
+    no name ("show me the Won deals", "undo")."""
+    rest = " ".join(text.replace("’", "'").split()).strip()
+    rest = _NAME_TAIL.sub("", rest)
+    marked = False
+    previous = None
+    while previous != rest:
+        previous = rest
+        rest = _NAME_FILLER.sub("", rest).strip()
+        if _NAME_MARKER.match(rest):
+            rest, marked = _NAME_MARKER.sub("", rest, count=1).strip(), True
+        rest = _NAME_INTRO.sub("", rest, count=1).strip()
+        rest = _NAME_TAIL.sub("", rest).strip()
+    words = rest.split()
+    if not words or not is_person_name(rest):
+        return None
+    if any(w.lower().strip(".") in NOT_A_NAME for w in words):
+        return None
+    if _capitalised(words):
+        return rest, True
+    if rest != rest.lower():
+        return None  # "amara Obi": mixed case, not clearly a name as typed
+    titled = " ".join(
+        w if w in _PARTICLES and i else w[:1].upper() + w[1:] for i, w in enumerate(words)
+    )
+    if marked:
+        return titled, True
+    return (titled, False) if len(words) >= 2 else None
+
+
+def name_and_details(text: str) -> tuple[str, bool, dict[str, str]] | None:
+    """ "Amara Obi, amara@helios.com": the name, and the email or phone given with it."""
+    named = name_answer(text)
+    if named:
+        return (*named, {})
+    head, *tails = [part.strip() for part in re.split(r",\s*|\s+[-—–]\s+", text) if part.strip()]
+    details: dict[str, str] = {}
+    for tail in tails:
+        if EMAIL.fullmatch(tail) and "email" not in details:
+            details["email"] = tail.lower()
+        elif PHONE.fullmatch(tail) and "phone" not in details:
+            details["phone"] = tail
+        else:
+            return None
+    named = name_answer(head) if details else None
+    return (*named, details) if named else None
+
+
+def _nameless_create(op: dict[str, Any] | None, pending: dict[str, Any]) -> bool:
+    """The pending question asks for the name of a new lead."""
+    return (
+        op is not None
+        and pending["needs"] == "confirmation"
+        and op["tool"] == "create_lead"
+        and not (op.get("args") or {}).get("name")
+    )
+
+
 def _subject(op: dict[str, Any], store: LeadStore) -> str:
     """The name of the lead a confirmation was about."""
     if op["tool"] == "create_lead":
-        return str(op["args"].get("name", "that lead"))
+        return str(op["args"].get("name") or "the new lead")
     try:
         return store.get(op["lead_id"]).name
     except (LeadNotFound, KeyError):
@@ -304,6 +430,15 @@ def ask(
     queue = list(state.get("queue", []))
     update: dict[str, Any] = {"messages": [HumanMessage(text)], "results": [], "pending": None}
     op = queue[0] if queue else None
+    if op is not None and _nameless_create(op, pending) and not is_no(text):
+        named = name_and_details(text)
+        if named:  # "oh sorry its Amara Obi": the create goes on, checked again, with the name
+            name, sure, details = named
+            args = {**op["args"], **details, "name": name}
+            if not sure:
+                args["confirm_first"] = True
+            retry = {**op, "args": args, "confirmed": False}
+            return Command(goto="create", update={**update, "queue": [retry, *queue[1:]]})
     if op is not None and pending["needs"] == "confirmation" and op["tool"] in CONFIRMED_NODE:
         if (
             is_yes(text)
@@ -318,7 +453,11 @@ def ask(
             name = _subject(op, store)
             outcome: Outcome = {
                 "call_id": op["call_id"],
-                "line": CANCELLED[op["tool"]].format(name=name),
+                "line": (
+                    "The new lead was not created."
+                    if _nameless_create(op, pending)
+                    else CANCELLED[op["tool"]].format(name=name)
+                ),
                 "action": None,
             }
             rest = queue[1:]

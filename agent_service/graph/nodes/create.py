@@ -4,6 +4,9 @@ Reads: `queue[0].args` (`confirm_first`), `queue[0].confirmed`. Writes: the new 
 store, an outcome with a `create_lead` action, the new lead into `focus`, an undo entry.
 Invalid fields (a negative value…) change nothing. Before writing, a `pending` confirmation
 when the model was unsure (`confirm_first`) or the lead looks like one already stored.
+A create without a name never writes: the lead as it would be is shown and its name asked
+for ("Create a lead at Stripe (billing@stripe.com) — what is the contact's name?"); the
+answer is read by the ask node (`name_answer`), which comes back here with the name.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from langgraph.runtime import Runtime
 from agent_service.errors import InvalidInput
 from agent_service.graph.context import Context, get_context
 from agent_service.graph.nodes.common import action, diff, finish, head
-from agent_service.graph.nodes.guards import describe_lead, find_duplicate, invalid_value
+from agent_service.graph.nodes.guards import describe_lead, find_duplicate, invalid_value, money
 from agent_service.graph.state import State
 
 FLAGS = ("confirm_first",)
@@ -37,6 +40,21 @@ def _ask(state: State, question: str, focus: list[str] | None = None) -> dict[st
     return update
 
 
+def ask_name_question(fields: dict[str, Any]) -> str:
+    """ "Create a lead at Stripe (billing@stripe.com) — what is the contact's name?" """
+    where = f" at {fields['company']}" if fields.get("company") else ""
+    extras = [str(fields[k]) for k in ("email", "phone") if fields.get(k)]
+    if fields.get("value") not in (None, ""):
+        extras.append(money(fields["value"]))
+    if fields.get("status"):
+        extras.append(f"in {fields['status']}")
+    inside = f" ({', '.join(extras)})" if extras else ""
+    return (
+        f"Create a lead{where}{inside} — what is the contact's name? "
+        "Nothing is saved until you tell me (or say 'cancel')."
+    )
+
+
 def create(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Create the lead of `queue[0]`, or ask first."""
     op = head(state)
@@ -45,7 +63,10 @@ def create(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     name = str(fields.get("name", "")).strip()
     problem = invalid_value(fields)
     if problem:
-        return finish(state, op, f"I couldn't create lead '{name}': {problem}. Nothing was saved.")
+        who = f"lead '{name}'" if name else "the lead"
+        return finish(state, op, f"I couldn't create {who}: {problem}. Nothing was saved.")
+    if not name:  # never written without a name, even when confirmed: ask for it
+        return _ask(state, ask_name_question(fields))
     if not op.get("confirmed"):
         twin = find_duplicate(store, fields)
         if twin is not None:

@@ -3,8 +3,10 @@
 Reads: `queue[0]` (`lead_id` when a lead was named, `field`, `status`, `company`, `text`).
 Writes: an outcome line (how many, their total deal value, at most 10 leads listed, with how
 many more) and the leads shown into `focus`, so "move her to Won" can follow. `text` "no
-phone" / "without email" / "missing company" lists the leads lacking that field. Never writes
-to the store.
+phone" / "without email" / "missing company" lists the leads lacking that field. `open_only`
+(without a stage) sums the open pipeline: every stage but the closed ones (`closed_stages`),
+and says which it counted ("Open pipeline (New … Proposal sent): $42,500 over 4 leads").
+Never writes to the store.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
 from agent_service.graph.nodes.change_status import resolve_stage
 from agent_service.graph.nodes.common import finish, head, quote_value
+from agent_service.graph.nodes.guards import money
 from agent_service.graph.state import State
 from agent_service.leads.matching import normalize
-from agent_service.leads.models import Lead
+from agent_service.leads.models import STAGE_SYNONYMS, Lead, Pipeline
+from agent_service.settings import DEFAULT_STAGES
 
 SHOWN = 10
 FIELD_NAMES = {
@@ -100,6 +104,57 @@ def listing(leads: list[Lead], title: str) -> str:
     return "\n".join(lines)
 
 
+# The default pipeline's closed stages; a pipeline's own stages are closed when they are these
+# or a synonym of them ("Closed won", "Churned").
+CLOSED = tuple(Pipeline.key(stage) for stage in DEFAULT_STAGES[-2:])
+
+
+def closed_stages(pipeline: Pipeline) -> list[str]:
+    """The stages where a deal is over (Won, Lost): not part of the open pipeline."""
+    closed = []
+    for stage in pipeline.stages:
+        key = Pipeline.key(stage)
+        if key in CLOSED or Pipeline.key(STAGE_SYNONYMS.get(key, "")) in CLOSED:
+            closed.append(stage)
+    return closed
+
+
+def _count(n: int) -> str:
+    return f"{n} lead" if n == 1 else f"{n} leads"
+
+
+def open_pipeline(leads: list[Lead], pipeline: Pipeline) -> str:
+    """ "Open pipeline (New … Proposal sent): $42,500 over 4 leads (1 without a deal value).
+    Not counted: Won $95,000 (2 leads), Lost $30,000 (1 lead); all stages together
+    $167,500.", then the open leads."""
+    closed = closed_stages(pipeline)
+    stages = [stage for stage in pipeline.stages if stage not in closed]
+    shown = [lead for lead in leads if lead.status not in closed]
+    span = f"{stages[0]} … {stages[-1]}" if len(stages) > 1 else ", ".join(stages)
+    total = total_value(shown) or 0
+    line = f"Open pipeline ({span}): {money(total)} over {_count(len(shown))}"
+    unvalued = sum(1 for lead in shown if lead.value is None)
+    if unvalued and shown:
+        line += f" ({unvalued} without a deal value)"
+    line += "."
+    left_out = []
+    for stage in closed:
+        inside = [lead for lead in leads if lead.status == stage]
+        if inside:
+            left_out.append(f"{stage} {money(total_value(inside) or 0)} ({_count(len(inside))})")
+    if left_out:
+        everything = money(total_value(leads) or 0)
+        line += f" Not counted: {', '.join(left_out)}; all stages together {everything}."
+    lines = [line]
+    for lead in shown[:SHOWN]:
+        company = f", {lead.company}" if lead.company else ""
+        worth = f", {money(lead.value)}" if lead.value is not None else ""
+        lines.append(f"- {lead.name} ({lead.status}{company}{worth})")
+    if len(shown) > SHOWN:
+        lines.append(f"… and {len(shown) - SHOWN} more.")
+    return "\n".join(lines)
+
+
 def query(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Answer `queue[0]`'s question from the store."""
     op = head(state)
@@ -123,6 +178,10 @@ def query(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         titles.append(f"in '{status}'")
     # Every lead of the stage, not a first page: counts and totals must be whole.
     leads = store.list(status=status, limit=max(store.count(status=status), 1))
+    if args.get("open_only") and status is None and not args.get("company"):
+        shown = [lead for lead in leads if lead.status not in closed_stages(store.pipeline)]
+        line = open_pipeline(leads, store.pipeline)
+        return finish(state, op, line, focus=[lead.id for lead in shown[:SHOWN]])
     if args.get("company"):
         wanted = normalize(args["company"])
         leads = [lead for lead in leads if wanted and wanted in normalize(lead.company)]

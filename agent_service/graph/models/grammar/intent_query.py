@@ -7,6 +7,8 @@ from typing import Any
 
 from agent_service.graph.models.grammar.history import history_call
 from agent_service.graph.models.grammar.normalize import _clean, _ref
+from agent_service.graph.models.grammar.totals import totals_question
+from agent_service.graph.models.grammar.validate import nameless_create
 from agent_service.graph.models.grammar.vocabulary import (
     _ALL,
     _EMAIL,
@@ -31,9 +33,15 @@ class QueryIntents:
 
     def _query(self, clause: str) -> list[Call] | None:
         text = clause.strip()
+        nameless = nameless_create(text, self)  # type: ignore[arg-type]
+        if nameless:  # "new lead at Helios Solar": a create naming nobody, never a listing
+            return [nameless]
+        totals = totals_question(text, self.stage)  # type: ignore[attr-defined]
+        if totals:  # "Tom signed. what's the pipeline worth?": the second clause
+            return totals
         ask = (
             r"(?:what(?:'s|’s| is| was| are)?|whats|tell me|give me|show me|show|get me|get|find|"
-            r"look up|lookup|do we have|do you have|do i have|i need|need|send me|check|pull up|fetch)"
+            r"look up|lookup|do we have|do you have|do i have|have we got|have you got|got|i need|need|send me|check|pull up|fetch)"
         )
         # One field of one lead.
         for pattern in (
@@ -41,9 +49,11 @@ class QueryIntents:
             rf"^(?:{ask}\s+)?(?P<owner>his|her|their|its)\s+(?P<field>{_FIELD})(?:\s+address)?$",
             rf"^(?:{ask}\s+)?(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?(?:\s+(?:again|now|currently))?$",
             rf"^(?:{ask}\s+)?(?:what|which)\s+(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:is|was)$",
+            # "whats kai andersons phone": a possessive typed without its apostrophe
+            rf"^{ask}\s+(?:the\s+)?(?P<ref>[\w .'’-]+?s)\s+(?P<field>{_FIELD})(?:\s+address)?$",
             rf"^(?:what|which)\s+(?P<field>{_FIELD})\s+(?:is|does|do)\s+(?P<ref>.+?)\s+(?:in|at|have|got|on|using|use|with|from|working for|working at|at now)$",
             rf"^(?:what|which|any)\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:do|did|have)\s+(?:we|you|i)\s+(?:have|got|get|saved|stored|on file)?\s*(?:on|for|about|from)\s+(?P<ref>.+)$",
-            r"^(?:how much|what)\s+(?:is|'s)\s+(?P<ref>.+?)(?:'s)?\s+(?:deal\s+)?(?:worth|valued at)$",
+            r"^(?:how much|what)(?:\s+is|\s*'s|\s*’s|s)\s+(?P<ref>.+?)(?:'s)?\s+(?:deal\s+)?(?:worth|valued at)$",
             r"^(?:how do i|how can i|how to)\s+(?:reach|contact|call|email|get (?:hold of|in touch with))\s+(?P<ref>.+)$",
             r"^(?:is|are|do we have|have we got|do we still have|is there)\s+(?P<ref>.+?)\s+(?:in here|in there|in the (?:crm|system|pipeline|list|database)|on the board|on file|still around)$",
             rf"^(?P<ref>(?!(?:{'|'.join(sorted(_QUERY_SKIP))})\b)[\w .'’-]+?)\s+(?P<field>{_FIELD})(?:\s+address)?$",
