@@ -33,7 +33,11 @@ def values_equal(field: str, expected: Any, got: Any) -> bool:
     if field == "email":
         return _casefold(str(expected).strip()) == _casefold(str(got).strip())
     if field == "notes":  # notes lines are dated when added ("2026-11-29: called back")
-        return _undated(str(expected)) == _undated(str(got))
+        # Notes are appended: the expected note is the whole notes, or the entry added last
+        # ("Met at Web Summit\n2026-11-29: budget approved" holds "budget approved").
+        entries = _DATE_STAMP.split(str(got))
+        last = entries[-1].strip() if len(entries) > 1 else None
+        return _undated(str(expected)) in {_undated(str(got)), last}
     return str(expected).strip() == str(got).strip()
 
 

@@ -25,7 +25,7 @@ from agent_service.leads.models import Lead
 from agent_service.leads.store import LeadStore
 
 GROUNDING_KEY = "crm_grounding"
-MAX_WORDS = 16  # store searches per message, at most
+MAX_WORDS = 32  # store searches per message, at most
 MAX_LEADS = 8
 TYPO_RATIO = 85.0  # a word this close to a name word (and 4+ letters) names it
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -213,3 +213,16 @@ def test_duplicate_names_are_refused(tmp_path: Path) -> None:
         (tmp_path / file_name).write_text("name: same\nturns: [{user: hi}]\n", encoding="utf-8")
     with pytest.raises(CaseError, match="also used by"):
         load_cases(tmp_path)
+
+
+def test_notes_match_the_whole_notes_or_the_entry_added_last() -> None:
+    from evals.scoring import values_equal
+
+    stored = "Met at Web Summit\n2026-11-29: budget approved by CFO, waiting on legal"
+    assert values_equal("notes", "budget approved by CFO, waiting on legal", stored)
+    assert values_equal(
+        "notes", "Met at Web Summit\nbudget approved by CFO, waiting on legal", stored
+    )
+    assert not values_equal("notes", "budget approved by CFO", stored)  # a cut note fails
+    assert not values_equal("notes", "Met at Web Summit", stored)  # the old note alone fails
+    assert values_equal("notes", "called back", "2026-11-29: called back")

@@ -192,3 +192,23 @@ def test_a_quoted_note_is_kept_whole() -> None:
     assert parsed.calls == [
         ("update_lead", {"lead": "kofi", "notes": "prefers WhatsApp, not email"})
     ]
+
+
+def test_a_correction_with_a_new_request_is_that_request(store: SqliteLeadStore) -> None:
+    agent = ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline"))
+    agent.send("t", "move tyler to won")
+    result = agent.send("t", "actually, move Kofi to Lost")
+    by_name = {lead.name: lead.status for lead in store.list()}
+    assert (by_name["Tyler Jackson"], by_name["Kofi Mensah"]) == ("Won", "Lost")
+    assert [a["type"] for a in result.actions] == ["change_status"]
+
+
+def test_a_correction_of_the_value_just_written(store: SqliteLeadStore) -> None:
+    agent = ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline"))
+    agent.send("t", "update kofi's email to kofi@polar.ru")
+    agent.send("t", "ugh typo, it's kofi@polaris.ru")
+    agent.send("t", "move tyler to meeting booked")
+    agent.send("t", "wait no, just contacted for now, meeting isn't confirmed yet")
+    by_name = {lead.name: lead for lead in store.list()}
+    assert by_name["Kofi Mensah"].email == "kofi@polaris.ru"
+    assert by_name["Tyler Jackson"].status == "Contacted"

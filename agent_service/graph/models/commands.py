@@ -114,6 +114,11 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         fix = self._field_fix(text)
         if fix:
             return Parsed(calls=fix)
+        note = _NOTE_WITH_COLON.search(text)
+        if note:  # "…chatter…, add a note to kofi: interested, wants a call": all of it is the note
+            calls = self._add_note(note.group(0))
+            if calls:
+                return Parsed(calls=calls)
         quoted = _QUOTED_NOTE.match(text)
         if quoted:  # "add note for kofi 'prefers WhatsApp, not email' ta": the quote is whole
             return Parsed(
@@ -158,6 +163,11 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         return Parsed(reply=NOT_UNDERSTOOD)
 
 
+_NOTE_WITH_COLON = re.compile(
+    r"\b(?:add|put|leave|write|attach|log|save|make|jot(?:\s+down)?|drop)\s+(?:a\s+|the\s+)?"
+    r"(?:quick\s+)?notes?\s+(?:to|for|on|about|against)\s+[^:,.!?]{1,40}?\s*:\s*\S.*$",
+    re.I,
+)
 _QUOTED_NOTE = re.compile(
     r"^(?:(?:pls|please|can you|could you|kindly)\s+)?(?:add|put|leave|write|attach|log|save|make"
     r"|jot(?: down)?|drop)?\s*(?:a\s+|the\s+)?(?:quick\s+)?notes?\s+(?:for|on|to|about|against)\s+"

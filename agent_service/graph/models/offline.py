@@ -26,7 +26,7 @@ from agent_service.graph.models.commands import (
     CommandParser,
     Parsed,
 )
-from agent_service.graph.models.grammar.anchored import Anchored
+from agent_service.graph.models.grammar.anchored import Anchored, stages_named
 from agent_service.graph.models.grammar.normalize import _EMOJI
 from agent_service.graph.models.grammar.recognizers import MONEY, RANGE, parse_money
 from agent_service.graph.models.grammar.validate import ASK_NAME
@@ -104,6 +104,38 @@ class OfflineChatModel(BaseChatModel):
             redirected.append((name, args))
         return [("undo", {}), *redirected] if undo_first and redirected else redirected
 
+    def _other_value(
+        self, messages: Sequence[BaseMessage], text: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """ "ugh typo, it's ivan@polaris.ru", "wait no, just contacted for now": a correction
+        opener and one typed value of a field the previous turn wrote → that write again with
+        the right value (the same lead)."""
+        if not _OPENS_CORRECTION.match(text):
+            return []
+        previous = [
+            c for c in _previous_calls(messages) if c[0] in {"change_status", "update_lead"}
+        ]
+        if not previous:
+            return []
+        bare = _PHONE.sub(" ", _EMAIL.sub(" ", text))
+        found: dict[str, set[Any]] = {
+            "email": {e.lower() for e in _EMAIL.findall(text)},
+            "phone": {p.strip() for p in _PHONE.findall(_EMAIL.sub(" ", text))},
+            "status": {s for s in stages_named(bare) if self._parser.pipeline.find(s)},
+            "value": {v for v in (parse_money(m.group(0)) for m in MONEY.finditer(bare)) if v},
+        }
+        fields = {name: values for name, values in found.items() if values}
+        if len(fields) != 1:
+            return []
+        ((field, values),) = fields.items()
+        if len(values) != 1:
+            return []
+        value = values.pop()
+        if field == "status":
+            value = self._parser.pipeline.find(value)
+        redone = [(name, {**args, field: value}) for name, args, _ in previous if field in args]
+        return redone if len(redone) == 1 else []
+
     def _retry_value(self, messages: Sequence[BaseMessage], text: str) -> Parsed | None:
         """ "put 20-30k on Ines" was refused (a range); "ok fine, 25k then" gives the one
         amount: the refused request again with that amount in place of the range."""
@@ -150,6 +182,8 @@ class OfflineChatModel(BaseChatModel):
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
         corrected = _other_lead(messages, text, grounded_leads(messages))
+        if not corrected and not grounded_leads(messages):
+            corrected = self._other_value(messages, text)
         if not corrected and first:
             corrected = self._follow_up(messages, text)
         parsed = Parsed(calls=corrected) if corrected else self._parser.parse(text)
@@ -357,6 +391,11 @@ def _near(word: str, known: set[str]) -> bool:
     )
 
 
+_OPENS_CORRECTION = re.compile(
+    r"^\W*(?:ugh|wait|no|nope|nah|sorry|oops|whoops|actually|typo|my bad|hold on|hang on"
+    r"|correction|scratch that|argh|damn|dang)\b",
+    re.I,
+)
 _REDIRECT = re.compile(
     r"\b(?:wait|no|nope|sorry|oops|wrong|meant|mean|not|actually|my bad|scratch|should have"
     r"|supposed to|instead|correction|arre|ugh|whoops)\b",
@@ -370,8 +409,8 @@ def _other_lead(
     """ "arre wait, Dinesh not Deepak", "oops wrong one, that was meant for niamh": the
     previous turn's changes belong to the one other lead the message names. The wrong lead's
     change is put back first (one undo per change made)."""
-    if not grounded or not _REDIRECT.search(text) or _EMAIL.search(text):
-        return []
+    if not grounded or not _REDIRECT.search(text) or _EMAIL.search(text) or stages_named(text):
+        return []  # a stage or an address of its own: a new request, not a redirect
     previous = [c for c in _previous_calls(messages) if c[0] in {"change_status", "update_lead"}]
     if not previous or len(previous) > 2:
         return []

@@ -20,6 +20,7 @@ from langgraph.types import Command, interrupt
 
 from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
+from agent_service.graph.models.grammar.anchored import stages_named
 from agent_service.graph.models.grammar.recognizers import EMAIL, PHONE, is_person_name
 from agent_service.graph.nodes.lead_matcher import clean_reference, pick
 from agent_service.graph.state import Outcome, State
@@ -123,6 +124,18 @@ def _answer_key(text: str) -> str:
 
 # Words that may follow a yes or a no without changing it ("yes, delete it", "no, keep it").
 _YES_TAIL = {
+    "pls",
+    "plz",
+    "ty",
+    "thx",
+    "ta",
+    "cheers",
+    "mate",
+    "boss",
+    "thanks a lot",
+    "go for it",
+    "proceed",
+    "yes",
     "please",
     "thanks",
     "thank you",
@@ -172,11 +185,32 @@ def _segments(text: str) -> list[str]:
 
 
 def is_yes(text: str) -> bool:
-    """ "yes", "Yes, delete it", "sure, go ahead": a plain confirmation, nothing else."""
+    """ "yes", "Yes, delete it", "sure, go ahead", "yep go ahead", "yes pls 👍": a plain
+    confirmation, nothing else."""
     if _answer_key(text) in YES:
         return True
     parts = _segments(text)
-    return bool(parts) and parts[0] in YES and all(p in YES | _YES_TAIL for p in parts[1:])
+    if not parts or not _only_yes(parts[0].split(), first=True):
+        return False
+    return all(_only_yes(part.split(), first=False) for part in parts[1:])
+
+
+def _only_yes(words: list[str], first: bool) -> bool:
+    """True when `words` are yes-words and polite tails only (and start with a yes-word when
+    `first`)."""
+    i, said_yes = 0, not first
+    while i < len(words):
+        for size in (3, 2, 1):
+            phrase = " ".join(words[i : i + size])
+            if len(words) - i >= size and phrase in YES:
+                said_yes, i = True, i + size
+                break
+            if len(words) - i >= size and said_yes and phrase in _YES_TAIL:
+                i += size
+                break
+        else:
+            return False
+    return said_yes
 
 
 # "it's a different alex", "they're different people": why another lead is wanted.
@@ -241,6 +275,10 @@ def _pick_by_stage(key: str, choices: list[dict[str, str]], store: LeadStore) ->
     """ "the one in Proposal sent": the only candidate in that stage."""
     match = _IN_STAGE.match(key)
     stage = store.pipeline.resolve(match.group("s") or match.group("s2")) if match else None
+    if stage is None:
+        # "the one in proposal sent obviously lol", "the one we sent the proposal to obv"
+        named = {found for found in stages_named(key) if store.pipeline.find(found)}
+        stage = store.pipeline.find(named.pop()) if len(named) == 1 else None
     if stage is None:
         return None
     found = []

@@ -33,7 +33,7 @@ from agent_service.graph.models.grammar.recognizers import (
     spell_numbers,
 )
 from agent_service.graph.models.grammar.vocabulary import Call
-from agent_service.graph.models.grammar.words import _one_edit, _yaml
+from agent_service.graph.models.grammar.words import _one_edit, _yaml, stage_words
 from agent_service.leads.matching import normalize
 
 _PRONOUNS = {
@@ -160,7 +160,7 @@ def _moving(text: str) -> bool:
     )
 
 
-def _swapped(phrase: str) -> str | None:
+def swapped_stage(phrase: str) -> str | None:
     """A stage word typed with two letters swapped ("lsot"), or one typo in a long one: the
     stage it names. "deal" is no typo of "dead": short words differ by design."""
     word = phrase.lower()
@@ -202,6 +202,15 @@ _AFTER_MOVE = re.compile(
     r"|shift|flip|switch|change)\s+(?:\S+\s+){1,3}?)\s*(?:the\s+)?(?P<s>[\w'’ -]{2,30})",
     re.I,
 )
+
+
+def stages_named(text: str) -> set[str]:
+    """The default stages a phrase names anywhere: a stage name or synonym, or a sales
+    phrase for one ("the one we sent the proposal to" → Proposal sent)."""
+    found = {stage for pattern, stage, _ in _cues() if pattern.search(text)}
+    key = f" {normalize(text)} "
+    found |= {stage for word, stage in stage_words().items() if f" {normalize(word)} " in key}
+    return found
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -272,7 +281,7 @@ class Anchored:
                 if len(words) < size:
                     continue
                 phrase = " ".join(words[:size]).strip(" -'’")
-                stage = _weak().get(phrase.lower()) or self.stage(phrase) or _swapped(phrase)
+                stage = _weak().get(phrase.lower()) or self.stage(phrase) or swapped_stage(phrase)
                 if stage:
                     span = (match.start("s"), match.start("s") + len(phrase))
                     if not any(span[0] < end and start < span[1] for start, end in taken):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent_service.graph.models.grammar.anchored import swapped_stage
 from agent_service.graph.models.grammar.normalize import _clean, _ref, _stage_words
 from agent_service.graph.models.grammar.recognizers import (
     money_problem,
@@ -53,7 +54,21 @@ class Slots:
     def _stage_arg(self, text: str) -> str:
         """The stage as the user wrote it, without filler (validated by the action node)."""
         cleaned = _stage_words(text)
-        return self.stage(cleaned) or cleaned
+        found = self.stage(cleaned)
+        if found:
+            return found
+        # "contacted, meeting got cancelled", "lsot, budget got cut": the stage, then a reason
+        head = re.split(r"\s*(?:[,;.!?]|\s-\s|—|–|\bbecause\b|\bcoz\b|\bcuz\b|\bas\b)\s*", cleaned)[
+            0
+        ]
+        words = head.split()
+        for size in (3, 2, 1):
+            if head != cleaned and len(words) >= size:
+                phrase = " ".join(words[:size])
+                found = self.stage(phrase) or swapped_stage(phrase)
+                if found and self.pipeline.find(found):
+                    return self.pipeline.find(found)
+        return cleaned
 
     @staticmethod
     def _check_bulk(reference: str) -> None:
