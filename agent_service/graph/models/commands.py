@@ -25,6 +25,7 @@ from agent_service.graph.models.grammar.intent_query import QueryIntents
 from agent_service.graph.models.grammar.intent_status import StatusIntents
 from agent_service.graph.models.grammar.intent_update import UpdateIntents
 from agent_service.graph.models.grammar.normalize import _clean, _ref, _strip_politeness
+from agent_service.graph.models.grammar.recognizers import is_company
 from agent_service.graph.models.grammar.slots import Slots
 from agent_service.graph.models.grammar.totals import totals_call
 from agent_service.graph.models.grammar.validate import ASK_NAME, missing_name, settle
@@ -82,6 +83,8 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             last = totals_call(_strip_politeness(_clean(sentences[-1])), self.stage)
             if last and not self._asks_something(" ".join(sentences[:-1])):
                 return Parsed(calls=last)
+        if _BARE_NEW.match(_strip_politeness(_clean(message))):
+            return Parsed(calls=[("create_lead", {})])  # "new lead pls": a create, no listing
         try:
             parsed = self._parse(message)
         except Refusal as refusal:
@@ -92,8 +95,11 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         if parsed.calls:
             calls, reply = settle(parsed.calls, message)
             return Parsed(calls=calls, reply=reply)
-        if parsed.reply == NOT_UNDERSTOOD and missing_name(_clean(message)):
-            return Parsed(reply=ASK_NAME)
+        if parsed.reply in (NOT_UNDERSTOOD, ASK_NAME) and missing_name(_clean(message)):
+            # the create node asks for the name; a company typed as one is kept
+            at = _AT_COMPANY.search(_clean(message))
+            company = at.group("company") if at and is_company(at.group("company")) else None
+            return Parsed(calls=[("create_lead", {"company": company} if company else {})])
         return parsed
 
     def _asks_something(self, text: str) -> bool:
@@ -163,6 +169,14 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         return Parsed(reply=NOT_UNDERSTOOD)
 
 
+_AT_COMPANY = re.compile(
+    r"\b(?:at|from|with)\s+(?P<company>[A-Z][\w&.'-]*(?:\s+(?:&\s+)?[A-Z][\w&.'-]*){0,3})"
+)
+_BARE_NEW = re.compile(
+    r"^(?:(?:a|another|one more)\s+)?new\s+(?:lead|contact|prospect|client|customer)"
+    r"(?:\s+(?:pls|please|plz|for me|here|incoming))*[\s.!]*$",
+    re.I,
+)
 _NOTE_WITH_COLON = re.compile(
     r"\b(?:add|put|leave|write|attach|log|save|make|jot(?:\s+down)?|drop)\s+(?:a\s+|the\s+)?"
     r"(?:quick\s+)?notes?\s+(?:to|for|on|about|against)\s+[^:,.!?]{1,40}?\s*:\s*\S.*$",

@@ -435,7 +435,7 @@ def _nameless_create(op: dict[str, Any] | None, pending: dict[str, Any]) -> bool
     """The pending question asks for the name of a new lead."""
     return (
         op is not None
-        and pending["needs"] == "confirmation"
+        and pending["needs"] in {"confirmation", "clarification"}
         and op["tool"] == "create_lead"
         and not (op.get("args") or {}).get("name")
     )
@@ -477,7 +477,8 @@ def ask(
                 args["confirm_first"] = True
             retry = {**op, "args": args, "confirmed": False}
             return Command(goto="create", update={**update, "queue": [retry, *queue[1:]]})
-    if op is not None and pending["needs"] == "confirmation" and op["tool"] in CONFIRMED_NODE:
+    asks_yes_no = pending["needs"] == "confirmation" or _nameless_create(op, pending)
+    if op is not None and asks_yes_no and op["tool"] in CONFIRMED_NODE:
         if (
             is_yes(text)
             or (op["tool"] != "delete_lead" and _answer_key(text) in CREATE_YES)

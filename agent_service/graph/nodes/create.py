@@ -22,13 +22,16 @@ from agent_service.graph.nodes.guards import describe_lead, find_duplicate, inva
 from agent_service.graph.state import State
 
 FLAGS = ("confirm_first",)
+NAME_QUESTION = "What is the new lead's name? Nothing is saved until you tell me (or say 'cancel')."
 
 
-def _ask(state: State, question: str, focus: list[str] | None = None) -> dict[str, Any]:
+def _ask(
+    state: State, question: str, focus: list[str] | None = None, needs: str = "confirmation"
+) -> dict[str, Any]:
     op = head(state)
     update: dict[str, Any] = {
         "pending": {
-            "needs": "confirmation",
+            "needs": needs,
             "question": question,
             "choices": [],
             "call_id": op["call_id"],
@@ -65,6 +68,8 @@ def create(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if problem:
         who = f"lead '{name}'" if name else "the lead"
         return finish(state, op, f"I couldn't create {who}: {problem}. Nothing was saved.")
+    if not name and not fields:  # "new lead pls": nothing to show yet, only a question
+        return _ask(state, NAME_QUESTION, needs="clarification")
     if not name:  # never written without a name, even when confirmed: ask for it
         return _ask(state, ask_name_question(fields))
     if not op.get("confirmed"):
