@@ -83,6 +83,9 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             last = totals_call(_strip_politeness(_clean(sentences[-1])), self.stage)
             if last and not self._asks_something(" ".join(sentences[:-1])):
                 return Parsed(calls=last)
+        undo = _UNDO_THEN_WHY.match(_clean(message))
+        if undo and not (_EMAIL.search(undo["why"] or "") or _PHONE.search(undo["why"] or "")):
+            return Parsed(calls=[("undo", {})])  # "hmm no take that back, that's her personal one"
         if _BARE_NEW.match(_strip_politeness(_clean(message))):
             return Parsed(calls=[("create_lead", {})])  # "new lead pls": a create, no listing
         try:
@@ -171,6 +174,13 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
 
 _AT_COMPANY = re.compile(
     r"\b(?:at|from|with)\s+(?P<company>[A-Z][\w&.'-]*(?:\s+(?:&\s+)?[A-Z][\w&.'-]*){0,3})"
+)
+_UNDO_THEN_WHY = re.compile(
+    r"^\W*(?:(?:hmm+|no|nope|nah|ugh|oops|whoops|wait|hang on|hold on|actually|sorry|argh|damn)"
+    r"[,!.]*\s+)*(?:undo|take (?:that|it) back|revert|ctrl\s*\+?\s*z|cmd\s*\+?\s*z|scratch that"
+    r"|roll ?back)(?:\s+(?:that|it|this|the last (?:one|change)))?(?:\s+(?:pls|please|plz))?"
+    r"\s*(?:[,.;:!—–-]+\s*(?P<why>.*))?$",
+    re.I,
 )
 _BARE_NEW = re.compile(
     r"^(?:(?:a|another|one more)\s+)?new\s+(?:lead|contact|prospect|client|customer)"

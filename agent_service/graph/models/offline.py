@@ -365,7 +365,7 @@ def _misread(calls: list[tuple[str, dict[str, Any]]], grounded: list[dict[str, A
         known.add((entry.get("email") or "").lower())
     for name, args in calls:
         reference = args.get("lead")
-        if name not in _WRITE_TOOLS or not isinstance(reference, str):
+        if name not in _WRITE_TOOLS | {"find_leads"} or not isinstance(reference, str):
             continue
         words = normalize(clean_reference(reference)).split()
         unknown = set(words) - known - _PRONOUN_REFS

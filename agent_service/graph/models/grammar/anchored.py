@@ -361,7 +361,8 @@ class Anchored:
             # may doubt it ("not gonna chase him", "hopefully signs")
             calls.append(("change_status", {"lead": lead, "status": stage}))
         fields: dict[str, Any] = {}
-        if amount is not None and not several and _VALUE_WORDS.search(no_contacts):
+        valued = _VALUE_WORDS.search(no_contacts) or (moving and _MONEY_MARK.search(no_contacts))
+        if amount is not None and not several and valued:  # "put 12,500 bucks on anders"
             # "she reckons the order will be about 18k, put that on her deal": an estimate is
             # still the deal's value; a negated one is not ("not 18k")
             if not re.search(r"\b(?:not|never|isn't|isnt|no longer)\b", polite, re.I):
