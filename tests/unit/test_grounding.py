@@ -212,3 +212,25 @@ def test_a_correction_of_the_value_just_written(store: SqliteLeadStore) -> None:
     by_name = {lead.name: lead for lead in store.list()}
     assert by_name["Kofi Mensah"].email == "kofi@polaris.ru"
     assert by_name["Tyler Jackson"].status == "Contacted"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["put -5000 on kofi's deal", "kofi's deal is minus 5k", "kofi's deal is negative $5,000"],
+)
+def test_a_negative_amount_is_refused_never_stored_without_its_sign(
+    store: SqliteLeadStore, text: str
+) -> None:
+    agent = ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline"))
+    result = agent.send("t", text)
+    assert result.actions == []
+    assert {lead.name: lead.value for lead in store.list()}["Kofi Mensah"] is None
+    assert "negative" in result.reply.lower() or "couldn't" in result.reply.lower(), result.reply
+
+
+def test_after_a_refused_negative_the_right_amount_is_set(store: SqliteLeadStore) -> None:
+    agent = ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline"))
+    assert agent.send("t", "put -5000 on kofi's deal").actions == []
+    result = agent.send("t", "ok fine make it 5000 then")
+    assert [a["type"] for a in result.actions] == ["update_lead"]
+    assert {lead.name: lead.value for lead in store.list()}["Kofi Mensah"] == 5000

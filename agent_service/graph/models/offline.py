@@ -82,6 +82,10 @@ class OfflineChatModel(BaseChatModel):
             return []
         meant = re.split(r"[.!?;]\s", correction.group("ref").strip())[0]  # then chatter
         meant = _TRAILING.sub("", meant).strip().strip("'\"")
+        # "ok fine make it 5000 then": the value after the verb
+        meant = re.sub(
+            r"^(?:make it|make that|set it to|change it to|should be)\s+", "", meant, flags=re.I
+        )
         stage = self._parser.stage(meant)
         value = _contact_value(meant)
         if value is None and parse_money(meant) is not None and MONEY.fullmatch(meant):

@@ -90,6 +90,7 @@ _MONEY_MARK = re.compile(
     r"|pounds?)\b",
     re.I,
 )
+_MINUS = re.compile(r"(?:(?:^|[\s($€£:=])[-−]|\bminus|\bnegative)\s*[$€£]?\s*$", re.I)
 _EMAIL_WORDS = re.compile(r"\b(?:e-?mail|mail|address|inbox|addy)\b", re.I)
 _PHONE_WORDS = re.compile(
     r"\b(?:phone|number|no\.?|num|cell|mobile|mob|tel|ph|line|landline|whatsapp|wa|contact"
@@ -303,7 +304,8 @@ class Anchored:
     def _amount(text: str) -> tuple[float | None, bool]:
         """(the one amount written as money, whether there were several)."""
         amounts = []
-        for match in MONEY.finditer(spell_numbers(text)):
+        spelled = spell_numbers(text)
+        for match in MONEY.finditer(spelled):
             raw = match.group(0).strip()
             number = match.group("n")
             if not number or not raw:
@@ -314,7 +316,11 @@ class Anchored:
             marked = bool(_MONEY_MARK.search(raw)) or "," in number
             plain_big = value >= 1000 and not (1900 <= value <= 2100 and len(number) == 4)
             if marked or plain_big:
-                amounts.append(value)
+                # the sign is kept: the action node refuses a negative value, never alters it
+                negative = _MINUS.search(
+                    spelled[: match.start() + len(match.group(0)) - len(match.group(0).lstrip())]
+                )
+                amounts.append(-value if negative or raw.startswith(("-", "−")) else value)
         distinct = set(amounts)
         if len(distinct) == 1:
             return distinct.pop(), False
