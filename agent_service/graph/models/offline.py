@@ -158,10 +158,9 @@ class OfflineChatModel(BaseChatModel):
         parsed = self._parser.parse(retried)
         return parsed if parsed.calls else None
 
-    def _anchor(self, messages: Sequence[BaseMessage], text: str, parsed: Parsed) -> Parsed:
+    def _anchor(self, text: str, grounded: list[dict[str, Any]], parsed: Parsed) -> Parsed:
         """The anchored reading (`grammar/anchored.py`) when the grammar found no request, or
         passed on a lead reference that names none of the leads the message names."""
-        grounded = grounded_leads(messages)
         reads = all(name == "find_leads" and "lead" not in args for name, args in parsed.calls)
         if parsed.calls and not reads and not _misread(parsed.calls, grounded):
             return parsed
@@ -185,8 +184,9 @@ class OfflineChatModel(BaseChatModel):
         text = _latest_user_text(messages)
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
-        corrected = _other_lead(messages, text, grounded_leads(messages))
-        if not corrected and not grounded_leads(messages):
+        grounded = grounded_leads(messages)
+        corrected = _other_lead(messages, text, grounded)
+        if not corrected and not grounded:
             corrected = self._other_value(messages, text)
         if not corrected and first:
             corrected = self._follow_up(messages, text)
@@ -201,7 +201,7 @@ class OfflineChatModel(BaseChatModel):
             parsed.calls = _onto_existing(messages, text)
         if not parsed.calls and _previous_reply(messages).startswith(VALUE_REFUSED):
             parsed = self._retry_value(messages, text) or parsed
-        parsed = self._anchor(messages, text, parsed)
+        parsed = self._anchor(text, grounded, parsed)
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:
@@ -424,7 +424,7 @@ def _other_lead(
             return []
     before = {w for _, args, _ in previous for w in normalize(str(args.get("lead", ""))).split()}
     others = [e for e in grounded if not set(e["words"]) & before]
-    if len({e["name"] for e in others}) != 1 or len(others[0]["words"]) < 1:
+    if len({e["name"] for e in others}) != 1:
         return []
     if not any(set(e["words"]) & before for e in grounded) and not re.search(
         r"\b(?:wrong|meant|mean|supposed|should have|instead|not)\b", text, re.I

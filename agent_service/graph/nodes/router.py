@@ -1,8 +1,9 @@
 """router: asks the chat model for tool calls and turns them into the turn's operations.
 
 Reads: `messages` (the window the model sees), the pipeline stages, the leads the latest
-message names (`graph/grounding.py`), the change log since `seen_seq` (the user's board changes). Writes: the model's AIMessage, `queue` (one Operation
-per valid tool call), a fresh `results`, and `focus`/`seen_seq` (`board_focus`).
+message names (`graph/grounding.py`), the change log since `seen_seq` (the user's board
+changes). Writes: the model's AIMessage, `queue` (one Operation per valid tool call), a fresh
+`results`, and `focus`/`seen_seq` (`board_focus`).
 Malformed arguments or an unknown tool get one repair round; if the model still answers
 nonsense, the turn gets a clear "I couldn't understand" reply and nothing is written.
 """

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from agent_service.graph.models.grammar.normalize import _clean
 from agent_service.graph.models.grammar.recognizers import (
+    _MINUS,
     EMAIL,
     MONEY,
     PHONE,
@@ -90,7 +90,6 @@ _MONEY_MARK = re.compile(
     r"|pounds?)\b",
     re.I,
 )
-_MINUS = re.compile(r"(?:(?:^|[\s($€£:=])[-−]|\bminus|\bnegative)\s*[$€£]?\s*$", re.I)
 _EMAIL_WORDS = re.compile(r"\b(?:e-?mail|mail|address|inbox|addy)\b", re.I)
 _PHONE_WORDS = re.compile(
     r"\b(?:phone|number|no\.?|num|cell|mobile|mob|tel|ph|line|landline|whatsapp|wa|contact"
@@ -102,16 +101,6 @@ _ANSWER = re.compile(
     re.I,
 )
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\s+(?:so|and then|but|then)\s+|\s+-\s+|,\s+")
-
-
-@dataclass
-class Reading:
-    """What the anchored reading found in one message."""
-
-    lead: str | None = None
-    stage: str | None = None
-    stage_strong: bool = False
-    calls: list[Call] = field(default_factory=list)
 
 
 @cache
@@ -317,10 +306,8 @@ class Anchored:
             plain_big = value >= 1000 and not (1900 <= value <= 2100 and len(number) == 4)
             if marked or plain_big:
                 # the sign is kept: the action node refuses a negative value, never alters it
-                negative = _MINUS.search(
-                    spelled[: match.start() + len(match.group(0)) - len(match.group(0).lstrip())]
-                )
-                amounts.append(-value if negative or raw.startswith(("-", "−")) else value)
+                negative = _MINUS.search(spelled[: match.start()])  # as parse_money reads it
+                amounts.append(-value if negative else value)
         distinct = set(amounts)
         if len(distinct) == 1:
             return distinct.pop(), False

@@ -27,6 +27,8 @@ from agent_service.graph.models.grammar.vocabulary import (
 )
 from agent_service.graph.models.grammar.words import stage_words
 
+_REASON = re.compile(r"\s*(?:[,;.!?]|\s-\s|—|–|\bbecause\b|\bcoz\b|\bcuz\b|\bas\b)\s*")
+
 
 class Slots:
     """Rules of the `CommandParser` (a mixin: `self.pipeline`, `self.stage` …)."""
@@ -58,16 +60,16 @@ class Slots:
         if found:
             return found
         # "contacted, meeting got cancelled", "lsot, budget got cut": the stage, then a reason
-        head = re.split(r"\s*(?:[,;.!?]|\s-\s|—|–|\bbecause\b|\bcoz\b|\bcuz\b|\bas\b)\s*", cleaned)[
-            0
-        ]
+        head = _REASON.split(cleaned)[0]
+        if head == cleaned:
+            return cleaned
         words = head.split()
         for size in (3, 2, 1):
-            if head != cleaned and len(words) >= size:
+            if len(words) >= size:
                 phrase = " ".join(words[:size])
-                found = self.stage(phrase) or swapped_stage(phrase)
-                if found and self.pipeline.find(found):
-                    return self.pipeline.find(found)
+                found = self.pipeline.find(self.stage(phrase) or swapped_stage(phrase) or "")
+                if found:
+                    return found
         return cleaned
 
     @staticmethod
