@@ -207,6 +207,21 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
     page.mouse.move(start["x"] + start["width"] / 2 + 10, start["y"] + start["height"] / 2, steps=3)
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 60, steps=12)
     page.mouse.up()
+    # After a drop, dnd-kit swallows every click on the document until a 50 ms timer removes its
+    # capture listener; on a loaded machine that timer runs late and the test's next click (the
+    # chat button, say) is lost. Wait until a click reaches an element again.
+    page.wait_for_function(CLICKS_GET_THROUGH)
+
+
+CLICKS_GET_THROUGH = """() => {
+  const probe = document.createElement('span');
+  let reached = false;
+  probe.addEventListener('click', () => { reached = true; });
+  document.body.append(probe);
+  probe.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+  probe.remove();
+  return reached;
+}"""
 
 
 def test_drag_and_drop_moves_a_card(page: Page, agent: Agent) -> None:
