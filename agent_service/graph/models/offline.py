@@ -27,6 +27,7 @@ from agent_service.graph.models.commands import (
     Parsed,
 )
 from agent_service.graph.models.grammar.anchored import Anchored, stages_named
+from agent_service.graph.models.grammar.create_card import reader_for, wins_over
 from agent_service.graph.models.grammar.normalize import _EMOJI
 from agent_service.graph.models.grammar.recognizers import MONEY, RANGE, parse_money
 from agent_service.graph.models.grammar.validate import ASK_NAME
@@ -201,6 +202,10 @@ class OfflineChatModel(BaseChatModel):
             parsed.calls = _onto_existing(messages, text)
         if not parsed.calls and _previous_reply(messages).startswith(VALUE_REFUSED):
             parsed = self._retry_value(messages, text) or parsed
+        card = None if corrected else reader_for(self.stages).read(text)
+        refused = not parsed.calls and parsed.reply not in (None, "", NOT_UNDERSTOOD)
+        if card and not refused and wins_over(card, parsed.calls):
+            parsed = Parsed(calls=[card.call()])  # a new lead described in free order
         parsed = self._anchor(text, grounded, parsed)
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")

@@ -21,6 +21,7 @@ from langgraph.types import Command, interrupt
 from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
 from agent_service.graph.models.grammar.anchored import stages_named
+from agent_service.graph.models.grammar.create_card import reader_for
 from agent_service.graph.models.grammar.recognizers import EMAIL, PHONE, is_person_name
 from agent_service.graph.nodes.lead_matcher import clean_reference, pick
 from agent_service.graph.state import Outcome, State
@@ -431,6 +432,17 @@ def name_and_details(text: str) -> tuple[str, bool, dict[str, str]] | None:
     return (*named, details) if named else None
 
 
+def card_answer(text: str, stages: tuple[str, ...]) -> tuple[str, bool, dict[str, Any]] | None:
+    """ "oh duh, Haruka Sato from Mizuho Robotics", "Kelechi Nwosu, Owerri Paints": a name
+    with details in free order (`grammar/create_card.py`); sure only when every piece of the
+    answer was placed."""
+    card = reader_for(stages).read(text, answer=True)
+    if card is None or not card.fields.get("name"):
+        return None
+    details = {k: v for k, v in card.fields.items() if k != "name"}
+    return str(card.fields["name"]), not (card.unplaced or card.unsure), details
+
+
 def _nameless_create(op: dict[str, Any] | None, pending: dict[str, Any]) -> bool:
     """The pending question asks for the name of a new lead."""
     return (
@@ -469,7 +481,7 @@ def ask(
     update: dict[str, Any] = {"messages": [HumanMessage(text)], "results": [], "pending": None}
     op = queue[0] if queue else None
     if op is not None and _nameless_create(op, pending) and not is_no(text):
-        named = name_and_details(text)
+        named = name_and_details(text) or card_answer(text, store.pipeline.stages)
         if named:  # "oh sorry its Amara Obi": the create goes on, checked again, with the name
             name, sure, details = named
             args = {**op["args"], **details, "name": name}

@@ -129,6 +129,8 @@ def _cues() -> tuple[tuple[re.Pattern[str], str, bool], ...]:
     for phrase, stage, strong in phrases:
         pattern = re.escape(phrase)
         pattern = re.sub(r"(?:the|a|an|our)\\ ", r"(?:(?:the|a|an|our)\\s+)?", pattern)
+        # "sent them the proposal", "sent him over a quote": the one it went to, in between
+        pattern = re.sub(r"^sent\\ ", r"sent\\s+(?:(?:him|her|them|over|across)\\s+){0,2}", pattern)
         pattern = pattern.replace(r"\-", r"[-\s]?").replace(r"\ ", r"[-\s]+")
         pattern = pattern.replace("'", "['’]?")
         compiled.append((re.compile(rf"(?<![\w@]){pattern}(?![\w@])", re.I), stage, strong))
@@ -306,7 +308,7 @@ class Anchored:
             plain_big = value >= 1000 and not (1900 <= value <= 2100 and len(number) == 4)
             if marked or plain_big:
                 # the sign is kept: the action node refuses a negative value, never alters it
-                negative = _MINUS.search(spelled[: match.start()])  # as parse_money reads it
+                negative = _MINUS.search(spelled[: match.start("n")])  # as parse_money reads it
                 amounts.append(-value if negative else value)
         distinct = set(amounts)
         if len(distinct) == 1:

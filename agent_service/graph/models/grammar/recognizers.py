@@ -35,7 +35,8 @@ _AMOUNT = (
     rf"(?:{_CURRENCY}\b)?"
 )
 MONEY = re.compile(_AMOUNT, re.I)
-_MINUS = re.compile(r"(?:(?:^|[\s($€£:=])[-−]|\bminus|\bnegative)\s*[$€£]?\s*$", re.I)
+# "-5000", "−$5k", "minus 5k": a sign touching the amount; "deal - 12,500" is a dash.
+_MINUS = re.compile(r"(?:(?:^|[\s($€£:=])[-−][$€£]?|\b(?:minus|negative)\s*[$€£]?\s*)$", re.I)
 _RANGE = re.compile(
     rf"{_AMOUNT}\s*(?:-|–|—|to|or)\s*{_AMOUNT.replace('?P<n>', '').replace('?P<u>', '')}"
     rf"|\bbetween\s+{_AMOUNT.replace('?P<n>', '').replace('?P<u>', '')}\s+and\b",
@@ -126,7 +127,7 @@ def parse_money(text: str) -> float | None:
         return None  # "4,50" is not a number we are sure of
     number = float(digits.replace(",", ""))
     number *= _UNITS.get((match.group("u") or "").lower(), 1)
-    if _MINUS.search(text[: match.start()]):
+    if _MINUS.search(text[: match.start("n")]):
         number = -number
     return number
 

@@ -1,0 +1,399 @@
+"""Stage 3, intents: a new lead described in free order, the way a rep pastes a business card.
+
+"25k opp, cto @ Tunde Systems, name's Emeka Okafor, emeka@tundesystems.ng. just had the disco
+call so stick him in contacted" — the message is cut into pieces (commas, semicolons, pipes,
+sentence ends, dashes) and every piece must be placed by a typed recognizer: the person's
+name, the company, an e-mail, a phone, an amount, a stage. Words around a value come from
+`lexicon/create_card.yaml`. A piece nothing places is never stored: the lead is shown and the
+user asked first (`confirm_first`); with no name the create node asks for it.
+
+The reading starts only from a request to create ("new lead pls", "add her as a new lead",
+"create one new lead") or from a name said to be one ("name's Emeka Okafor") with details
+around it; anything else is left to the grammar.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from agent_service.graph.models.grammar.anchored import stages_named
+from agent_service.graph.models.grammar.normalize import _EMOJI, _EMOTICON
+from agent_service.graph.models.grammar.recognizers import (
+    EMAIL,
+    MONEY,
+    PHONE,
+    RANGE,
+    is_company,
+    is_person_name,
+    looks_like_company,
+    parse_money,
+    spell_numbers,
+)
+from agent_service.graph.models.grammar.words import _yaml, glue
+
+# "new lead pls", "add her as new lead", "create one new lead", "can u spin up a new lead",
+# "got a new one:", "pls create lead for company …".
+_TRIGGER = re.compile(
+    r"(?:\b(?:add|create|make|log|enter|register|save|insert|record|capture|open|put in|set up"
+    r"|spin up|throw in|pop in|chuck in|stick in)\s+(?:(?:me|us|him|her|them|this|it|one|a|an"
+    r"|another|this one|the following)\s+)*(?:as\s+)?(?:(?:a|an|one)\s+)?(?:new\s+)?"
+    r"|(?:^|\b(?:a|got a|got another|another|one|pls|please|kindly|one more)\s+)(?:new|fresh)\s+"
+    r"|\bgot\s+(?:a|another)\s+(?:new\s+|hot\s+|fresh\s+|warm\s+)?(?=one\b|lead\b))"
+    r"(?:lead|contact|prospect|opp|opportunity|entry|card|one)\b"
+    r"(?:\s+(?:for\s+(?:me|us)|in(?:to)?\s+the\s+(?:crm|system|board|pipeline)|real quick|quickly"
+    r"|pls|please|plz|here))*",
+    re.I,
+)
+# "create: Zanele Dlamini | …", "add Hiroshi Yamamoto, Kaito Games, …": a create whose first
+# words are the verb, then a colon or a capitalised name.
+_VERB_FIRST = re.compile(
+    r"^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?(?:add|create|new)\s*:\s*"
+    r"|^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?add\s+(?=[A-Z][\w'’-]+\s+[A-Z])"
+)
+# A question about creating ("how do I add a new lead?"), not a request.
+_ASKS_HOW = re.compile(r"^\W*(?:how|where|why|did|have i|has|was|is there|what)\b", re.I)
+_LABELLED_NAME = re.compile(
+    r"^(?:(?:her|his|their|the|contact's|contacts|lead's|the contact's)\s+)?(?:full\s+)?"
+    r"(?:name(?:'s|s)?|contact(?:\s+person)?|contact name|person)(?:\s+is|\s*:|\s*=|\s*-)?\s+"
+    r"(?P<n>.+)$|^(?:called|named)\s+(?P<n2>.+)$",
+    re.I,
+)
+_COMPANY_LED = re.compile(
+    # "she's with Lusitania Foods", "runs Saltbush Coffee Roasters", "company: Sabor Doce"
+    r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are)\s+(?:now\s+|also\s+)?)?"
+    r"(?:(?:for\s+)?(?:the\s+)?(?:company|co|org|organisation|organization|account|firm|business)"
+    r"(?:\s+name)?(?:'s|\s+is|\s*:|\s*=|\s*-)?|works?\s+(?:at|for|in|with)|working\s+(?:at|for"
+    r"|in|with)|employed\s+(?:at|by)|based\s+at|runs|owns|from|at|@|with|of)\s+(?P<c>.+)$",
+    re.I,
+)
+_COMPANY_LAST = re.compile(r"^(?P<c>.+?)\s+is\s+(?:the|her|his|their)\s+company$", re.I)
+_AT = re.compile(r"^(?P<head>.+?)\s+(?:at|@|from|of|with)\s+(?P<c>.+)$", re.I)
+_EMAIL_LABEL = re.compile(
+    r"^(?:(?:her|his|their|the|and)\s+)?(?:e-?mail|mail|email address|e-mail address|email id)?"
+    r"(?:\s+(?:is|should be))?\s*[:=-]?\s*$",
+    re.I,
+)
+_PHONE_LABEL = re.compile(
+    r"^(?:(?:her|his|their|the|and)\s+)?(?:phone|ph|tel|cell|mobile|mob|number|no|num"
+    r"|whatsapp|wa|contact number|contact no|cell phone|mobile number|phone number|direct line"
+    r"|landline|office)?\.?(?:\s+(?:number|no\.?|#))?(?:\s+(?:is|should be))?\s*[:=#-]?\s*$",
+    re.I,
+)
+_STAGE_LED = re.compile(
+    r"^(?:(?:the\s+)?(?:status|stage|column)(?:\s+is|\s*:|\s*=|\s*-)?\s+|(?:in|into|under)\s+)"
+    r"(?P<s>.+)$",
+    re.I,
+)
+# "so stick her in contacted", "put him straight in proposal sent", "add as contacted".
+_MOVE_TO = re.compile(
+    r"(?:^|\b(?:so|and|then|pls|please|just)\s+)(?:put|stick|move|add|mark|set|place|drop|chuck"
+    r"|pop|throw|file|slot|park|keep)\s+(?:(?:him|her|them|it|this|the lead|this one|that one)\s+)?"
+    r"(?:(?:straight|directly|right)\s+)?(?:in\s+as|in|into|to|as|under|at|on)\s+(?:the\s+)?"
+    r"(?P<s>.+?)(?:\s+(?:stage|column|status|pls|please|for now|for the moment|for the time being))?$",
+    re.I,
+)
+_WHERE_MET = re.compile(
+    r"^(?:(?:i\s+|we\s+)?met\s+(?:him|her|them\s+)?)?(?:from|at|during|after)\s+(?:the|a|an|our|this"
+    r"|that|last|yesterday's|today's)\s+[a-z][a-z\s'-]*$"
+)
+# Adverbs that sit inside a stage phrase ("meeting already booked", "quotation also sent").
+_INSIDE_STAGE = re.compile(r"\b(?:already|also|just|finally|now|too)\b", re.I)
+_SPLIT = re.compile(
+    r"\s*(?:,(?!\d{3})|[;|\n]|\s+and\s+(?=(?:the|her|his|their|its|it's|deal|value|e-?mail|phone"
+    r"|cell|mobile|status|stage|she|he|they|we|i)\b)|(?<=[^\d\s])\.\s+|\s[-–—]+\s|:\s+|\s+\+\s+)\s*",
+    re.I,
+)
+
+
+@dataclass
+class Card:
+    """What a free-order create says: its fields and the pieces nothing placed."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    unplaced: list[str] = field(default_factory=list)
+    unsure: bool = False  # a name typed in lower case without saying it is a name
+
+    def call(self) -> tuple[str, dict[str, Any]]:
+        args = dict(self.fields)
+        if self.unplaced or self.unsure:
+            args["confirm_first"] = True
+        return "create_lead", args
+
+
+@cache
+def _words() -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    data = _yaml("create_card.yaml")
+    fillers = tuple(sorted((str(w).lower() for w in data["piece_fillers"]), key=len, reverse=True))
+    return (
+        frozenset(str(data["value_words"]).lower().split()),
+        frozenset(str(data["roles"]).lower().split()),
+        fillers,
+    )
+
+
+def _trim(piece: str) -> str:
+    """A piece without the filler words around it ("Ferrante Logistica too" → the company)."""
+    fillers = _words()[2]
+    alternatives = "|".join(re.escape(f) for f in fillers)
+    previous = None
+    while previous != piece:
+        previous = piece
+        piece = re.sub(rf"^(?:{alternatives})\b[\s,!.:]*", "", piece, flags=re.I).strip()
+        piece = re.sub(rf"[\s,!.:]*\b(?:{alternatives})$", "", piece, flags=re.I).strip()
+        piece = piece.strip(" .!?:;'\"()-–—")
+    return piece
+
+
+def _capitalised(words: list[str]) -> bool:
+    particles = {"de", "da", "van", "von", "der", "den", "del", "della", "la", "le", "di", "du"}
+    particles |= {"dos", "das", "bin", "binti", "al", "el", "ter", "ten", "y", "e"}
+    return bool(words) and all(w[:1].isupper() or w.lower() in particles for w in words)
+
+
+def _title(text: str) -> str:
+    if text != text.lower():
+        return text
+    return re.sub(r"(^|[\s'’-])([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), text)
+
+
+def _company(text: str) -> str | None:
+    """A company as written, when the words can be one."""
+    company = _trim(re.sub(r"\s+(?:now|too|also|as well)$", "", text.strip(), flags=re.I))
+    if not company or not is_company(company) or len(company) > 120:
+        return None
+    if all(w in glue() for w in re.findall(r"[\w'’]+", company.lower())):
+        return None
+    return _title(company) if company == company.lower() and len(company.split()) > 1 else company
+
+
+def _proper(text: str) -> bool:
+    """Words written as a proper name ("Kaito Group", "Bank of America", "AT&T")."""
+    small = {"&", "of", "and", "the", "de", "y", "e", "du", "da", "la", "for"}
+    words = text.split()
+    return (
+        bool(words)
+        and is_company(text)
+        and words[0][:1].isupper()
+        and all(w[:1].isupper() or w[:1].isdigit() or w.lower() in small for w in words)
+    )
+
+
+def _is_name(text: str) -> bool:
+    """A person's name, and not a job title ("vp ops") nor a company."""
+    words = re.findall(r"[\w&'-]+", text.lower())
+    roles = _words()[1]
+    return (
+        is_person_name(text) and not looks_like_company(text) and not all(w in roles for w in words)
+    )
+
+
+class CardReader:
+    """Reads a free-order create; `stage(text)` is the pipeline's stage for a phrase."""
+
+    def __init__(self, stage: Callable[[str], str | None]) -> None:
+        self.stage = stage
+
+    def read(self, message: str, *, answer: bool = False) -> Card | None:
+        """The card a create request describes; None when the message is no create. With
+        `answer`, the message answers "what is the contact's name?" (no request needed)."""
+        text = _EMOTICON.sub(" , ", _EMOJI.sub(" , ", message)).replace("’", "'")
+        text = " ".join(text.split())
+        if not text or _ASKS_HOW.match(text):
+            return None
+        trigger = _TRIGGER.search(text) or _VERB_FIRST.match(text)
+        if trigger:
+            text = f"{text[: trigger.start()]} , {text[trigger.end() :]}"
+        card = Card()
+        emails = {e.lower() for e in EMAIL.findall(text)}
+        if len(emails) > 1:
+            return None
+        marked = EMAIL.sub(" \x00E ", text)
+        marked = PHONE.sub(" \x00P ", marked)
+        # "Vikram Nair (vikram@tatvasoft.in) at Tatva Soft": a bracketed detail is a piece
+        marked = re.sub(r"\(\s*(\x00[EP])\s*\)", r", \1 ,", marked)
+        phones = [p.strip() for p in PHONE.findall(EMAIL.sub(" ", text))]
+        if len(set(phones)) > 1:
+            return None
+        if emails:
+            card.fields["email"] = emails.pop()
+        if phones:
+            card.fields["phone"] = " ".join(phones[0].split())
+        for piece in _SPLIT.split(marked):
+            self._place(_trim(piece), card)
+        named = "name" in card.fields
+        if not trigger and not answer:
+            # no request to create: only a name said to be one, with details around it
+            details = {"company", "email", "phone", "value"} & set(card.fields)
+            if not (named and card.fields.get("_labelled") and len(details) >= 2):
+                return None
+        if answer and not named:
+            return None
+        card.fields.pop("_labelled", None)
+        if card.fields.pop("_conflict", False):
+            return None
+        return card
+
+    # -- one piece ---------------------------------------------------------------------------
+
+    def _place(self, piece: str, card: Card) -> None:
+        if not piece or all(w in glue() for w in re.findall(r"[\w'’]+", piece.lower())):
+            return
+        if _WHERE_MET.match(piece):
+            return  # "from the expo": where the lead was met, nothing to store
+        if "\x00E" in piece:
+            rest = piece.replace("\x00E", " ")
+            if _EMAIL_LABEL.match(" ".join(rest.split())):
+                return
+            piece = _trim(rest)  # "Aisha Bello aisha@x.com": the rest is read on
+            if not piece:
+                return
+        if "\x00P" in piece:
+            rest = piece.replace("\x00P", " ")
+            if _PHONE_LABEL.match(" ".join(rest.split())):
+                return
+            piece = _trim(rest)
+            if not piece:
+                return
+        for reader in (self._value, self._stage, self._name, self._company_piece):
+            if reader(piece, card):
+                return
+        card.unplaced.append(piece)
+
+    def _set(self, card: Card, key: str, value: Any) -> None:
+        if key in card.fields and card.fields[key] != value:
+            card.fields["_conflict"] = True
+        card.fields[key] = value
+
+    def _value(self, piece: str, card: Card) -> bool:
+        spelled = spell_numbers(piece)
+        amounts = list(MONEY.finditer(spelled))
+        if len(amounts) != 1 or RANGE.search(spelled):
+            return False
+        match = amounts[0]
+        rest = (spelled[: match.start()] + " " + spelled[match.end() :]).lower()
+        words = re.findall(r"[\w'’~.-]+|~", rest)
+        value_words = _words()[0]
+        if any(w.strip(".") not in value_words for w in words):
+            return False
+        raw = match.group(0)
+        has_unit = bool(match.group("u")) or bool(re.search(r"[$€£]|usd|dollar|bucks", raw, re.I))
+        said = bool(set(words) & {"deal", "deal's", "value", "worth", "opp", "budget", "potential"})
+        value = parse_money(spelled)
+        if value is None or not (has_unit or said or "," in match.group("n")):
+            return False
+        self._set(card, "value", value)
+        return True
+
+    def _stage(self, piece: str, card: Card) -> bool:
+        moved = _MOVE_TO.search(piece)
+        if moved and self.stage(moved.group("s")):
+            self._set(card, "status", self.stage(moved.group("s")))
+            return True  # what came before "so" is the reason: nothing to store
+        led = _STAGE_LED.match(piece)
+        if led and self.stage(led.group("s")):
+            self._set(card, "status", self.stage(led.group("s")))
+            return True
+        bare = " ".join(_INSIDE_STAGE.sub(" ", piece).split())
+        if self.stage(bare):
+            self._set(card, "status", self.stage(bare))
+            return True
+        named = {s for s in stages_named(bare) if self.stage(s)}
+        if len(named) == 1 and not is_person_name(piece):
+            self._set(card, "status", self.stage(named.pop()))
+            return True
+        return False
+
+    def _name(self, piece: str, card: Card) -> bool:
+        labelled = _LABELLED_NAME.match(piece)
+        if labelled:
+            name = _trim(labelled.group("n") or labelled.group("n2"))
+            head, company = self._name_at(name)
+            if head:
+                self._set(card, "name", _title(head))
+                card.fields["_labelled"] = True
+                if company:
+                    self._set(card, "company", company)
+                return True
+            return False
+        head, company = self._name_at(piece)
+        if head and not company and "name" in card.fields and "company" not in card.fields:
+            company = _company(head)  # "Kelechi Nwosu, Owerri Paints": name, then company
+            if company:
+                self._set(card, "company", company)
+                return True
+        if not head or not _capitalised(head.split()):
+            if head and head == head.lower() and len(head.split()) >= 2 and company:
+                card.unsure = True  # "haruka sato from mizuho": a name, typed in lower case
+                self._set(card, "name", _title(head))
+                self._set(card, "company", company)
+                return True
+            return False
+        self._set(card, "name", head)
+        if company:
+            self._set(card, "company", company)
+        return True
+
+    @staticmethod
+    def _name_at(text: str) -> tuple[str | None, str | None]:
+        """("Valentina Rojas", "Textiles Andinos") for "Valentina Rojas from Textiles Andinos";
+        (name, None) for a bare name; (None, None) when `text` is no name."""
+        if _is_name(text):
+            return text, None
+        at = _AT.match(text)
+        if at and _is_name(at.group("head")):
+            company = _company(at.group("c"))
+            if company:
+                return at.group("head"), company
+        return None, None
+
+    def _company_piece(self, piece: str, card: Card) -> bool:
+        led = _COMPANY_LED.match(piece) or _COMPANY_LAST.match(piece)
+        if led:
+            if re.match(r"(?:the|a|an|my|our|this|that|their|his|her)\s", led.group("c"), re.I):
+                return False  # "from the expo": where, not who
+            company = _company(led.group("c"))
+            if company:
+                self._set(card, "company", company)
+                return True
+            return False
+        at = _AT.match(piece)  # "cto @ Tunde Systems", "vp ops at Ferrante Logistica"
+        roles = _words()[1]
+        if at and all(w in roles for w in re.findall(r"[\w&'-]+", at.group("head").lower())):
+            company = _company(at.group("c"))
+            if company:
+                self._set(card, "company", company)
+                return True
+        if _proper(piece) and looks_like_company(piece) and "company" not in card.fields:
+            self._set(card, "company", piece)  # "Kaito Group", "Bayanihan Foods Inc"
+            return True
+        return False
+
+
+@cache
+def reader_for(stages: tuple[str, ...]) -> CardReader:
+    """A card reader for a pipeline's stages (the parser is imported here: it imports the
+    grammar modules, this one among them)."""
+    from agent_service.graph.models.commands import CommandParser
+
+    return CardReader(CommandParser(stages).stage)
+
+
+def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]]) -> bool:
+    """True when the card's reading of a create beats the grammar's calls: the grammar found
+    no create, or a create it is unsure of (or with fewer fields) where the card is sure."""
+    creates = [args for name, args in calls if name == "create_lead"]
+    if not creates:
+        return not any(name in {"delete_lead", "undo"} for name, _ in calls)
+    if len(creates) != 1 or len(calls) != 1:
+        return False
+    grammar = creates[0]
+    _, args = card.call()
+    if args.get("confirm_first") or not args.get("name"):
+        return False
+    if grammar.get("confirm_first") or not grammar.get("name"):
+        return True
+    return set(grammar) - {"confirm_first"} < set(args)
