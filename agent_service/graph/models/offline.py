@@ -207,6 +207,7 @@ class OfflineChatModel(BaseChatModel):
         if card and not refused and wins_over(card, parsed.calls):
             parsed = Parsed(calls=[card.call()])  # a new lead described in free order
         parsed = self._anchor(text, grounded, parsed)
+        parsed.calls = _nearest_antecedent(parsed.calls, text, grounded)
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:
@@ -438,3 +439,50 @@ def _other_lead(
     redirected = [(name, {**args, "lead": others[0]["name"]}) for name, args, _ in previous]
     undos = [("undo", {}) for _, _, wrote in previous if wrote]
     return [*undos, *redirected]
+
+
+_OBJECT_PRONOUN = re.compile(r"\b(?:him|her|them)\b", re.I)
+
+
+def _mentions(text: str, entry: dict[str, Any]) -> list[int]:
+    """Where the message names a grounded lead (start offsets of its words)."""
+    lowered = normalize(text)
+    spots: list[int] = []
+    for word in entry["words"]:
+        if "@" in word:
+            continue
+        spots += [m.start() for m in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", lowered)]
+    return sorted(spots)
+
+
+def _nearest_antecedent(
+    calls: list[tuple[str, dict[str, Any]]], text: str, grounded: list[dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """ "…mid-demo with owen's team… fatima's team asked for pricing so i sent the proposal,
+    can you move her to proposal sent": the one write of a message that names two leads goes
+    to the lead named last before its pronoun, not to one named earlier in the chatter."""
+    pronouns = [m.start() for m in _OBJECT_PRONOUN.finditer(normalize(text))]
+    named = {e["name"]: e for e in grounded if _by_name(e)}
+    if len(pronouns) != 1 or len(named) < 2:
+        return calls
+
+    def names(call: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        reference = set(normalize(clean_reference(str(call[1].get("lead", "")))).split())
+        return [e for e in named.values() if reference & set(e["words"])]
+
+    writes = [c for c in calls if c[0] in _WRITE_TOOLS and names(c)]
+    if len(writes) != 1 or len(names(writes[0])) != 1:
+        return calls
+    chosen = names(writes[0])
+    before = {
+        name: max((s for s in _mentions(text, e) if s < pronouns[0]), default=-1)
+        for name, e in named.items()
+    }
+    nearest = max(before, key=lambda name: before[name])
+    if before[nearest] < 0 or nearest == chosen[0]["name"]:
+        return calls
+    if before[chosen[0]["name"]] < 0:
+        return calls  # the chosen lead is named after the pronoun: its own clause
+    name, args = writes[0]
+    return [(n, {**a, "lead": nearest}) if (n, a) == (name, args) else (n, a) for n, a in calls]
+

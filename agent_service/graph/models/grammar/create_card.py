@@ -167,7 +167,7 @@ def _company(text: str) -> str | None:
         return None
     if all(w in glue() for w in re.findall(r"[\w'’]+", company.lower())):
         return None
-    return _title(company) if company == company.lower() and len(company.split()) > 1 else company
+    return _title(company) if company == company.lower() else company
 
 
 def _proper(text: str) -> bool:
@@ -386,14 +386,15 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]]) -> bool:
     """True when the card's reading of a create beats the grammar's calls: the grammar found
     no create, or a create it is unsure of (or with fewer fields) where the card is sure."""
     creates = [args for name, args in calls if name == "create_lead"]
-    if not creates:
-        return not any(name in {"delete_lead", "undo"} for name, _ in calls)
+    sure = not card.unplaced and not card.unsure
+    if not creates:  # the grammar read something else: only a sure, named card beats it
+        return not calls or (sure and bool(card.fields.get("name")))
     if len(creates) != 1 or len(calls) != 1:
         return False
     grammar = creates[0]
     _, args = card.call()
-    if args.get("confirm_first") or not args.get("name"):
+    if not sure:
         return False
     if grammar.get("confirm_first") or not grammar.get("name"):
-        return True
+        return set(grammar) - {"confirm_first"} <= set(args)
     return set(grammar) - {"confirm_first"} < set(args)
