@@ -81,7 +81,8 @@ _MENTION_AFTER = re.compile(
 )
 _MENTION_SUBJECT = re.compile(
     r"^(?P<n>[a-z][\w'’-]+(?:\s+[a-z][\w'’-]+)?)\s+(?:is|was|went|has|had|said|says|told|asked"
-    r"|wants|needs|replied|called|emailed|texted|seems|sounds|just|finally|got|will)\b",
+    r"|wants|needs|replied|called|emailed|texted|seems|sounds|just|finally|got|will|switched"
+    r"|moved|left|joined|changed)\b",
 )
 
 

@@ -8,11 +8,13 @@ from typing import Any
 from agent_service.graph.models.grammar.normalize import _clean, _ref
 from agent_service.graph.models.grammar.recognizers import (
     MONEY,
+    is_company,
     is_person_name,
     looks_like_company,
     money_problem,
     parse_money,
 )
+from agent_service.graph.models.grammar.slots import _without_reason
 from agent_service.graph.models.grammar.vocabulary import (
     _EMAIL,
     _FIELD_WORDS,
@@ -128,7 +130,8 @@ class UpdateIntents:
                 return [("update_lead", {"lead": reference, **args})]
             if index == 6:  # rename
                 reference = _ref(groups["ref"])
-                return [("update_lead", {"lead": reference, "name": _clean(groups["value"])})]
+                name = _without_reason(_clean(groups["value"]), "name")
+                return [("update_lead", {"lead": reference, "name": name})]
             name = _FIELD_WORDS[groups["field"].lower()]
             value = self._field_value(name, groups["value"])
             if value in (None, ""):
@@ -192,10 +195,17 @@ class UpdateIntents:
                 "company",
             ),
             (
-                r"^(?P<ref>.+?)\s+(?:moved|switched|changed jobs?|went|jumped ship)\s+(?:over\s+)?to\s+(?P<value>.+)$",
+                r"^(?P<ref>.+?)\s+(?:moved|switched|changed jobs?|went|jumped ship)\s+(?:over\s+)?to\s+"
+                r"(?!(?:an?\s+|the\s+)?(?:other|another|new|different)\s+(?:company|job|firm|role|employer)\b)"
+                r"(?P<value>.+)$",
                 "company",
             ),
             (r"^(?P<ref>.+?)\s+(?:joined|is now (?:at|with))\s+(?P<value>.+)$", "company"),
+            (  # "esteban's at Cordillera Mining now", "now he is in Grupo Altamira"
+                r"^(?:now\s+)?(?P<ref>[^,;.]+?)(?:'s|’s|\s+is|\s+has)\s+(?:now\s+|moved\s+)?(?:at|with|in"
+                r"|over at|working (?:at|for|in))\s+(?P<value>[A-Z][^,;]*?)(?:\s+now)?$",
+                "company_news",
+            ),
             (
                 r"^(?:the\s+)?(?P<ref>.+?)(?:'s|’s)?\s+(?:deal|opportunity|contract)?\s*(?:is\s+)?(?:now\s+)?(?:worth|valued at|sized at)\s+(?P<value>.+)$",
                 "value",
@@ -240,6 +250,11 @@ class UpdateIntents:
             groups = match.groupdict()
             name = fixed or _FIELD_WORDS[groups["field"].lower()]
             raw = groups["value"]
+            if name == "company_news":
+                # a capitalised company, said of a lead: "he's at Flutterwave now"
+                if not raw[:1].isupper() or not is_company(_clean(raw)):
+                    continue
+                name = "company"
             if name == "company" and (
                 self.stage(raw) or re.match(r"^(?:the\s+)?(?:next|previous)\b", raw, re.I)
             ):

@@ -10,6 +10,8 @@ from typing import Any
 from agent_service.graph.models.grammar.anchored import swapped_stage
 from agent_service.graph.models.grammar.normalize import _clean, _ref, _stage_words
 from agent_service.graph.models.grammar.recognizers import (
+    is_company,
+    is_person_name,
     money_problem,
     parse_money,
 )
@@ -91,6 +93,8 @@ class Slots:
             if problem:
                 raise Refusal(f"I couldn't set the deal value: {problem}. Nothing was changed.")
             return parse_money(value)
+        if field_name in {"name", "company"}:
+            value = _without_reason(value, field_name)
         return value.strip("\"'")
 
     @staticmethod
@@ -124,3 +128,26 @@ class Slots:
                 return {}
             args[name] = value
         return args
+
+
+# A reason after the new name or company: "Diego Alvarez-Ruiz, that's how he signs his
+# emails", "Jessica Thornton, got her full name off the invoice". It is never stored.
+_VALUE_REASON = re.compile(
+    r"^(?P<value>[^,.;()]+?)\s*(?:[,;(]|\.\s|\s[-–—]\s)\s*(?P<why>(?:that's|thats|that is|got|he|she"
+    r"|they|it's|its|as|since|because|cause|cos|coz|per|according|after|his|her|their|we|i|just"
+    r"|saw|found|confirmed|turns out|apparently|checked|spelled|spelt|pls|please|thanks|thx"
+    r"|ty|update|can you|can u|fix)\b.*)$",
+    re.I,
+)
+
+
+def _without_reason(value: str, field_name: str) -> str:
+    """The new name or company without the reason given after it, when what is left is
+    sure to be one."""
+    match = _VALUE_REASON.match(value)
+    if not match:
+        return value
+    head = match.group("value").strip()
+    sure = is_person_name(head) if field_name == "name" else is_company(head)
+    return head if sure and head[:1].isupper() else value
+
