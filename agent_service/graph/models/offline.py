@@ -66,8 +66,38 @@ class OfflineChatModel(BaseChatModel):
             raise ValueError(f"the offline model needs the CRM tools; missing: {sorted(missing)}")
         return self
 
-    def _follow_up(
+    def _elided(
         self, messages: Sequence[BaseMessage], text: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """ "and rohan to contacted also", "and mei lin's is twenty grand": the previous turn's
+        request again, for another lead, its verb or field left out."""
+        match = _AND_ALSO.match(_EMOJI.sub("", text).strip().rstrip(".!?").strip())
+        previous = [(n, a) for n, a, _ in _previous_calls(messages)]
+        if not match or len(previous) != 1 or previous[0][0] not in _WRITE_TOOLS:
+            return []
+        rest = match.group("rest")
+        tool, args = previous[0]
+        if tool == "change_status":
+            again = f"move {rest}"
+        else:
+            fields = [k for k in args if k not in {"lead", "confirm_first"}]
+            if len(fields) != 1:
+                return []
+            word = {"value": "deal value"}.get(fields[0], fields[0])
+            again = re.sub(r"(?:'s|’s)\s+(?:is|=|:|at)?\s*", f"'s {word} is ", rest, count=1)
+            if again == rest:
+                again = f"set {rest}" if fields[0] == "value" else rest
+        calls = self._parser.parse(again).calls
+        if (
+            len(calls) == 1
+            and calls[0][0] == tool
+            and set(calls[0][1]) >= set(args) - {"confirm_first"}
+        ):
+            return calls
+        return []
+
+    def _follow_up(
+        self, messages: Sequence[BaseMessage], text: str, grounded: list[dict[str, Any]]
     ) -> list[tuple[str, dict[str, Any]]]:
         """Messages that only make sense after the previous turn: "sorry, I meant Stephanie",
         "I meant Lost, not Won", "should be noor@x.ae", "and the one before it too"."""
@@ -83,6 +113,7 @@ class OfflineChatModel(BaseChatModel):
             return []
         meant = re.split(r"[.!?;]\s", correction.group("ref").strip())[0]  # then chatter
         meant = _TRAILING.sub("", meant).strip().strip("'\"")
+        meant = re.sub(r"\s+(?:only|just|instead|then|for now|pls|please)$", "", meant, flags=re.I)
         # "ok fine make it 5000 then": the value after the verb
         meant = re.sub(
             r"^(?:make it|make that|set it to|change it to|should be)\s+", "", meant, flags=re.I
@@ -101,6 +132,8 @@ class OfflineChatModel(BaseChatModel):
             elif value and value[0] in args:
                 args[value[0]] = value[1]
             elif not stage and not value and "lead" in args:
+                if grounded and not _names_one(meant, grounded):
+                    continue  # "proposal sent only": no lead of the store, so no redirect
                 args["lead"] = meant
                 # the wrong lead was already changed: put it back before changing the right one
                 undo_first = undo_first or (wrote and name in {"change_status", "update_lead"})
@@ -122,6 +155,9 @@ class OfflineChatModel(BaseChatModel):
         ]
         if not previous:
             return []
+        text = re.sub(
+            r"\bnot\s+[^\s,.;]+(?:\s+yet)?", " ", text
+        )  # "its 25k not 2.5": the wrong one
         bare = _PHONE.sub(" ", _EMAIL.sub(" ", text))
         found: dict[str, set[Any]] = {
             "email": {e.lower() for e in _EMAIL.findall(text)},
@@ -190,14 +226,16 @@ class OfflineChatModel(BaseChatModel):
         if not corrected and not grounded:
             corrected = self._other_value(messages, text)
         if not corrected and first:
-            corrected = self._follow_up(messages, text)
+            corrected = self._follow_up(messages, text, grounded)
         parsed = Parsed(calls=corrected) if corrected else self._parser.parse(text)
         if not parsed.calls and _previous_reply(messages).startswith(ASK_NAME):
             named = self._parser.parse(f"add new lead {text}")  # the answer: "Aisha Bello"
             if named.calls:
                 parsed = named
         if not parsed.calls:
-            parsed.calls = self._follow_up(messages, text)
+            parsed.calls = self._follow_up(messages, text, grounded)
+        if not parsed.calls:
+            parsed.calls = self._elided(messages, text)
         if not parsed.calls:
             parsed.calls = _onto_existing(messages, text)
         if not parsed.calls and _previous_reply(messages).startswith(VALUE_REFUSED):
@@ -208,6 +246,7 @@ class OfflineChatModel(BaseChatModel):
             parsed = Parsed(calls=[card.call()])  # a new lead described in free order
         parsed = self._anchor(text, grounded, parsed)
         parsed.calls = _nearest_antecedent(parsed.calls, text, grounded)
+        parsed.calls = [_label_is_no_lead(call) for call in parsed.calls]
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:
@@ -402,7 +441,7 @@ def _near(word: str, known: set[str]) -> bool:
 
 
 _OPENS_CORRECTION = re.compile(
-    r"^\W*(?:ugh|wait|no|nope|nah|sorry|oops|whoops|actually|typo|my bad|hold on|hang on"
+    r"^\W*(?:(?:lol|haha|lmao|omg|oh|ah|ahh)[,!.\s]+)*(?:ugh|wait|no|nope|nah|sorry|oops|whoops|actually|typo|my bad|hold on|hang on"
     r"|correction|scratch that|argh|damn|dang)\b",
     re.I,
 )
@@ -486,3 +525,27 @@ def _nearest_antecedent(
     name, args = writes[0]
     return [(n, {**a, "lead": nearest}) if (n, a) == (name, args) else (n, a) for n, a in calls]
 
+
+_AND_ALSO = re.compile(
+    r"^(?:and|also|plus|&|oh and|and also)\s+(?P<rest>.+?)(?:\s+(?:also|too|as well|pls|please))*$",
+    re.I,
+)
+_FIELD_LABELS = frozenset(
+    "ph phone mob mobile cell tel email e-mail mail number no whatsapp wa".split()
+)
+
+
+def _label_is_no_lead(call: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """ "ph: +44 7700 900123" read as lead 'ph': a field's label names no lead, the value is
+    for the lead in focus."""
+    name, args = call
+    if name == "update_lead" and normalize(str(args.get("lead", ""))) in _FIELD_LABELS:
+        return name, {**args, "lead": "them"}
+    return call
+
+
+def _names_one(reference: str, grounded: list[dict[str, Any]]) -> bool:
+    """True when every word of `reference` names (or nearly names) one grounded lead."""
+    words = set(normalize(clean_reference(reference)).split()) - _PRONOUN_REFS
+    known = {w for e in grounded for w in [*e["words"], *normalize(e["name"]).split()]}
+    return bool(words) and all(w in known or _near(w, known) for w in words)

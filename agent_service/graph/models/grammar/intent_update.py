@@ -40,7 +40,8 @@ class UpdateIntents:
     def _field_fix(self, text: str) -> list[Call] | None:
         """ "John's email changed, it's now j@x.io": the field named first, the value after."""
         match = re.match(
-            rf"^(?P<ref>[^,.;]+?)(?:'s|’s|s')\s+(?:new\s+|old\s+)?(?P<field>{_UPDATE_FIELD})\b[^,;]*?"
+            rf"^(?:(?P<owner>his|her|their)|(?P<ref>[^,.;]+?)(?:'s|’s|s'))\s+(?:new\s+|old\s+)?"
+            rf"(?P<field>{_UPDATE_FIELD})\b[^,;]*?"
             r"(?:[,;.]|\s+-|\s+but)\s*(?:but\s+|so\s+|and\s+)?(?:it(?:'s| is| should be| has to be| must be| needs to be)"
             r"|its|should be|the new one is|new one is|the (?:correct|right|real) one is|it changed to|now it's|now)"
             r"\s+(?:now\s+|actually\s+|really\s+)?(?P<value>\S+)$",
@@ -56,7 +57,7 @@ class UpdateIntents:
         valid = _EMAIL.fullmatch(str(value)) if name == "email" else _PHONE.fullmatch(str(value))
         if not valid:
             return None
-        return [("update_lead", {"lead": _ref(match.group("ref")), name: value})]
+        return [("update_lead", {"lead": self._owner_ref(match), name: value})]
 
     def _clear_field(self, clause: str) -> list[Call] | None:
         verbs = r"(?:remove|delete|clear|drop|erase|wipe|blank|empty|get rid of|take off|unset)"

@@ -107,14 +107,18 @@ def _ref(text: str) -> str:
         flags=re.I,
     )
     text = re.sub(
-        r"(?:'s|’s)\s+(?:deal|deal value|value|budget|account|opportunity)$", "", text, flags=re.I
+        r"(?:'s|’s)\s+(?:deal|deal value|value|budget|account|opportunity|opp|opps|contract|pipeline"
+        r"|order|quote|proposal)$",
+        "",
+        text,
+        flags=re.I,
     )
     text = re.sub(
         r"\s+(?:just|finally|already|actually|officially|really|totally|now)$", "", text, flags=re.I
     )
     text = re.sub(r"(?:'s|’s|s')$", "", text)
     owned = re.match(
-        r"^(his|her|their|its|the|this|that)\s+(?:deal|lead|account|opportunity|one|contact)$",
+        r"^(his|her|their|its|the|this|that)\s+(?:deal|lead|account|opportunity|opp|one|contact)$",
         text,
         re.I,
     )

@@ -150,4 +150,3 @@ def _without_reason(value: str, field_name: str) -> str:
     head = match.group("value").strip()
     sure = is_person_name(head) if field_name == "name" else is_company(head)
     return head if sure and head[:1].isupper() else value
-
