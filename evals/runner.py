@@ -21,6 +21,7 @@ from evals.scoring import (
     check_end_state,
     score_turn,
     summarize_action,
+    turn_wrong_writes,
     unconfirmed_deletes,
     wrong_writes,
 )
@@ -59,6 +60,7 @@ class RunRecord:
     end_problems: list[str] = field(default_factory=list)
     final_leads: list[dict[str, Any]] = field(default_factory=list)
     wrong_writes: list[str] = field(default_factory=list)  # see `evals.scoring.wrong_writes`
+    turn_wrong_writes: list[str] = field(default_factory=list)  # `scoring.turn_wrong_writes`
     error: str | None = None
 
     @property
@@ -147,7 +149,7 @@ def run_conversation(
             record.final_leads = [_lead_summary(lead) for lead in store.list()]
             if record.error is None:
                 record.end_problems = check_end_state(conversation, store.list())
-                record.wrong_writes = wrong_writes(
+                record.wrong_writes = record.turn_wrong_writes + wrong_writes(
                     conversation, store.list(), store.pipeline.stages[0]
                 )
         finally:
@@ -196,6 +198,9 @@ def _play(
         )
         if item.unconfirmed_deletes:
             item.problems.append(f"{item.unconfirmed_deletes} delete(s) without a confirmation")
+        wrong = turn_wrong_writes(index, turn.actions, result.actions)
+        record.turn_wrong_writes += wrong
+        item.problems += wrong
         previous_needs, previous_reply = result.needs, result.reply
 
 

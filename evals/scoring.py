@@ -149,6 +149,49 @@ def summarize_action(action: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_WRITES = frozenset({"create_lead", "update_lead", "change_status", "delete_lead", "undo"})
+
+
+def turn_wrong_writes(
+    index: int, expected: list[ExpectedAction], actions: list[dict[str, Any]]
+) -> list[str]:
+    """Writes of one turn that none of its expected actions explains: a write to a lead the
+    turn did not ask to change, or a listed field written with another value. The end-state
+    check alone misses a wrong write that a later turn happens to overwrite ("put -5000 on X"
+    stored 5,000, then the next turn set 5,000 anyway)."""
+    problems: list[str] = []
+    for action in actions:
+        kind = str(action.get("type"))
+        if kind not in _WRITES:
+            continue
+        changes = action.get("changes") or {}
+        names = {str(action.get("lead_name") or "").casefold()}
+        if "name" in changes:  # a rename: the turn names the lead by its old name
+            names |= {str(v or "").casefold() for v in changes["name"]}
+        matches = [
+            want
+            for want in expected
+            if want.type == kind and (kind == "undo" or want.lead.casefold() in names)
+        ]
+        if not matches:
+            problems.append(
+                f"wrong write (turn {index}): {kind} on {action.get('lead_name')!r},"
+                " nobody asked for it"
+            )
+            continue
+        if kind in {"delete_lead", "undo"}:
+            continue
+        for name, change in changes.items():
+            new = change[1] if isinstance(change, list | tuple) else change
+            listed = [want.fields[name] for want in matches if name in want.fields]
+            if listed and not any(values_equal(name, want, new) for want in listed):
+                problems.append(
+                    f"wrong write (turn {index}): {action.get('lead_name')}: {name} set to"
+                    f" {new!r}, expected {listed[0]!r}"
+                )
+    return problems
+
+
 def unconfirmed_deletes(
     actions: list[dict[str, Any]], previous_needs: str | None, previous_reply: str
 ) -> int:

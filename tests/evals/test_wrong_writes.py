@@ -99,3 +99,81 @@ def test_report_counts_and_prints_wrong_writes() -> None:
     assert report["wrong_writes"] == 1
     assert report["by_model"] == {"scripted": {"wrong_writes": 1}}
     assert "wrong writes 1" in render_table(report)
+
+
+class _Scripted:
+    """A provider whose model plays `script`, one reply per model call."""
+
+    def __init__(self, script: list) -> None:
+        self.script = script
+
+    def model_for(self, conversation, repetition):
+        model = ScriptedChatModel()
+        model.script = list(self.script)
+        return model
+
+    def begin_turn(self, *args) -> None:
+        pass
+
+    def end_conversation(self, *args) -> None:
+        pass
+
+
+def test_a_wrong_write_a_later_turn_overwrites_is_still_counted() -> None:
+    # "put -5000 on Tom" stored 5,000 (the sign dropped); the next turn sets 5,000 anyway, so
+    # the end state is explained, but the first turn wrote a value nobody asked for.
+    conversation = _conversation(
+        [
+            {"user": "put -5000 on Tom", "expect": {"actions": []}},
+            {
+                "user": "ok 5000 then",
+                "expect": {
+                    "actions": [{"type": "update_lead", "lead": "Tom Novak", "value": 5000}]
+                },
+            },
+        ],
+        final_leads=[{"name": "Tom Novak", "value": 5000}],
+    )
+    script = [
+        calls(call("update_lead", lead="Tom Novak", value=5000)),
+        calls(call("update_lead", lead="Tom Novak", value=5000)),
+    ]
+    record = run_conversation(conversation, _Scripted(script), Settings(_env_file=None))
+    assert record.wrong_writes == [
+        "wrong write (turn 1): update_lead on 'Tom Novak', nobody asked for it"
+    ]
+    assert not record.end_problems  # the end state alone would not have seen it
+
+
+def test_a_turn_writing_another_value_than_expected_is_a_wrong_write() -> None:
+    conversation = _conversation(
+        [
+            {
+                "user": "tom is at 45k",
+                "expect": {
+                    "actions": [{"type": "update_lead", "lead": "Tom Novak", "value": 45000}]
+                },
+            }
+        ]
+    )
+    script = [calls(call("update_lead", lead="Tom Novak", value=4500))]
+    record = run_conversation(conversation, _Scripted(script), Settings(_env_file=None))
+    assert "wrong write (turn 1): Tom Novak: value set to 4500.0, expected 45000" in (
+        record.wrong_writes
+    )
+
+
+def test_the_expected_writes_of_a_turn_are_no_wrong_writes() -> None:
+    conversation = _conversation(
+        [
+            {
+                "user": "tom is at 45k",
+                "expect": {
+                    "actions": [{"type": "update_lead", "lead": "Tom Novak", "value": 45000}]
+                },
+            }
+        ]
+    )
+    script = [calls(call("update_lead", lead="Tom Novak", value=45000))]
+    record = run_conversation(conversation, _Scripted(script), Settings(_env_file=None))
+    assert record.wrong_writes == [] and record.passed

@@ -468,7 +468,10 @@ def _other_lead(
         if match.group("n") and parse_money(match.group(0).strip()) not in values:
             return []
     before = {w for _, args, _ in previous for w in normalize(str(args.get("lead", ""))).split()}
-    others = [e for e in grounded if not set(e["words"]) & before]
+    # a lead named by its company ("deccan is their parent co") may be the very lead just changed
+    others = [
+        e for e in grounded if not (set(e["words"]) | set(normalize(e["name"]).split())) & before
+    ]
     if len({e["name"] for e in others}) != 1:
         return []
     if not any(set(e["words"]) & before for e in grounded) and not re.search(

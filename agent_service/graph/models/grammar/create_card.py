@@ -389,12 +389,14 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]]) -> bool:
     sure = not card.unplaced and not card.unsure
     if not creates:  # the grammar read something else: only a sure, named card beats it
         return not calls or (sure and bool(card.fields.get("name")))
-    if len(creates) != 1 or len(calls) != 1:
+    if len(creates) != 1 or not sure:
         return False
     grammar = creates[0]
     _, args = card.call()
-    if not sure:
-        return False
+    if len(calls) != 1:
+        # "…from Hollis & Co, ben@…" read as a create and an update of 'Co': the card placed
+        # every piece of the message in one lead, so the other calls are misreadings
+        return bool(args.get("name")) and args.get("name") == grammar.get("name")
     if grammar.get("confirm_first") or not grammar.get("name"):
         return set(grammar) - {"confirm_first"} <= set(args)
     return set(grammar) - {"confirm_first"} < set(args)
