@@ -271,3 +271,24 @@ def test_at_lunch_is_no_company(agent) -> None:
     chat, store = agent
     result = chat.send("t", "ebuka's at lunch now")
     assert result.actions == [] and _lead(store, "Ebuka Nnaji").company == "Interswitch"
+
+
+@pytest.mark.parametrize(
+    ("message", "calls"),
+    [
+        ("who's sitting in proposal sent rn?", [("find_leads", {"status": "Proposal sent"})]),
+        (
+            "also pop a note on renata: on leave until the 20th",
+            [("update_lead", {"lead": "renata", "notes": "on leave until the 20th"})],
+        ),
+        (
+            "siobhan's now around 30k after the scope change",
+            [("update_lead", {"lead": "siobhan", "value": 30000.0})],
+        ),
+        ("put 45k on elif's opp", [("update_lead", {"lead": "elif", "value": 45000.0})]),
+    ],
+)
+def test_more_everyday_phrasings(message: str, calls: list) -> None:
+    from agent_service.graph.models.commands import CommandParser
+
+    assert CommandParser(DEFAULT_STAGES).parse(message).calls == calls

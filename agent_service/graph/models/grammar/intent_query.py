@@ -33,6 +33,16 @@ class QueryIntents:
 
     def _query(self, clause: str) -> list[Call] | None:
         text = clause.strip()
+        # "who's sitting in proposal sent rn?", "who's still in New atm": who is in a stage now
+        text = re.sub(
+            r"^(who(?:'s|’s| is| are|s))\s+(?:(?:sitting|still|currently|stuck|parked)\s+)+(?=in\b)",
+            r"\1 ",
+            text,
+            flags=re.I,
+        )
+        text = re.sub(
+            r"\s+(?:rn|atm|right now|at the moment|currently|now)(?=\W*$)", "", text, flags=re.I
+        )
         nameless = nameless_create(text, self)  # type: ignore[arg-type]
         if nameless:  # "new lead at Helios Solar": a create naming nobody, never a listing
             return [nameless]

@@ -78,6 +78,13 @@ class UpdateIntents:
         return None
 
     def _add_note(self, clause: str) -> list[Call] | None:
+        # "pop a note on renata: …", "stick a quick note on Tom: …": the verb of adding one
+        clause = re.sub(
+            r"^(?:pop|stick|slap|chuck|throw|drop|put down|jot)\s+(?=(?:a\s+|the\s+)?(?:quick\s+)?notes?\b)",
+            "add ",
+            clause,
+            flags=re.I,
+        )
         patterns = [
             r"^(?:add|put|leave|write|attach|log|save|make)\s+(?:a\s+|the\s+)?notes?\s+(?:to|for|on|about)\s+(?P<ref>.+?)\s*(?::|-|,|—|saying|that says|that)\s*(?P<notes>.+)$",
             r"^(?:add|put|leave|write|attach|log|save)\s+(?:a\s+)?notes?\s*(?::|-|—|saying|that says)\s*(?P<notes>.+?)\s+(?:to|for|on)\s+(?P<ref>[^,]+)$",
@@ -219,6 +226,13 @@ class UpdateIntents:
                 r"^(?P<ref>.+?)(?:'s|’s)\s+(?:deal|budget)\s+is\s+(?:now\s+)?(?P<value>[$€£]?\s*\d.+)$",
                 "value",
             ),
+            (  # "siobhan's now around 30k after the scope change": the amount, then why
+                r"^(?P<ref>[^,]+?)(?:'s|’s)\s+(?:deal\s+|budget\s+|value\s+)?(?:is\s+)?now\s+(?:at\s+)?"
+                r"(?:around\s+|about\s+|~\s*|roughly\s+|approx\.?\s+)?(?P<value>[$€£]?\s*\d[\d,.]*"
+                r"(?:\s*(?:k|grand|thousand|million|m|mil)\b)?)(?:\s+(?:after|because|since|due to|with"
+                r"|cos|coz|following)\b.*)?$",
+                "value",
+            ),
             (
                 r"^(?P<ref>.+?)\s+(?:is (?:now )?called|now called|now goes by|goes by|is renamed to"
                 r"|renamed to|changed (?:his|her|their) name to)\s+(?P<value>.+)$",
@@ -331,6 +345,7 @@ class UpdateIntents:
 # Words around a lead and a typed value that say nothing more ("can be reached at", "use … for").
 _TYPED_GLUE = frozenset(
     "for on to at is are now new use put set save add his her their the a an can be reached reach "
+    "opp opps opportunity account contract "
     "email e-mail mail address phone number cell mobile tel value deal budget worth of size "
     "please pls thanks".split()
 )
