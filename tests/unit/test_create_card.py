@@ -292,3 +292,25 @@ def test_more_everyday_phrasings(message: str, calls: list) -> None:
     from agent_service.graph.models.commands import CommandParser
 
     assert CommandParser(DEFAULT_STAGES).parse(message).calls == calls
+
+
+@pytest.mark.parametrize("answer", ["sí, go ahead", "ja", "oui"])
+def test_a_yes_in_the_teams_own_languages(answer: str) -> None:
+    from agent_service.graph.nodes.ask import is_yes
+
+    assert is_yes(answer)
+
+
+def test_a_stage_correction_that_names_the_wrong_stage_and_a_negated_one(agent) -> None:
+    chat, store = agent
+    chat.send("t", "diego CLOSED mark him won!!")
+    assert _lead(store, "Diego Alvarez").status == "Won"
+    chat.send("t", "wait sorry jumped the gun, proposal sent not won. he hasnt signed yet")
+    assert _lead(store, "Diego Alvarez").status == "Proposal sent"
+
+
+def test_the_same_move_for_one_more_lead(agent) -> None:
+    chat, store = agent
+    chat.send("t", "ebuka -> meeting booked")
+    chat.send("t", "rohan too")
+    assert _lead(store, "Rohan Mehta").status == "Meeting booked"

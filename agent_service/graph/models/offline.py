@@ -75,10 +75,12 @@ class OfflineChatModel(BaseChatModel):
         previous = [(n, a) for n, a, _ in _previous_calls(messages)]
         if not match or len(previous) != 1 or previous[0][0] not in _WRITE_TOOLS:
             return []
-        rest = match.group("rest")
+        rest = match.group("rest") or match.group("bare")
         tool, args = previous[0]
         if tool == "change_status":
             again = f"move {rest}"
+            if not self._parser.parse(again).calls and args.get("status"):
+                again = f"move {rest} to {args['status']}"  # "park too": the same stage
         else:
             fields = [k for k in args if k not in {"lead", "confirm_first"}]
             if len(fields) != 1:
@@ -116,7 +118,10 @@ class OfflineChatModel(BaseChatModel):
         meant = re.sub(r"\s+(?:only|just|instead|then|for now|pls|please)$", "", meant, flags=re.I)
         # "ok fine make it 5000 then": the value after the verb
         meant = re.sub(
-            r"^(?:make it|make that|set it to|change it to|should be)\s+", "", meant, flags=re.I
+            r"^(?:just\s+)?(?:make it|make that|set it to|change it to|should be)\s+",
+            "",
+            meant,
+            flags=re.I,
         )
         stage = self._parser.stage(meant)
         value = _contact_value(meant)
@@ -155,9 +160,14 @@ class OfflineChatModel(BaseChatModel):
         ]
         if not previous:
             return []
+        # "its 25k not 2.5", "proposal sent not won. he hasnt signed yet": the wrong one
         text = re.sub(
-            r"\bnot\s+[^\s,.;]+(?:\s+yet)?", " ", text
-        )  # "its 25k not 2.5": the wrong one
+            r"\b(?:not|hasn'?t|has not|haven'?t|have not|didn'?t|did not|isn'?t)\s+(?:yet\s+)?"
+            r"[^\s,.;]+(?:\s+yet)?",
+            " ",
+            text,
+            flags=re.I,
+        )
         bare = _PHONE.sub(" ", _EMAIL.sub(" ", text))
         found: dict[str, set[Any]] = {
             "email": {e.lower() for e in _EMAIL.findall(text)},
@@ -262,7 +272,8 @@ class OfflineChatModel(BaseChatModel):
 
 
 _CORRECTION = re.compile(
-    r"^(?:(?:sorry|oops|no|nope|nah|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo)[,!.:]?\s+)*"
+    r"^(?:(?:sorry|oops|no|nope|nah|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo|eh|er|erm"
+    r"|um|uh|lol|haha)[,!.:]?\s+)*"
     r"(?:i\s+meant|i\s+mean|meant|i was talking about|i was referring to|make that|i said|try"
     r"|it should be|should be|should have been|it's actually|it is actually|correct one is"
     r"|the right one is|make it|change it to|set it to|no it's|it was"
@@ -283,7 +294,7 @@ _RIGHT_ONE = re.compile(
 # "ok fine, 25k then", "alright, Contacted": a new value for the call just made (or refused).
 _BARE_VALUE = re.compile(
     r"^(?:(?:ok|okay|fine|alright|sure|right|well|then|hmm|ah)[,!.]?\s+)+"
-    r"(?P<ref>[^,]+?)(?:\s+(?:then|instead|it is|is fine))?$",
+    r"(?P<ref>(?:[^,]|,(?=\d{3}))+?)(?:\s+(?:then|instead|it is|is fine))?$",
     re.I,
 )
 # "actually nah not lost, make it contacted": the wrong value first, then the right one.
@@ -530,7 +541,8 @@ def _nearest_antecedent(
 
 
 _AND_ALSO = re.compile(
-    r"^(?:and|also|plus|&|oh and|and also)\s+(?P<rest>.+?)(?:\s+(?:also|too|as well|pls|please))*$",
+    r"^(?:(?:and|also|plus|&|oh and|and also)\s+(?P<rest>.+?)(?:\s+(?:also|too|as well|pls|please))*"
+    r"|(?P<bare>[^\s,]+(?:\s+[^\s,]+)?)\s+(?:too|also|as well))$",
     re.I,
 )
 _FIELD_LABELS = frozenset(

@@ -48,6 +48,20 @@ YES = {
     "yes do it",
     "correct",
     "absolutely",
+    # a yes in the team's own languages
+    "sí",
+    "si",
+    "ja",
+    "oui",
+    "sim",
+    "tak",
+    "evet",
+    "haan",
+    "hai",
+    "ano",
+    "da",
+    "jawohl",
+    "claro",
 }
 # Answers that confirm only a create ("There is already Sarah Lee — add another?").
 CREATE_YES = {

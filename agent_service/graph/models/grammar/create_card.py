@@ -42,6 +42,8 @@ _TRIGGER = re.compile(
     r"|spin up|throw in|pop in|chuck in|stick in)\s+(?:(?:me|us|him|her|them|this|it|one|a|an"
     r"|another|this one|the following)\s+)*(?:as\s+)?(?:(?:a|an|one)\s+)?(?:new\s+)?"
     r"|(?:^|\b(?:a|got a|got another|another|one|pls|please|kindly|one more)\s+)(?:new|fresh)\s+"
+    r"(?:(?:hot|warm|inbound|qualified|potential|big|good|solid)\s+)?"
+    r"|(?:^|\b(?:a|got a|got another|another|new)\s+)(?:hot|warm|inbound)\s+(?=lead\b)"
     r"|\bgot\s+(?:a|another)\s+(?:new\s+|hot\s+|fresh\s+|warm\s+)?(?=one\b|lead\b))"
     r"(?:lead|contact|prospect|opp|opportunity|entry|card|one)\b"
     r"(?:\s+(?:for\s+(?:me|us)|in(?:to)?\s+the\s+(?:crm|system|board|pipeline)|real quick|quickly"
@@ -84,7 +86,8 @@ _PHONE_LABEL = re.compile(
     re.I,
 )
 _STAGE_LED = re.compile(
-    r"^(?:(?:the\s+)?(?:status|stage|column)(?:\s+is|\s*:|\s*=|\s*-)?\s+|(?:in|into|under)\s+)"
+    r"^(?:(?:the\s+)?(?:status|stage|column)(?:\s+is|\s*:|\s*=|\s*-)?\s+"
+    r"|(?:(?:straight|directly|right)\s+)?(?:in|into|under)\s+)"
     r"(?P<s>.+)$",
     re.I,
 )
@@ -95,6 +98,9 @@ _MOVE_TO = re.compile(
     r"(?:(?:straight|directly|right)\s+)?(?:in\s+as|in|into|to|as|under|at|on)\s+(?:the\s+)?"
     r"(?P<s>.+?)(?:\s+(?:stage|column|status|pls|please|for now|for the moment|for the time being))?$",
     re.I,
+)
+_ROLE_ONLY = re.compile(
+    r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are)\s+)?(?:the|a|an|our|their)?\s*(?P<r>.+)$", re.I
 )
 _WHERE_MET = re.compile(
     r"^(?:(?:i\s+|we\s+)?met\s+(?:him|her|them\s+)?)?(?:from|at|during|after)\s+(?:the|a|an|our|this"
@@ -116,6 +122,7 @@ class Card:
     fields: dict[str, Any] = field(default_factory=dict)
     unplaced: list[str] = field(default_factory=list)
     unsure: bool = False  # a name typed in lower case without saying it is a name
+    requested: bool = False  # the message asks for a new lead in so many words
 
     def call(self) -> tuple[str, dict[str, Any]]:
         args = dict(self.fields)
@@ -207,7 +214,7 @@ class CardReader:
         trigger = _TRIGGER.search(text) or _VERB_FIRST.match(text)
         if trigger:
             text = f"{text[: trigger.start()]} , {text[trigger.end() :]}"
-        card = Card()
+        card = Card(requested=bool(trigger))
         emails = {e.lower() for e in EMAIL.findall(text)}
         if len(emails) > 1:
             return None
@@ -258,6 +265,11 @@ class CardReader:
             piece = _trim(rest)
             if not piece:
                 return
+        if _ROLE_ONLY.match(piece) and all(
+            w in _words()[1]
+            for w in re.findall(r"[\w&'-]+", _ROLE_ONLY.match(piece).group("r").lower())
+        ):
+            return  # "she's the owner", "he's head of ops": a job title, not stored
         for reader in (self._value, self._stage, self._name, self._company_piece):
             if reader(piece, card):
                 return
@@ -388,6 +400,10 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]]) -> bool:
     creates = [args for name, args in calls if name == "create_lead"]
     sure = not card.unplaced and not card.unsure
     if not creates:  # the grammar read something else: only a sure, named card beats it
+        if card.requested and not card.fields.get("name"):
+            # "new warm lead from Sunridge Dental, …": nothing is written before the name is
+            # given, so a create asked for in so many words beats a look-up
+            return all(name == "find_leads" for name, _ in calls)
         return not calls or (sure and bool(card.fields.get("name")))
     if len(creates) != 1 or not sure:
         return False
@@ -398,5 +414,7 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]]) -> bool:
         # every piece of the message in one lead, so the other calls are misreadings
         return bool(args.get("name")) and args.get("name") == grammar.get("name")
     if grammar.get("confirm_first") or not grammar.get("name"):
-        return set(grammar) - {"confirm_first"} <= set(args)
+        # the grammar's name is unsure ("Roughly" from "roughly 30k"): the card's reading,
+        # with or without a name, places everything
+        return set(grammar) - {"confirm_first", "name"} <= set(args)
     return set(grammar) - {"confirm_first"} < set(args)

@@ -48,6 +48,13 @@ class UpdateIntents:
             text,
             re.I,
         )
+        match = match or re.match(  # "and her ph changed too: 587-555-0110"
+            rf"^(?:(?:and|also)\s+)?(?:(?P<owner>his|her|their)|(?P<ref>[^,.;:]+?)(?:'s|’s|s'))\s+"
+            rf"(?:new\s+)?(?P<field>{_UPDATE_FIELD})\s+(?:also\s+)?(?:changed|is new|got updated)"
+            r"(?:\s+(?:too|as well|also))?\s*(?::|-|—|,|to)\s*(?:it's\s+|now\s+)?(?P<value>\S+)$",
+            text,
+            re.I,
+        )
         if not match:
             return None
         name = _FIELD_WORDS[match.group("field").lower()]
@@ -232,6 +239,12 @@ class UpdateIntents:
                 r"(?:\s*(?:k|grand|thousand|million|m|mil)\b)?)(?:\s+(?:after|because|since|due to|with"
                 r"|cos|coz|following)\b.*)?$",
                 "value",
+            ),
+            (  # "fix the spelling of his name, it should be Jörgen Åberg"
+                r"^(?:(?:pls|please|also|and)\s+)*(?:fix|correct|change|update)\s+(?:the\s+)?(?:spelling\s+of\s+)?"
+                r"(?P<owner>his|her|their)\s+name(?:\s+spelling)?\s*(?:,|-|—|:)\s*(?:it\s+)?(?:should be|is"
+                r"|'s|must be)\s+(?P<value>[A-ZÀ-Þ][^,;]*)$",
+                "name",
             ),
             (
                 r"^(?P<ref>.+?)\s+(?:is (?:now )?called|now called|now goes by|goes by|is renamed to"
