@@ -497,9 +497,8 @@ def _other_lead(
 _OBJECT_PRONOUN = re.compile(r"\b(?:him|her|them)\b", re.I)
 
 
-def _mentions(text: str, entry: dict[str, Any]) -> list[int]:
-    """Where the message names a grounded lead (start offsets of its words)."""
-    lowered = normalize(text)
+def _mentions(lowered: str, entry: dict[str, Any]) -> list[int]:
+    """Where the (normalized) message names a grounded lead (start offsets of its words)."""
     spots: list[int] = []
     for word in entry["words"]:
         if "@" in word:
@@ -514,7 +513,8 @@ def _nearest_antecedent(
     """ "…mid-demo with owen's team… fatima's team asked for pricing so i sent the proposal,
     can you move her to proposal sent": the one write of a message that names two leads goes
     to the lead named last before its pronoun, not to one named earlier in the chatter."""
-    pronouns = [m.start() for m in _OBJECT_PRONOUN.finditer(normalize(text))]
+    lowered = normalize(text)
+    pronouns = [m.start() for m in _OBJECT_PRONOUN.finditer(lowered)]
     named = {e["name"]: e for e in grounded if _by_name(e)}
     if len(pronouns) != 1 or len(named) < 2:
         return calls
@@ -528,7 +528,7 @@ def _nearest_antecedent(
         return calls
     chosen = names(writes[0])
     before = {
-        name: max((s for s in _mentions(text, e) if s < pronouns[0]), default=-1)
+        name: max((s for s in _mentions(lowered, e) if s < pronouns[0]), default=-1)
         for name, e in named.items()
     }
     nearest = max(before, key=lambda name: before[name])

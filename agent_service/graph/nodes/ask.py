@@ -22,7 +22,12 @@ from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
 from agent_service.graph.models.grammar.anchored import stages_named
 from agent_service.graph.models.grammar.create_card import reader_for
-from agent_service.graph.models.grammar.recognizers import EMAIL, PHONE, is_person_name
+from agent_service.graph.models.grammar.recognizers import (
+    EMAIL,
+    NAME_PARTICLES,
+    PHONE,
+    is_person_name,
+)
 from agent_service.graph.nodes.lead_matcher import clean_reference, pick
 from agent_service.graph.state import Outcome, State
 from agent_service.leads.matching import normalize, rank
@@ -379,9 +384,6 @@ _NAME_TAIL = re.compile(
     r"(?:[\s,!.:;-]+(?:thanks|thank you|thx|please|pls|sorry|my bad|lol|cheers|oops))+$|[\s,!.;:]+$",
     re.I,
 )
-# Lower-case particles inside a name ("Pieter de Boer", "Ana da Silva").
-_PARTICLES = {"de", "da", "van", "von", "der", "den", "del", "della", "la", "le", "di", "du"}
-_PARTICLES |= {"dos", "das", "bin", "binti", "al", "el", "ter", "ten", "y", "e"}
 # Answers that can look like a one-word name but are requests or non-answers.
 NOT_A_NAME = {"undo", "help", "what", "who", "why", "how", "where", "when", "show", "list"}
 NOT_A_NAME |= {"find", "skip", "whatever", "nobody", "anonymous", "unknown", "tbd", "idk"}
@@ -390,7 +392,7 @@ NOT_A_NAME |= {"dunno", "hmm", "huh", "nothing", "none", "someone", "anyone", "c
 
 def _capitalised(words: list[str]) -> bool:
     return words[0][:1].isupper() and all(
-        w[:1].isupper() or w.lower() in _PARTICLES for w in words[1:]
+        w[:1].isupper() or w.lower() in NAME_PARTICLES for w in words[1:]
     )
 
 
@@ -421,7 +423,7 @@ def name_answer(text: str) -> tuple[str, bool] | None:
     if rest != rest.lower():
         return None  # "amara Obi": mixed case, not clearly a name as typed
     titled = " ".join(
-        w if w in _PARTICLES and i else w[:1].upper() + w[1:] for i, w in enumerate(words)
+        w if w in NAME_PARTICLES and i else w[:1].upper() + w[1:] for i, w in enumerate(words)
     )
     if marked:
         return titled, True

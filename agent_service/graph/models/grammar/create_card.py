@@ -21,10 +21,12 @@ from functools import cache
 from typing import Any
 
 from agent_service.graph.models.grammar.anchored import stages_named
+from agent_service.graph.models.grammar.intent_create import title_case
 from agent_service.graph.models.grammar.normalize import _EMOJI, _EMOTICON
 from agent_service.graph.models.grammar.recognizers import (
     EMAIL,
     MONEY,
+    NAME_PARTICLES,
     PHONE,
     RANGE,
     is_company,
@@ -142,29 +144,29 @@ def _words() -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
     )
 
 
+@cache
+def _around() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Filler at a piece's start and at its end, compiled once."""
+    alternatives = "|".join(re.escape(f) for f in _words()[2])
+    return (
+        re.compile(rf"^(?:{alternatives})\b[\s,!.:]*", re.I),
+        re.compile(rf"[\s,!.:]*\b(?:{alternatives})$", re.I),
+    )
+
+
 def _trim(piece: str) -> str:
     """A piece without the filler words around it ("Ferrante Logistica too" → the company)."""
-    fillers = _words()[2]
-    alternatives = "|".join(re.escape(f) for f in fillers)
+    leading, trailing = _around()
     previous = None
     while previous != piece:
         previous = piece
-        piece = re.sub(rf"^(?:{alternatives})\b[\s,!.:]*", "", piece, flags=re.I).strip()
-        piece = re.sub(rf"[\s,!.:]*\b(?:{alternatives})$", "", piece, flags=re.I).strip()
+        piece = trailing.sub("", leading.sub("", piece).strip()).strip()
         piece = piece.strip(" .!?:;'\"()-–—")
     return piece
 
 
 def _capitalised(words: list[str]) -> bool:
-    particles = {"de", "da", "van", "von", "der", "den", "del", "della", "la", "le", "di", "du"}
-    particles |= {"dos", "das", "bin", "binti", "al", "el", "ter", "ten", "y", "e"}
-    return bool(words) and all(w[:1].isupper() or w.lower() in particles for w in words)
-
-
-def _title(text: str) -> str:
-    if text != text.lower():
-        return text
-    return re.sub(r"(^|[\s'’-])([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), text)
+    return bool(words) and all(w[:1].isupper() or w.lower() in NAME_PARTICLES for w in words)
 
 
 def _company(text: str) -> str | None:
@@ -174,7 +176,7 @@ def _company(text: str) -> str | None:
         return None
     if all(w in glue() for w in re.findall(r"[\w'’]+", company.lower())):
         return None
-    return _title(company) if company == company.lower() else company
+    return title_case(company) if company == company.lower() else company
 
 
 def _proper(text: str) -> bool:
@@ -265,10 +267,8 @@ class CardReader:
             piece = _trim(rest)
             if not piece:
                 return
-        if _ROLE_ONLY.match(piece) and all(
-            w in _words()[1]
-            for w in re.findall(r"[\w&'-]+", _ROLE_ONLY.match(piece).group("r").lower())
-        ):
+        role = _ROLE_ONLY.match(piece)
+        if role and all(w in _words()[1] for w in re.findall(r"[\w&'-]+", role.group("r").lower())):
             return  # "she's the owner", "he's head of ops": a job title, not stored
         for reader in (self._value, self._stage, self._name, self._company_piece):
             if reader(piece, card):
@@ -325,7 +325,7 @@ class CardReader:
             name = _trim(labelled.group("n") or labelled.group("n2"))
             head, company = self._name_at(name)
             if head:
-                self._set(card, "name", _title(head))
+                self._set(card, "name", title_case(head))
                 card.fields["_labelled"] = True
                 if company:
                     self._set(card, "company", company)
@@ -340,7 +340,7 @@ class CardReader:
         if not head or not _capitalised(head.split()):
             if head and head == head.lower() and len(head.split()) >= 2 and company:
                 card.unsure = True  # "haruka sato from mizuho": a name, typed in lower case
-                self._set(card, "name", _title(head))
+                self._set(card, "name", title_case(head))
                 self._set(card, "company", company)
                 return True
             return False

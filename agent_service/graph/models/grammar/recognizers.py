@@ -132,6 +132,11 @@ def parse_money(text: str) -> float | None:
     return number
 
 
+# Lower-case particles inside a name ("Pieter de Boer", "Ana da Silva", "Omar bin Said").
+NAME_PARTICLES = frozenset(
+    "de da van von der den del della la le di du dos das bin binti al el ter ten y e".split()
+)
+
 _NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]*)*\.?$")
 
 
