@@ -74,6 +74,13 @@ _UNSURE = re.compile(
     r"|should|could|would|supposed|planning|plan to|hoping|hope|expect|expecting|try to)\b",
     re.I,
 )
+# A doubt anywhere in the message (what is still to come is no doubt of what was done).
+_HEDGE = re.compile(
+    r"\b(?:not|never|no longer|isn't|isnt|hasn't|hasnt|haven't|havent|didn't|didnt|doesn't"
+    r"|doesnt|won't|wont|aren't|arent|wasn't|wasnt|if|unless|might|maybe|may|perhaps"
+    r"|hopefully|probably|possibly|likely|yet|almost|nearly|supposed|hoping|hope)\b",
+    re.I,
+)
 _POLITE = re.compile(
     r"\b(?:could|would|will|can|might)\s+(?:you|u|ya)\b|\bwould you mind\b|\bif you could\b"
     r"|\bif (?:you|u) (?:get|have) a (?:sec|second|minute|moment|chance)\b",
@@ -130,13 +137,27 @@ def _cues() -> tuple[tuple[re.Pattern[str], str, bool], ...]:
         pattern = re.escape(phrase)
         pattern = re.sub(r"(?:the|a|an|our)\\ ", r"(?:(?:the|a|an|our)\\s+)?", pattern)
         # "sent them the proposal", "sent him over a quote": the one it went to, in between
-        pattern = re.sub(r"^sent\\ ", r"sent\\s+(?:(?:him|her|them|over|across)\\s+){0,2}", pattern)
+        pattern = re.sub(
+            r"^sent\\ ",
+            lambda _: _SENT + r"\s+(?:(?:him|her|them|over|across)\s+){0,2}",
+            pattern,
+        )
+        # "quotation also sent", "proposal already went out", "the quote has been sent"
+        pattern = re.sub(
+            r"\\ (sent|out|went\\ out)$", lambda m: _ALSO + r"\ " + m.group(1), pattern
+        )
         pattern = pattern.replace(r"\-", r"[-\s]?").replace(r"\ ", r"[-\s]+")
         pattern = pattern.replace("'", "['’]?")
         compiled.append((re.compile(rf"(?<![\w@]){pattern}(?![\w@])", re.I), stage, strong))
     return tuple(compiled)
 
 
+# Who sent it, and how: "emailed her the proposal", "I send him the quote today morning".
+_SENT = (
+    r"(?:sent|emailed|e-mailed|mailed|shared|forwarded|submitted|dropped|shot|fired off"
+    r"|(?<=\bi\s)send|(?<=\bwe\s)send|(?<=\bi\s)share|(?<=\bwe\s)share)"
+)
+_ALSO = r"(?:\s+(?:also|already|just|finally|now|was|were|has|have|been|got|is|all))*"
 _VERBS = ("move", "put", "mark", "update", "change", "shift", "push", "bump", "chuck", "set")
 
 
@@ -276,9 +297,12 @@ class Anchored:
                 stage = _weak().get(phrase.lower()) or self.stage(phrase) or swapped_stage(phrase)
                 if stage:
                     span = (match.start("s"), match.start("s") + len(phrase))
+                    cover = [f for f in found if span[0] < f[1] and f[0] < span[1]]
                     if not any(span[0] < end and start < span[1] for start, end in taken):
                         taken.append(span)
                         found.append((*span, stage, False))
+                    elif any(f[2] == stage for f in cover):
+                        found.append((*span, stage, False))  # "move her to meeting booked"
                     break
         stages = {self.has_stage(stage) for *_, stage, _ in found} - {None}
         named = {self.has_stage(stage) for *_, stage, strong in found if not strong} - {None}
@@ -320,6 +344,45 @@ class Anchored:
     def read(self, message: str, grounded: list[dict[str, Any]]) -> list[Call] | None:
         """The calls the message asks for, read around the leads it names; None when this
         reading is not sure."""
+        calls = self._read(message, grounded)
+        if calls is None and len({e["name"] for e in grounded}) > 1:
+            return self._by_sentence(message, grounded)
+        return calls
+
+    def _by_sentence(self, message: str, grounded: list[dict[str, Any]]) -> list[Call] | None:
+        """A story that names several leads, read one sentence at a time: "…svetlana finally
+        picked up, we've got a call with her team next tuesday so move her to meeting
+        booked. also lorenzo still hasn't replied, i'll chase him later". A sentence's lead
+        is the one it names, or for a pronoun the lead named last before it. Only writes
+        count; a sentence that names two leads, or doubts its move, writes nothing."""
+        sentences = [s for s in re.split(r"(?<=[.!?;])\s+|\n+", message) if s.strip()]
+        if len(sentences) < 2:
+            return None
+        calls: list[Call] = []
+        by_pronoun = 0
+        last: str | None = None
+        for sentence in sentences:
+            key = f" {normalize(sentence)} "
+            named = [
+                e for e in grounded if any(f" {w} " in key for w in e["words"] if "@" not in w)
+            ]
+            if named:
+                found = self._read(sentence, named)
+            elif last and any(f" {p} " in key for p in _PRONOUNS):
+                found = self._read(sentence, [])
+                found = [(n, {**a, "lead": last}) for n, a in found or []]
+                by_pronoun += bool(found)
+            else:
+                found = None
+            calls += [c for c in found or [] if c[0] != "find_leads" and c not in calls]
+            if len({e["name"] for e in named}) == 1:
+                last = named[0]["name"]
+        leads = {str(a.get("lead")) for _, a in calls}
+        if not calls or (by_pronoun and len(leads) > 1):
+            return None
+        return calls
+
+    def _read(self, message: str, grounded: list[dict[str, Any]]) -> list[Call] | None:
         text = _clean(message)
         if not text or RANGE.search(text) or _ANSWER.match(text):
             return None  # a range: the grammar refuses it; "yes go ahead, …": an answer
@@ -350,10 +413,12 @@ class Anchored:
         elif (
             stage
             and strong
-            and not _UNSURE.search(_POLITE.sub(" ", _masked(no_contacts, cue_spans)))
+            and not self._unsure(polite, cue_spans, no_contacts)
+            and not _HEDGE.search(_POLITE.sub(" ", _masked(no_contacts, cue_spans)))
         ):
-            # a statement of fact ("INKED IT!!! gustavo signed"): nothing in the message
-            # may doubt it ("not gonna chase him", "hopefully signs")
+            # a statement of fact ("INKED IT!!! gustavo signed"): its sentence may not doubt
+            # it, nor may the message ("not gonna chase him", "hopefully signs"); what comes
+            # next may ("quotation also sent yesterday. he will revert by friday")
             calls.append(("change_status", {"lead": lead, "status": stage}))
         fields: dict[str, Any] = {}
         valued = _VALUE_WORDS.search(no_contacts) or (moving and _MONEY_MARK.search(no_contacts))

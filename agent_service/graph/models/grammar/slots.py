@@ -29,6 +29,22 @@ from agent_service.graph.models.grammar.vocabulary import (
 )
 from agent_service.graph.models.grammar.words import stage_words
 
+# Speech-to-text's spellings of a stage, read only where a stage is expected ("mark her as one").
+_HEARD_AS = {"one": "Won"}
+_POLITE_TAIL = re.compile(
+    r"\b(?:when(?:ever)?|if)\s+(?:you|u|ya)\s+(?:get|have|got|find)\s+(?:a\s+)?(?:sec|second|min"
+    r"|minute|moment|chance|mo)\b|\b(?:when|if)\s+(?:you|u|ya)\s+(?:can|could)\b"
+    r"|\bif\s+(?:you|u)\s+(?:don't|dont)\s+mind\b",
+    re.I,
+)
+# Words after a stage that make the move unsure: a doubt, a condition, a time still to come.
+_DOUBT = re.compile(
+    r"\b(?:not|never|no|nope|isn't|isnt|hasn't|hasnt|haven't|havent|didn't|didnt|doesn't|doesnt"
+    r"|won't|wont|aren't|arent|if|unless|when|whenever|once|after|before|until|till|til|yet"
+    r"|maybe|might|may|perhaps|probably|possibly|should|would|could|will|gonna|going|later"
+    r"|soon|eventually|pending|hopefully|or|instead|tomorrow|tmrw|tmr)\b|\?",
+    re.I,
+)
 _REASON = re.compile(r"\s*(?:[,;.!?]|\s-\s|—|–|\bbecause\b|\bcoz\b|\bcuz\b|\bas\b)\s*")
 
 
@@ -63,8 +79,12 @@ class Slots:
             return found
         # "contacted, meeting got cancelled", "lsot, budget got cut": the stage, then a reason
         head = _REASON.split(cleaned)[0]
+        if cleaned.lower() in _HEARD_AS:
+            return _HEARD_AS[cleaned.lower()]
         if head == cleaned:
-            return cleaned
+            # dictated, no punctuation: "contacted when u get a sec", "contacted hes gone a
+            # bit quiet", "as one cheers she signed" (speech-to-text's "won")
+            return self._stage_then_chatter(cleaned) or cleaned
         words = head.split()
         for size in (3, 2, 1):
             if len(words) >= size:
@@ -73,6 +93,27 @@ class Slots:
                 if found:
                     return found
         return cleaned
+
+    def _stage_then_chatter(self, text: str) -> str | None:
+        """The stage that opens `text` when the words after it only chat: no doubt, no time
+        to come, no condition, no number, no other stage. None otherwise."""
+        words = text.split()
+        for size in (3, 2, 1):
+            if len(words) <= size:
+                continue
+            phrase = " ".join(words[:size])
+            found = self.pipeline.find(
+                self.stage(phrase) or swapped_stage(phrase) or _HEARD_AS.get(phrase.lower(), "")
+            )
+            if not found:
+                continue
+            tail = _POLITE_TAIL.sub(" ", " ".join(words[size:]))
+            if _DOUBT.search(tail) or re.search(r"[\d@$€£]", tail):
+                return None
+            if any(self.stage(word) not in (None, found) for word in tail.split()):
+                return None  # "contacted meeting booked maybe": two stages, ask
+            return found
+        return None
 
     @staticmethod
     def _check_bulk(reference: str) -> None:
