@@ -29,7 +29,15 @@ from agent_service.graph.models.commands import (
 from agent_service.graph.models.grammar.anchored import Anchored, stages_named
 from agent_service.graph.models.grammar.create_card import reader_for, wins_over
 from agent_service.graph.models.grammar.normalize import _EMOJI
-from agent_service.graph.models.grammar.recognizers import MONEY, RANGE, parse_money
+from agent_service.graph.models.grammar.recognizers import (
+    _DOLLARS,
+    MONEY,
+    RANGE,
+    as_typed,
+    money_problem,
+    parse_money,
+    spell_numbers,
+)
 from agent_service.graph.models.grammar.validate import ASK_NAME
 from agent_service.graph.nodes.lead_matcher import clean_reference
 from agent_service.graph.tools import TOOLS_BY_NAME
@@ -127,6 +135,7 @@ class OfflineChatModel(BaseChatModel):
         value = _contact_value(meant)
         if value is None and parse_money(meant) is not None and MONEY.fullmatch(meant):
             value = ("value", parse_money(meant))
+        value = value or _leading_amount(meant)  # "fifty three k i swapped the numbers"
         if correction is bare and not stage and not value:
             return []  # "ok fine, Tom then" names no value: not read as a correction
         redirected: list[tuple[str, dict[str, Any]]] = []
@@ -137,7 +146,7 @@ class OfflineChatModel(BaseChatModel):
             elif value and value[0] in args:
                 args[value[0]] = value[1]
             elif not stage and not value and "lead" in args:
-                if grounded and not _names_one(meant, grounded):
+                if not grounded or not _names_one(meant, grounded):
                     continue  # "proposal sent only": no lead of the store, so no redirect
                 args["lead"] = meant
                 # the wrong lead was already changed: put it back before changing the right one
@@ -194,12 +203,24 @@ class OfflineChatModel(BaseChatModel):
         match = _BARE_VALUE.match(key) or re.match(r"^(?P<ref>.+)$", key)
         amount = match.group("ref").strip() if match else ""
         if not MONEY.fullmatch(amount) or parse_money(amount) is None:
-            return None
+            # "it's INR. approx 9,600 USD, put that only": the one amount in dollars
+            dollars = [m.group(0).strip() for m in MONEY.finditer(key) if m.group("n")]
+            dollars = [d for d in dollars if parse_money(d) is not None and _DOLLARS.search(d)]
+            if len(dollars) != 1:
+                return None
+            amount = dollars[0]
         humans = [m for m in messages[:-1] if isinstance(m, HumanMessage)]
         if not humans:
             return None
         before = humans[-1].text if isinstance(humans[-1].text, str) else str(humans[-1].content)
         retried = RANGE.sub(f" {amount} ", before, count=1).replace("  ", " ").strip()
+        if retried == before:  # "put value 8 lakh for pooja": the amount in rupees
+            refused = [
+                m for m in MONEY.finditer(before) if m.group("n") and money_problem(m.group(0))
+            ]
+            if len(refused) == 1:
+                start, end = refused[0].span()
+                retried = f"{before[:start]} {amount} {before[end:]}".replace("  ", " ").strip()
         if retried == before:
             return None
         parsed = self._parser.parse(retried)
@@ -228,7 +249,7 @@ class OfflineChatModel(BaseChatModel):
         run_manager: Any = None,
         **kwargs: Any,
     ) -> ChatResult:
-        text = _latest_user_text(messages)
+        text = as_typed(_latest_user_text(messages))  # "um", "aoife at wicklowbrand dot ie"
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
         grounded = grounded_leads(messages)
@@ -557,6 +578,20 @@ def _label_is_no_lead(call: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, 
     if name == "update_lead" and normalize(str(args.get("lead", ""))) in _FIELD_LABELS:
         return name, {**args, "lead": "them"}
     return call
+
+
+def _leading_amount(text: str) -> tuple[str, float] | None:
+    """ "fifty three k i swapped the numbers" → ("value", 53000): an amount written as money
+    first, then only words of a reason (no other number, e-mail or stage)."""
+    spelled = spell_numbers(text)
+    match = MONEY.match(spelled)
+    if not match or not match.group("n") or re.search(r"[\d@]", spelled[match.end() :]):
+        return None
+    amount = parse_money(match.group(0))
+    marked = re.search(r"[$€£]|\d\s*(?:k|m|mil|grand|thousand|million)\b", match.group(0), re.I)
+    if amount is None or not (marked or amount >= 1000):
+        return None
+    return "value", amount
 
 
 def _names_one(reference: str, grounded: list[dict[str, Any]]) -> bool:

@@ -112,7 +112,10 @@ _WHERE_MET = re.compile(
 _INSIDE_STAGE = re.compile(r"\b(?:already|also|just|finally|now|too)\b", re.I)
 _SPLIT = re.compile(
     r"\s*(?:,(?!\d{3})|[;|\n]|\s+and\s+(?=(?:the|her|his|their|its|it's|deal|value|e-?mail|phone"
-    r"|cell|mobile|status|stage|she|he|they|we|i)\b)|(?<=[^\d\s])\.\s+|\s[-–—]+\s|:\s+|\s+\+\s+)\s*",
+    r"|cell|mobile|status|stage|she|he|they|we|i)\b)|(?<=[^\d\s])\.\s+|\s[-–—]+\s|:\s+|\s+\+\s+"
+    # dictated, no commas: "… wicklow brand studio her email is aoife@…"
+    r"|\s+(?=(?:(?:her|his|their|the)\s+)?(?:e-?mail|mail|phone|ph|mobile|mob|cell|tel|number)\b"
+    r"[^,\x00]{0,20}\x00[EP]))\s*",
     re.I,
 )
 
@@ -125,6 +128,7 @@ class Card:
     unplaced: list[str] = field(default_factory=list)
     unsure: bool = False  # a name typed in lower case without saying it is a name
     requested: bool = False  # the message asks for a new lead in so many words
+    opening: bool = False  # the piece being read comes right after "new lead"
 
     def call(self) -> tuple[str, dict[str, Any]]:
         args = dict(self.fields)
@@ -231,8 +235,11 @@ class CardReader:
             card.fields["email"] = emails.pop()
         if phones:
             card.fields["phone"] = " ".join(phones[0].split())
-        for piece in _SPLIT.split(marked):
+        opens = bool(trigger) and not _trim(text[: trigger.start()])
+        for index, piece in enumerate(_SPLIT.split(marked)):
+            card.opening = opens and index <= 1 and "name" not in card.fields
             self._place(_trim(piece), card)
+        card.opening = False
         named = "name" in card.fields
         if not trigger and not answer:
             # no request to create: only a name said to be one, with details around it
@@ -339,7 +346,10 @@ class CardReader:
                 return True
         if not head or not _capitalised(head.split()):
             if head and head == head.lower() and len(head.split()) >= 2 and company:
-                card.unsure = True  # "haruka sato from mizuho": a name, typed in lower case
+                # "haruka sato from mizuho": a name typed in lower case is asked about, unless
+                # it is what the request opens with ("new lead aoife gallagher from wicklow
+                # brand studio …", as dictated)
+                card.unsure = card.unsure or not card.opening
                 self._set(card, "name", title_case(head))
                 self._set(card, "company", company)
                 return True

@@ -82,6 +82,26 @@ def _stage_words(text: str) -> str:
     )
 
 
+# What a dictated company drags along: the labels of the values read out of it ("harbourside
+# scaffolding email … worth about 30k" → "harbourside scaffolding email worth about"), or
+# when ("joined Freshleaf Systems last month").
+_COMPANY_TAIL = re.compile(
+    r"(?:\s+(?:(?:her|his|their|the|and|,)\s+)?(?:her|his|their|e-?mail(?:\s+address)?|phone(?:\s+number)?|ph|mob"
+    r"|mobile|cell|tel|number|worth|valued?(?:\s+at)?|deal(?:\s+size)?|budget|about|around|approx"
+    r"|approximately|roughly|is|of|at|last\s+(?:week|month|year|quarter)|this\s+(?:week|month|year)"
+    r"|yesterday|today|recently|lately|now|already|since|in\s+(?:january|february|march|april|may"
+    r"|june|july|august|september|october|november|december)))+\s*$",
+    re.I,
+)
+
+
+def trim_company(text: str) -> str:
+    """ "Freshleaf Systems last month" → "Freshleaf Systems": a company without the labels and
+    times that followed it."""
+    trimmed = _COMPANY_TAIL.sub("", text)
+    return trimmed if trimmed.strip() else text
+
+
 def _company(text: str) -> str:
     """A company as written: "Globex Inc." keeps its dot; "Finch at the expo" loses the rest."""
     name = re.sub(
@@ -90,6 +110,7 @@ def _company(text: str) -> str:
         _clean(text),
         flags=re.I,
     )
+    name = trim_company(name)
     if re.search(rf"\b{re.escape(name.split()[-1] if name else '')}\.", text) and re.search(
         r"\b(?:inc|ltd|co|corp|llc|plc|bros|intl)$", name, re.I
     ):

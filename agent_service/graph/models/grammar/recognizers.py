@@ -27,13 +27,33 @@ _UNITS = {
     "million": 1e6,
     "bn": 1e9,
     "billion": 1e9,
+    # South Asian units: "USD 1.2 lakh" is 120,000; "8 lakh" alone is rupees (refused)
+    "lakh": 1e5,
+    "lakhs": 1e5,
+    "lac": 1e5,
+    "lacs": 1e5,
+    "crore": 1e7,
+    "crores": 1e7,
+    "cr": 1e7,
 }
-_CURRENCY = r"(?:usd|eur|gbp|chf|cad|aud|dollars?|euros?|pounds?|bucks)"
+_CURRENCY = r"(?:usd|eur|gbp|chf|cad|aud|inr|rs\.?|rupees?|dollars?|euros?|pounds?|bucks)"
 _AMOUNT = (
-    rf"(?:{_CURRENCY}\s*)?[$€£]?\s*(?<![\w.,])(?P<n>\d[\d,]*(?:\.\d+)?)\s*"
-    r"(?P<u>k|mm|m|mil|bn|grand|thousand|million|billion)?\b\s*"
+    rf"(?:{_CURRENCY}\s*)?[$€£₹]?\s*(?<![\w.,])(?P<n>\d[\d,]*(?:\.\d+)?)\s*"
+    r"(?P<u>k|mm|m|mil|bn|grand|thousand|million|billion|lakhs?|lacs?|crores?|cr)?\b\s*"
     rf"(?:{_CURRENCY}\b)?"
 )
+# Rupees, or lakh and crore without a dollar: a deal value is in dollars, so these are asked
+# about, never converted by a guess ("8 lakh" is ₹800,000, not $8 nor $800,000).
+_RUPEES = re.compile(r"\b(?:inr|rs\.?|rupees?)(?!\w)|₹|\b(?:lakhs?|lacs?|crores?|cr)\b", re.I)
+_DOLLARS = re.compile(r"\busd\b|\$|\bdollars?\b|\bbucks\b", re.I)
+
+
+def _in_rupees(amount: str) -> bool:
+    return bool(_RUPEES.search(amount)) and not (
+        _DOLLARS.search(amount) and not re.search(r"\b(?:inr|rs\.?|rupees?)(?!\w)|₹", amount, re.I)
+    )
+
+
 MONEY = re.compile(_AMOUNT, re.I)
 # "-5000", "−$5k", "minus 5k": a sign touching the amount; "deal - 12,500" is a dash.
 _MINUS = re.compile(r"(?:(?:^|[\s($€£:=])[-−][$€£]?|\b(?:minus|negative)\s*[$€£]?\s*)$", re.I)
@@ -46,11 +66,44 @@ _RANGE = re.compile(
 
 RANGE = _RANGE  # "40-50k", "between 40 and 50k": where a range is written
 
+# An address read out loud, as speech-to-text writes it: "aoife at wicklowbrand dot ie",
+# "nikos dot g at aegean dot com dot au". Only with a "dot" before a domain ending.
+_SPOKEN_EMAIL = re.compile(
+    r"(?<![\w@.])(?P<user>[a-z0-9][\w+-]*(?:\s+(?:dot|underscore)\s+[a-z0-9][\w+-]*)*)\s+at\s+"
+    r"(?P<domain>[a-z0-9][\w-]*(?:\s+dot\s+[a-z0-9][\w-]*)*\s+dot\s+[a-z]{2,6})(?![\w@])",
+    re.I,
+)
+
+
+# Hesitations speech-to-text writes down ("new lead um aoife gallagher"): never data.
+_HESITATION = re.compile(r"(?<![\w'’-])(?:u+m+|u+h+m*|e+r+m+|er|hmm+|mm+)(?![\w'’-])[,.]?\s*", re.I)
+
+
+def as_typed(text: str) -> str:
+    """A dictated message as it would have been typed: hesitations dropped, addresses read
+    out loud written as addresses."""
+    return spoken_emails(_HESITATION.sub("", text)).strip() or text
+
+
+def spoken_emails(text: str) -> str:
+    """The message with addresses read out loud written as addresses."""
+
+    def written(match: re.Match[str]) -> str:
+        user = re.sub(r"\s+dot\s+", ".", match.group("user"), flags=re.I)
+        user = re.sub(r"\s+underscore\s+", "_", user, flags=re.I)
+        domain = re.sub(r"\s+dot\s+", ".", match.group("domain"), flags=re.I)
+        return f"{user}@{domain}".lower()
+
+    return _SPOKEN_EMAIL.sub(written, text)
+
 
 def money_problem(text: str) -> str | None:
     """Why `text` is not one amount: a range ("40-50k", "between 40 and 50k"), or None."""
     if _RANGE.search(text) and not PHONE.fullmatch(text.strip()):
         return "please give one amount, not a range"
+    match = MONEY.search(spell_numbers(text))
+    if match and match.group("n") and _in_rupees(match.group(0)):
+        return "deal values are in US dollars and that amount is in rupees; please give it in USD"
     return None
 
 
@@ -123,6 +176,8 @@ def parse_money(text: str) -> float | None:
     if not match:
         return None
     digits = match.group("n")
+    if _in_rupees(match.group(0)):
+        return None  # asked about (`money_problem`), never converted
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", digits) is None:
         return None  # "4,50" is not a number we are sure of
     number = float(digits.replace(",", ""))
@@ -177,7 +232,8 @@ def person_name_prefix(text: str) -> tuple[str, str]:
 
 
 _NOT_COMPANY = re.compile(
-    r"(?:,|\bnot\b|\bbut\b|\bwants?\b|\bneeds?\b|\bsaid\b|\basked\b|\bcalled\b|\bmeeting\b)",
+    r"(?:,|\bnot\b|\bbut\b|\bwants?\b|\bneeds?\b|\bsaid\b|\basked\b|\bcalled\b|\bmeeting\b"
+    r"|\be-?mail\b|\bphone\b|\bworth\b|\bvalued?\b|\bapprox\w*|\broughly\b|@)",
     re.I,
 )
 

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from agent_service.graph.models.grammar.anchored import swapped_stage
-from agent_service.graph.models.grammar.normalize import _clean, _ref, _stage_words
+from agent_service.graph.models.grammar.normalize import _clean, _ref, _stage_words, trim_company
 from agent_service.graph.models.grammar.recognizers import (
     is_company,
     is_person_name,
@@ -136,6 +136,8 @@ class Slots:
             return parse_money(value)
         if field_name in {"name", "company"}:
             value = _without_reason(value, field_name)
+        if field_name == "company":
+            value = trim_company(value)
         return value.strip("\"'")
 
     @staticmethod
