@@ -84,7 +84,8 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             if last and not self._asks_something(" ".join(sentences[:-1])):
                 return Parsed(calls=last)
         undo = _UNDO_THEN_WHY.match(_clean(message))
-        if undo and not (_EMAIL.search(undo["why"] or "") or _PHONE.search(undo["why"] or "")):
+        why = (undo["why"] or undo["why2"] or "") if undo else ""
+        if undo and not (_EMAIL.search(why) or _PHONE.search(why)):
             return Parsed(calls=[("undo", {})])  # "hmm no take that back, that's her personal one"
         if _BARE_NEW.match(_strip_politeness(_clean(message))):
             return Parsed(calls=[("create_lead", {})])  # "new lead pls": a create, no listing
@@ -176,10 +177,14 @@ _AT_COMPANY = re.compile(
     r"\b(?:at|from|with)\s+(?P<company>[A-Z][\w&.'-]*(?:\s+(?:&\s+)?[A-Z][\w&.'-]*){0,3})"
 )
 _UNDO_THEN_WHY = re.compile(
-    r"^\W*(?:(?:hmm+|no|nope|nah|ugh|oops|whoops|wait|hang on|hold on|actually|sorry|argh|damn)"
+    r"^\W*(?:(?:hmm+|no|nope|nah|ugh|oops|whoops|wait|hang on|hold on|actually|sorry|argh|damn"
+    r"|oh|ah|arre|arey|oh no|oh god|omg|shoot|crap|dang)"
     r"[,!.]*\s+)*(?:undo|take (?:that|it) back|revert|ctrl\s*\+?\s*z|cmd\s*\+?\s*z|scratch that"
     r"|roll ?back)(?:\s+(?:that|it|this|the last (?:one|change)))?(?:\s+(?:pls|please|plz))?"
-    r"\s*(?:[,.;:!—–-]+\s*(?P<why>.*))?$",
+    r"\s*(?:[,.;:!—–-]+\s*(?P<why>.*)"
+    # dictated, no comma: "undo that shes still keen"
+    r"|\s+(?P<why2>(?:she|he|they|shes|hes|theyre|she's|he's|they're|it|its|it's|we|i|i'm|im"
+    r"|wrong|my bad|sorry|not|that was|that's|thats)\b.*))?$",
     re.I,
 )
 _BARE_NEW = re.compile(

@@ -28,12 +28,14 @@ from agent_service.graph.models.commands import (
 )
 from agent_service.graph.models.grammar.anchored import Anchored, stages_named
 from agent_service.graph.models.grammar.create_card import reader_for, wins_over
-from agent_service.graph.models.grammar.normalize import _EMOJI
+from agent_service.graph.models.grammar.intent_create import title_case
+from agent_service.graph.models.grammar.normalize import _EMOJI, _clean
 from agent_service.graph.models.grammar.recognizers import (
     _DOLLARS,
     MONEY,
     RANGE,
     as_typed,
+    is_person_name,
     money_problem,
     parse_money,
     spell_numbers,
@@ -79,7 +81,8 @@ class OfflineChatModel(BaseChatModel):
     ) -> list[tuple[str, dict[str, Any]]]:
         """ "and rohan to contacted also", "and mei lin's is twenty grand": the previous turn's
         request again, for another lead, its verb or field left out."""
-        match = _AND_ALSO.match(_EMOJI.sub("", text).strip().rstrip(".!?").strip())
+        key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
+        match = _AND_ALSO.match(key) or _THEIRS_IS.match(key)  # "neha's is roughly 25 grand"
         previous = [(n, a) for n, a, _ in _previous_calls(messages)]
         if not match or len(previous) != 1 or previous[0][0] not in _WRITE_TOOLS:
             return []
@@ -94,6 +97,8 @@ class OfflineChatModel(BaseChatModel):
             if len(fields) != 1:
                 return []
             word = {"value": "deal value"}.get(fields[0], fields[0])
+            # "siobhans is twenty grand": a possessive dictated without its apostrophe
+            rest = re.sub(r"^([\w.-]+(?:\s+[\w.-]+)?\w)s\s+(?=is\b)", r"\1's ", rest, count=1)
             again = re.sub(r"(?:'s|’s)\s+(?:is|=|:|at)?\s*", f"'s {word} is ", rest, count=1)
             if again == rest:
                 again = f"set {rest}" if fields[0] == "value" else rest
@@ -146,8 +151,10 @@ class OfflineChatModel(BaseChatModel):
             elif value and value[0] in args:
                 args[value[0]] = value[1]
             elif not stage and not value and "lead" in args:
-                if not grounded or not _names_one(meant, grounded):
+                if grounded and not _names_one(meant, grounded):
                     continue  # "proposal sent only": no lead of the store, so no redirect
+                if not grounded and not is_person_name(meant):
+                    continue  # "fifty three k i swapped the numbers" names nobody
                 args["lead"] = meant
                 # the wrong lead was already changed: put it back before changing the right one
                 undo_first = undo_first or (wrote and name in {"change_status", "update_lead"})
@@ -259,6 +266,9 @@ class OfflineChatModel(BaseChatModel):
         if not corrected and first:
             corrected = self._follow_up(messages, text, grounded)
         parsed = Parsed(calls=corrected) if corrected else self._parser.parse(text)
+        moved_on = None if corrected or parsed.calls else _company_contrast(text, grounded)
+        if moved_on:  # "also shes at bondi digital now not mekong"
+            parsed = self._parser.parse(moved_on)
         if not parsed.calls and _previous_reply(messages).startswith(ASK_NAME):
             named = self._parser.parse(f"add new lead {text}")  # the answer: "Aisha Bello"
             if named.calls:
@@ -566,6 +576,7 @@ _AND_ALSO = re.compile(
     r"|(?P<bare>[^\s,]+(?:\s+[^\s,]+)?)\s+(?:too|also|as well))$",
     re.I,
 )
+_THEIRS_IS = re.compile(r"^(?P<rest>[\w.-]+(?:\s+[\w.-]+)?(?:'s|’s)\s+(?:is|=)\s+.+)$", re.I)
 _FIELD_LABELS = frozenset(
     "ph phone mob mobile cell tel email e-mail mail number no whatsapp wa".split()
 )
@@ -578,6 +589,27 @@ def _label_is_no_lead(call: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, 
     if name == "update_lead" and normalize(str(args.get("lead", ""))) in _FIELD_LABELS:
         return name, {**args, "lead": "them"}
     return call
+
+
+_NOW_AT = re.compile(
+    r"^(?P<head>.*?\b(?:at|with|for|joined)\s+)(?P<new>[a-z][\w&'’-]*(?:\s+[a-z&][\w&'’-]*){0,4}?)"
+    r"(?:\s+now)?,?\s+(?:and\s+)?not\s+(?:at\s+|with\s+)?(?P<old>[\w&'’ -]+?)(?:\s+(?:any ?more|now))?$",
+    re.I,
+)
+
+
+def _company_contrast(text: str, grounded: list[dict[str, Any]]) -> str | None:
+    """ "also shes at bondi digital now not mekong": a new company typed in lower case is
+    sure when the message names the lead's old one as the one it is not. The message again,
+    the new company capitalised and the old one dropped; None otherwise."""
+    match = _NOW_AT.match(_clean(text))
+    if not match:
+        return None
+    old = set(normalize(match.group("old")).split())
+    companies = [e for e in grounded if old and old <= set(normalize(e.get("company")).split())]
+    if len(companies) != 1:
+        return None
+    return f"{match.group('head')}{title_case(match.group('new'))} now"
 
 
 def _leading_amount(text: str) -> tuple[str, float] | None:

@@ -174,6 +174,8 @@ class QueryIntents:
             rest,
             re.I,
         )
+        if company and re.search(r"[?.!]\s", rest[: company.start()]):
+            company = None  # "what's rahul's email? need it for the invite": another sentence
         if company and asks and not self._listing_words(company.group("c")):
             candidate = _clean(company.group("c"))
             if candidate and not re.match(rf"^{_LIST_NOUN}$", candidate, re.I):

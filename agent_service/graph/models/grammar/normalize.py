@@ -51,7 +51,11 @@ def _clean(text: str) -> str:
 def _openers() -> re.Pattern[str]:
     """Chatter at a clause's start from `lexicon/fillers.yaml` ("anyway", "good news")."""
     words = sorted((re.escape(w) for w in fillers()[0]), key=len, reverse=True)
-    bare = "anyway|anyways|btw|fyi|so anyway|long story short"  # need no comma after them
+    # need no comma after them (dictated messages have none: "yeah so bump niamh to …")
+    bare = (
+        "anyway|anyways|btw|fyi|so anyway|long story short|yeah so|so yeah|yeah|yea|yep|yup"
+        "|ok so|okay so|right so|alright so"
+    )
     return re.compile(rf"^(?:(?:{'|'.join(words)})(?:\s*[,!.:—-]+\s*|\s*$)|(?:{bare})\s+)+", re.I)
 
 
@@ -136,6 +140,13 @@ def _ref(text: str) -> str:
     )
     text = re.sub(
         r"\s+(?:just|finally|already|actually|officially|really|totally|now)$", "", text, flags=re.I
+    )
+    # "the waitemata homes job", "the Kowalski project": the work names the lead
+    text = re.sub(
+        r"(?<=\w)(?:'s|’s)?\s+(?:job|project|install|fit-?out|reno|renovation|build)$",
+        "",
+        text,
+        flags=re.I,
     )
     text = re.sub(r"(?:'s|’s|s')$", "", text)
     owned = re.match(

@@ -79,10 +79,18 @@ _SPOKEN_EMAIL = re.compile(
 _HESITATION = re.compile(r"(?<![\w'’-])(?:u+m+|u+h+m*|e+r+m+|er|hmm+|mm+)(?![\w'’-])[,.]?\s*", re.I)
 
 
+# Contractions typed or dictated without their apostrophe ("whos in proposal sent").
+_NO_APOSTROPHE = re.compile(r"\b(who|what|where|he|she|they|that)(s|re)\b", re.I)
+_CONTRACTED = {"whos", "whats", "wheres", "hes", "shes", "theyre", "thats"}
+
+
 def as_typed(text: str) -> str:
     """A dictated message as it would have been typed: hesitations dropped, addresses read
-    out loud written as addresses."""
-    return spoken_emails(_HESITATION.sub("", text)).strip() or text
+    out loud written as addresses, "whos" written "who's"."""
+    text = spoken_emails(_HESITATION.sub("", text)).strip() or text
+    return _NO_APOSTROPHE.sub(
+        lambda m: f"{m[1]}'{m[2]}" if m[0].lower() in _CONTRACTED else m[0], text
+    )
 
 
 def spoken_emails(text: str) -> str:
@@ -153,8 +161,27 @@ def _words_value(words: str) -> int | None:
     return total + current
 
 
+_DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
+# "one point five mil", "two point two five million": a decimal read out loud
+_POINT = re.compile(
+    rf"\b(?P<whole>{'|'.join(_SMALL)}|\d+)\s+point\s+(?P<frac>(?:(?:{'|'.join(_DIGIT_WORDS)}|\d)\b\s*)+)",
+    re.I,
+)
+
+
+def _decimal(match: re.Match[str]) -> str:
+    whole = match.group("whole").lower()
+    number = whole if whole.isdigit() else str(_SMALL[whole])
+    frac = "".join(
+        w if w.isdigit() else str(_DIGIT_WORDS.index(w.lower()))
+        for w in match.group("frac").split()
+    )
+    return f"{number}.{frac} "
+
+
 def spell_numbers(text: str) -> str:
     """ "forty five thousand" → "45000": amounts written in words, as digits."""
+    text = _POINT.sub(_decimal, text)
 
     def digits(match: re.Match[str]) -> str:
         words = set(re.split(r"[\s-]+", match.group(0).lower()))
