@@ -260,7 +260,7 @@ class OfflineChatModel(BaseChatModel):
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
         grounded = grounded_leads(messages)
-        corrected = _other_lead(messages, text, grounded)
+        corrected = _respelled(text, grounded) or _other_lead(messages, text, grounded)
         if not corrected and not grounded:
             corrected = self._other_value(messages, text)
         if not corrected and first:
@@ -283,7 +283,7 @@ class OfflineChatModel(BaseChatModel):
             parsed = self._retry_value(messages, text) or parsed
         card = None if corrected else reader_for(self.stages).read(text)
         refused = not parsed.calls and parsed.reply not in (None, "", NOT_UNDERSTOOD)
-        if card and not refused and wins_over(card, parsed.calls):
+        if card and not refused and wins_over(card, parsed.calls, text):
             parsed = Parsed(calls=[card.call()])  # a new lead described in free order
         parsed = self._anchor(text, grounded, parsed)
         parsed.calls = _nearest_antecedent(parsed.calls, text, grounded)
@@ -589,6 +589,45 @@ def _label_is_no_lead(call: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, 
     if name == "update_lead" and normalize(str(args.get("lead", ""))) in _FIELD_LABELS:
         return name, {**args, "lead": "them"}
     return call
+
+
+_NAME_CUE = re.compile(
+    r"\b(?:spell|spelled|spelt|spelling|surname|last name|first name|family name|full name|name"
+    r"|rename)\b",
+    re.I,
+)
+_X_NOT_Y = re.compile(
+    r"(?<![\w'’-])(?P<new>[^\W\d_][\w'’-]+)\s*,?\s+not\s+(?P<old>[^\W\d_][\w'’-]+)"
+)
+_FIX_IT_TO = re.compile(
+    r"\b(?:fix|change|correct|update|make|set|rename)\s+(?:it|that|(?:his|her|their|the)\s+name|him"
+    r"|her|them)\s+(?:to|as|into)\s+(?P<full>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3})\b"
+)
+
+
+def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """A name spelled right: "his surname is Raghavan not Raghvan", "its spelled Shaun not
+    Sean, rename him", "jo whitfield's full name is joanna, can u fix it to Joanna
+    Whitfield". The lead is the one stored lead whose name has the wrong word (or, for a
+    full name, the one lead the message names); only a spelling close to the old one counts."""
+    if not _NAME_CUE.search(text):
+        return []
+    named = [e for e in grounded if _by_name(e)]
+    full = _FIX_IT_TO.search(text)
+    if full and len({e["name"] for e in named}) == 1 and is_person_name(full.group("full")):
+        return [("update_lead", {"lead": named[0]["name"], "name": full.group("full")})]
+    for match in _X_NOT_Y.finditer(text):
+        new, old = match.group("new"), match.group("old")
+        owners = [e for e in grounded if normalize(old) in normalize(e["name"]).split()]
+        if len({e["name"] for e in owners}) != 1 or normalize(new) == normalize(old):
+            continue
+        if fuzz.ratio(normalize(new), normalize(old)) < 60 or not is_person_name(new):
+            continue
+        words = owners[0]["name"].split()
+        spelled = new if new[:1].isupper() else new.capitalize()
+        renamed = " ".join(spelled if normalize(w) == normalize(old) else w for w in words)
+        return [("update_lead", {"lead": owners[0]["name"], "name": renamed})]
+    return []
 
 
 _NOW_AT = re.compile(

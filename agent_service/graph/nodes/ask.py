@@ -500,7 +500,10 @@ def ask(
         named = name_and_details(text) or card_answer(text, store.pipeline.stages)
         if named:  # "oh sorry its Amara Obi": the create goes on, checked again, with the name
             name, sure, details = named
-            args = {**op["args"], **details, "name": name}
+            # the question showed every detail that would be stored, so the answer accepts
+            # them: only the answer itself may still need a confirmation
+            shown = {k: v for k, v in op["args"].items() if k != "confirm_first"}
+            args = {**shown, **details, "name": name}
             if not sure:
                 args["confirm_first"] = True
             retry = {**op, "args": args, "confirmed": False}

@@ -62,7 +62,8 @@ _VERB_FIRST = re.compile(
 _ASKS_HOW = re.compile(r"^\W*(?:how|where|why|did|have i|has|was|is there|what)\b", re.I)
 _LABELLED_NAME = re.compile(
     r"^(?:(?:her|his|their|the|contact's|contacts|lead's|the contact's)\s+)?(?:full\s+)?"
-    r"(?:name(?:'s|s)?|contact(?:\s+person)?|contact name|person)(?:\s+is|\s*:|\s*=|\s*-)?\s+"
+    r"(?:name(?:'s|s)?|contact(?:'s|s)?\s+(?:person(?:'s|s)?\s+)?name(?:'s)?|contact\s+person(?:'s)?"
+    r"|contact|person)(?:\s+is|\s*:|\s*=|\s*-)?\s+"
     r"(?P<n>.+)$|^(?:called|named)\s+(?P<n2>.+)$",
     re.I,
 )
@@ -249,6 +250,7 @@ class CardReader:
         if answer and not named:
             return None
         card.fields.pop("_labelled", None)
+        card.fields.pop("_weak_company", None)
         if card.fields.pop("_conflict", False):
             return None
         return card
@@ -380,6 +382,8 @@ class CardReader:
             company = _company(led.group("c"))
             if company:
                 self._set(card, "company", company)
+                if led.group("c").islower() and len(company.split()) == 1:
+                    card.fields["_weak_company"] = piece  # "from dhaka": a city, maybe
                 return True
             return False
         at = _AT.match(piece)  # "cto @ Tunde Systems", "vp ops at Ferrante Logistica"
@@ -389,10 +393,24 @@ class CardReader:
             if company:
                 self._set(card, "company", company)
                 return True
-        if _proper(piece) and looks_like_company(piece) and "company" not in card.fields:
+        weak = card.fields.get("_weak_company")
+        if _proper(piece) and looks_like_company(piece) and ("company" not in card.fields or weak):
+            if weak:  # "from dhaka pls - Meghna Foods": the company is the one written as one
+                card.fields.pop("_weak_company")
+                card.fields.pop("company")
+                card.unplaced.append(weak)
             self._set(card, "company", piece)  # "Kaito Group", "Bayanihan Foods Inc"
             return True
         return False
+
+
+def _untyped_name(name: str, message: str) -> bool:
+    """A one-word name the message has only in lower case: a word of the sentence."""
+    return (
+        len(name.split()) == 1
+        and not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", message)
+        and bool(re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", message))
+    )
 
 
 @cache
@@ -404,11 +422,21 @@ def reader_for(stages: tuple[str, ...]) -> CardReader:
     return CardReader(CommandParser(stages).stage)
 
 
-def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]]) -> bool:
+def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]], message: str = "") -> bool:
     """True when the card's reading of a create beats the grammar's calls: the grammar found
-    no create, or a create it is unsure of (or with fewer fields) where the card is sure."""
+    no create, or a create it is unsure of (or with fewer fields) where the card is sure, or
+    whose name is a word of the sentence ("… around 12k USD" read as a lead 'Around')."""
     creates = [args for name, args in calls if name == "create_lead"]
     sure = not card.unplaced and not card.unsure
+    if (
+        len(creates) == 1
+        and len(calls) == 1
+        and creates[0].get("confirm_first")
+        and card.requested
+        and "name" not in card.fields
+        and _untyped_name(str(creates[0].get("name") or ""), message)
+    ):
+        return True
     if not creates:  # the grammar read something else: only a sure, named card beats it
         if card.requested and not card.fields.get("name"):
             # "new warm lead from Sunridge Dental, …": nothing is written before the name is
