@@ -61,6 +61,12 @@ _MOVE = re.compile(
 _DELETE = re.compile(
     r"\b(?:delete|remove|get rid of|trash|bin|erase|wipe|purge|nuke|scrap)\b", re.I
 )
+# A delete asked for first thing: "pls delete Zhou Xin, DQ'd", "can you remove Tom, he's dead".
+_DELETE_FIRST = re.compile(
+    r"^\W*(?:(?:pls|please|plz|kindly|can you|could you|can u|hey|ok)[,\s]+)*(?:delete|remove"
+    r"|get rid of|erase|purge|nuke)\s+(?!that\b|it\b|this\b)",
+    re.I,
+)
 _QUESTION = re.compile(
     r"^(?:what|whats|what's|who|whos|who's|which|where|how|when|is|are|does|do|has|have|any|did|was|were"
     r"|can you (?:tell|show|give|find|pull)|tell me|show me|gimme|give me|pull up|look up"
@@ -405,8 +411,10 @@ class Anchored:
             asked, moving = True, False  # "did i already move him to won?" asks; never moves
         if asked and not moving:
             return [("find_leads", {"lead": lead})]
-        if _DELETE.search(polite) and stage is None and amount is None and not emails + phones:
-            return [("delete_lead", {"lead": lead})]
+        if _DELETE.search(polite) and amount is None and not emails + phones:
+            if stage is None or _DELETE_FIRST.match(polite.strip()):
+                # "pls delete Zhou Xin, DQ'd. student project": the stage word is the reason
+                return [("delete_lead", {"lead": lead})]
         calls: list[Call] = []
         if stage and moving and not self._unsure(polite, cue_spans, no_contacts):
             calls.append(("change_status", {"lead": lead, "status": stage}))

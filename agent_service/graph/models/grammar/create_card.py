@@ -114,6 +114,7 @@ _INSIDE_STAGE = re.compile(r"\b(?:already|also|just|finally|now|too)\b", re.I)
 _SPLIT = re.compile(
     r"\s*(?:,(?!\d{3})|[;|\n]|\s+and\s+(?=(?:the|her|his|their|its|it's|deal|value|e-?mail|phone"
     r"|cell|mobile|status|stage|she|he|they|we|i)\b)|(?<=[^\d\s])\.\s+|\s[-–—]+\s|:\s+|\s+\+\s+"
+    r"|\s*(?:→|->|=>)\s*"
     # dictated, no commas: "… wicklow brand studio her email is aoife@…"
     r"|\s+(?=(?:(?:her|his|their|the)\s+)?(?:e-?mail|mail|phone|ph|mobile|mob|cell|tel|number)\b"
     r"[^,\x00]{0,20}\x00[EP]))\s*",
@@ -136,6 +137,15 @@ class Card:
         if self.unplaced or self.unsure:
             args["confirm_first"] = True
         return "create_lead", args
+
+
+@cache
+def _labels() -> frozenset[str]:
+    """Field labels that stand alone in a piece (`labels` in `lexicon/create_card.yaml`)."""
+    words = str(_yaml("create_card.yaml")["labels"]).lower().split()
+    singles = set(words)
+    pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    return frozenset(singles | pairs)
 
 
 @cache
@@ -260,6 +270,8 @@ class CardReader:
     def _place(self, piece: str, card: Card) -> None:
         if not piece or all(w in glue() for w in re.findall(r"[\w'’]+", piece.lower())):
             return
+        if piece.lower() in _labels():
+            return  # "name:" before "Mei-Ling Chou": a label, its value is the next piece
         if _WHERE_MET.match(piece):
             return  # "from the expo": where the lead was met, nothing to store
         if "\x00E" in piece:
@@ -276,6 +288,8 @@ class CardReader:
             piece = _trim(rest)
             if not piece:
                 return
+        if piece.lower() in _labels():
+            return  # "… 604-555-0178. deal: 120k": the next value's label
         role = _ROLE_ONLY.match(piece)
         if role and all(w in _words()[1] for w in re.findall(r"[\w&'-]+", role.group("r").lower())):
             return  # "she's the owner", "he's head of ops": a job title, not stored

@@ -84,9 +84,26 @@ _NO_APOSTROPHE = re.compile(r"\b(who|what|where|he|she|they|that)(s|re)\b", re.I
 _CONTRACTED = {"whos", "whats", "wheres", "hes", "shes", "theyre", "thats"}
 
 
+# Markdown from a chat client ("**name:** Mei-Ling Chou", "`mchou@x.ca`") and list markers
+# at a line's start ("1. Ngozi's last name…", "- they're sending redlines").
+_MARKDOWN = re.compile(r"\*\*|__|`+|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)")
+_LIST_MARK = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*•▪◦])[ \t]+", re.M)
+
+
+def _lines_as_sentences(text: str) -> str:
+    """Lines of a multi-line message ended like sentences, so a list item is its own clause."""
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) < 2:
+        return text
+    return " ".join(line if line[-1] in ".!?:;,👇" else f"{line}." for line in lines)
+
+
 def as_typed(text: str) -> str:
-    """A dictated message as it would have been typed: hesitations dropped, addresses read
-    out loud written as addresses, "whos" written "who's"."""
+    """A dictated or formatted message as it would have been typed: hesitations and markdown
+    dropped, list lines as sentences, addresses read out loud written as addresses, "whos"
+    written "who's"."""
+    text = _lines_as_sentences(_LIST_MARK.sub("", _MARKDOWN.sub("", text)))
     text = spoken_emails(_HESITATION.sub("", text)).strip() or text
     return _NO_APOSTROPHE.sub(
         lambda m: f"{m[1]}'{m[2]}" if m[0].lower() in _CONTRACTED else m[0], text
