@@ -45,6 +45,9 @@ _DOUBT = re.compile(
     r"|soon|eventually|pending|hopefully|or|instead|tomorrow|tmrw|tmr)\b|\?",
     re.I,
 )
+_HEDGE = re.compile(
+    r"\b(?:maybe|might|if|unless|once|probably|possibly|perhaps|hopefully|not|or)\b|\?", re.I
+)
 _REASON = re.compile(r"\s*(?:[,;.!?]|\s-\s|—|–|\bbecause\b|\bcoz\b|\bcuz\b|\bas\b)\s*")
 
 
@@ -66,6 +69,8 @@ class Slots:
         words = cleaned.split()
         for cut in range(len(words) - 1, 0, -1):
             if words[cut].lower() in _WHEN:
+                if _HEDGE.search(" ".join(words[cut:])):
+                    return None  # "won tomorrow maybe": not sure yet
                 found = self.pipeline.resolve(" ".join(words[:cut]))
                 if found:
                     return found

@@ -1,0 +1,256 @@
+"""Messages as they arrive from voice-to-text, Slack and South Asian business English: the
+recognizers that read them (`as_typed`, decimals read out loud, lakh and crore, a company's
+dictated tail, a stage followed by chatter) and the whole graph on the offline model, with
+the store checked after each write and after each refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent_service.graph.agent import ChatAgent
+from agent_service.graph.models.commands import CommandParser
+from agent_service.graph.models.grammar.normalize import trim_company
+from agent_service.graph.models.grammar.recognizers import (
+    as_typed,
+    money_problem,
+    parse_money,
+    spell_numbers,
+)
+from agent_service.graph.models.offline import OfflineChatModel
+from agent_service.leads.models import Pipeline
+from agent_service.leads.sqlite import SqliteLeadStore
+from agent_service.settings import DEFAULT_STAGES, Settings
+
+PARSER = CommandParser(DEFAULT_STAGES)
+
+
+@pytest.mark.parametrize(
+    ("said", "typed"),
+    [
+        ("new lead um aoife gallagher", "new lead aoife gallagher"),
+        ("her email is aoife at wicklowbrand dot ie", "her email is aoife@wicklowbrand.ie"),
+        ("its nikos dot g at aegean dot com dot au", "its nikos.g@aegean.com.au"),
+        ("whos in proposal sent", "who's in proposal sent"),
+        ("**name:** Mei-Ling Chou", "name: Mei-Ling Chou"),
+        (
+            "two fixes:\n1. rename her\n2. update his company",
+            "two fixes: rename her. update his company.",
+        ),
+        ("meet me at noon", "meet me at noon"),  # no "dot": no address
+        ("umbrella corp is a lead", "umbrella corp is a lead"),  # "um" only as a whole word
+    ],
+)
+def test_as_typed(said: str, typed: str) -> None:
+    assert as_typed(said) == typed
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("one point five mil", 1_500_000),
+        ("two point two five million", 2_250_000),
+        ("USD 1.2 lakh", 120_000),
+        ("$1.2 lakh", 120_000),
+        ("2 crore usd", 20_000_000),
+        ("8 lakh", None),  # rupees: never converted, never read as 8
+        ("Rs 50,000", None),
+        ("₹5 lakh", None),
+    ],
+)
+def test_amounts_read_out_loud_and_in_lakh(text: str, value: float | None) -> None:
+    assert parse_money(text) == value
+
+
+def test_rupees_are_asked_about() -> None:
+    assert "rupees" in (money_problem("8 lakh") or "")
+    assert money_problem("USD 1.2 lakh") is None
+    assert spell_numbers("the point of view") == "the point of view"
+
+
+@pytest.mark.parametrize(
+    ("company", "kept"),
+    [
+        ("Freshleaf Systems last month", "Freshleaf Systems"),
+        ("harbourside scaffolding email worth about", "harbourside scaffolding"),
+        ("Wicklow Brand Studio her", "Wicklow Brand Studio"),
+        ("Bank of America", "Bank of America"),
+    ],
+)
+def test_a_company_loses_the_labels_and_times_dictated_after_it(company: str, kept: str) -> None:
+    assert trim_company(company) == kept
+
+
+@pytest.mark.parametrize(
+    ("message", "stage"),
+    [
+        ("move Duc Pham to Contacted when u get a sec ta", "Contacted"),
+        ("put wiremu back to contacted hes gone a bit quiet", "Contacted"),
+        ("mark mereana walker as one cheers she signed the contract", "Won"),
+        ("move Sadia to Won thank u so much", "Won"),
+    ],
+)
+def test_a_stage_followed_by_chatter(message: str, stage: str) -> None:
+    calls = PARSER.parse(message).calls
+    assert [(name, args["status"]) for name, args in calls] == [("change_status", stage)]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "move sadia to lost if she doesnt reply",
+        "move duc to won or lost",
+        "move duc to won tomorrow maybe",
+    ],
+)
+def test_a_stage_followed_by_a_doubt_is_not_taken(message: str) -> None:
+    calls = PARSER.parse(message).calls
+    assert all(args.get("status") not in DEFAULT_STAGES for _, args in calls)
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> tuple[ChatAgent, SqliteLeadStore]:
+    store = SqliteLeadStore(tmp_path / "crm.sqlite3", Pipeline(DEFAULT_STAGES))
+    store.migrate()
+    for name, company, stage, value in [
+        ("Svetlana Ivanova", "Volga Petrochem", "Contacted", None),
+        ("Lorenzo Conti", "Conti Pasta", "Contacted", None),
+        ("Rahul Bansal", "Bansal Electricals", "Meeting booked", None),
+        ("Yindi Murray", "Gold Coast Glazing", "Proposal sent", 20000),
+        ("Pooja Menon", "Malabar Spices", "Meeting booked", None),
+        ("Linh Tran", "Mekong Logistics", "Contacted", None),
+        ("Naveen Raghvan", "Freshleaf Systems", "Contacted", None),
+        ("Zhou Xin", "Zhou Studio", "New", None),
+        ("Neha Gupta", "Gupta Textiles", "Meeting booked", None),
+        ("Kiran Patil", "Patil Motors", "Proposal sent", None),
+    ]:
+        store.create({"name": name, "company": company, "status": stage, "value": value})
+    return ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline")), store
+
+
+def _lead(store: SqliteLeadStore, name: str):
+    return next(lead for lead in store.list() if lead.name == name)
+
+
+def test_a_story_is_read_one_sentence_at_a_time(agent) -> None:
+    chat, store = agent
+    chat.send(
+        "t",
+        "ugh what a morning lol. anyway svetlana finally picked up, we've got a call with her"
+        " whole team next tuesday so move her to meeting booked. also lorenzo still hasn't"
+        " replied, i'll chase him later",
+    )
+    assert _lead(store, "Svetlana Ivanova").status == "Meeting booked"
+    assert _lead(store, "Lorenzo Conti").status == "Contacted"  # "hasn't replied": no move
+
+
+def test_a_done_deal_is_not_doubted_by_what_comes_next(agent) -> None:
+    chat, store = agent
+    chat.send(
+        "t",
+        "already done the meeting with rahul bansal, quotation also sent yesterday evening."
+        " he will revert by friday",
+    )
+    assert _lead(store, "Rahul Bansal").status == "Proposal sent"
+    assert store.list(q="Rahul")[0].value is None  # "revert" means reply here: no undo
+
+
+def test_make_that_with_a_reason_is_a_value_never_an_undo(agent) -> None:
+    chat, store = agent
+    chat.send("t", "the gold coast glazing deal is 35 k now")
+    chat.send("t", "oh make that fifty three k i swapped the numbers")
+    assert _lead(store, "Yindi Murray").value == 53000
+
+
+def test_rupees_are_refused_then_dollars_retry(agent) -> None:
+    chat, store = agent
+    refused = chat.send("t", "put value 8 lakh for pooja menon")
+    assert refused.actions == [] and "rupees" in refused.reply
+    assert _lead(store, "Pooja Menon").value is None
+    chat.send("t", "it's INR. approx 9,600 USD, put that only")
+    assert _lead(store, "Pooja Menon").value == 9600
+
+
+def test_a_lower_case_company_is_sure_when_the_old_one_is_named(agent) -> None:
+    chat, store = agent
+    chat.send("t", "update linh's phone to 0421 337 902")
+    chat.send("t", "also shes at bondi digital now not mekong")
+    assert _lead(store, "Linh Tran").company == "Bondi Digital"
+    chat.send("t", "she's at lunch now not at the office")
+    assert _lead(store, "Linh Tran").company == "Bondi Digital"
+
+
+def test_a_name_spelled_right(agent) -> None:
+    chat, store = agent
+    chat.send("t", "also his surname is Raghavan not Raghvan, kindly correct the spelling")
+    assert _lead(store, "Naveen Raghavan").company == "Freshleaf Systems"
+
+
+def test_a_delete_with_a_stage_word_as_its_reason_asks_first(agent) -> None:
+    chat, store = agent
+    asked = chat.send("t", "pls delete Zhou Xin, DQ'd. student project, no budget")
+    assert asked.needs == "confirmation" and asked.actions == []
+    assert _lead(store, "Zhou Xin").status == "New"  # never moved to Lost instead
+
+
+def test_undo_with_its_reason_dictated(agent) -> None:
+    chat, store = agent
+    chat.send("t", "move kiran to lost")
+    chat.send("t", "oh no hang on undo that shes still keen")
+    assert _lead(store, "Kiran Patil").status == "Proposal sent"
+
+
+def test_lakh_in_dollars_then_another_leads_value(agent) -> None:
+    chat, store = agent
+    chat.send("t", "kiran's deal size is USD 1.2 lakh, pls update")
+    chat.send("t", "neha's is roughly twenty five grand")
+    assert _lead(store, "Kiran Patil").value == 120000
+    assert _lead(store, "Neha Gupta").value == 25000
+
+
+def test_a_dictated_create_with_a_spoken_address(agent) -> None:
+    chat, store = agent
+    chat.send(
+        "t",
+        "new lead um aoife gallagher from wicklow brand studio her email is aoife at"
+        " wicklowbrand dot ie and the deals worth about twelve k",
+    )
+    lead = _lead(store, "Aoife Gallagher")
+    assert (lead.company, lead.email, lead.value) == (
+        "Wicklow Brand Studio",
+        "aoife@wicklowbrand.ie",
+        12000,
+    )
+
+
+def test_a_markdown_card_from_slack(agent) -> None:
+    chat, store = agent
+    chat.send(
+        "t",
+        "add this one pls 👇\n**name:** Mei-Ling Chou\n**co:** Tidewater Analytics\n"
+        "**email:** `mchou@tidewaterai.ca`\n**ph:** 604-555-0178\n**deal:** 120k ARR\n"
+        "**stage:** meeting booked (demo on the 9th)\n",
+    )
+    lead = _lead(store, "Mei-Ling Chou")
+    assert (lead.company, lead.email, lead.phone, lead.value, lead.status) == (
+        "Tidewater Analytics",
+        "mchou@tidewaterai.ca",
+        "604-555-0178",
+        120000,
+        "Meeting booked",
+    )
+
+
+def test_a_nameless_create_answered_with_contact_name_is(agent) -> None:
+    chat, store = agent
+    asked = chat.send(
+        "t",
+        "add a new lead from dhaka pls - Meghna Foods, they want 50 seats, email"
+        " procurement@meghnafoods.com.bd, around 12k USD",
+    )
+    assert asked.actions == [] and "Meghna Foods" in asked.reply
+    assert not any(lead.name == "Around" for lead in store.list())
+    chat.send("t", "contact name is Rashed Chowdhury")
+    lead = _lead(store, "Rashed Chowdhury")
+    assert (lead.company, lead.value) == ("Meghna Foods", 12000)
