@@ -36,7 +36,7 @@ PARSER = CommandParser(DEFAULT_STAGES)
         ("**name:** Mei-Ling Chou", "name: Mei-Ling Chou"),
         (
             "two fixes:\n1. rename her\n2. update his company",
-            "two fixes: rename her. update his company.",
+            "two fixes. rename her. update his company.",
         ),
         ("meet me at noon", "meet me at noon"),  # no "dot": no address
         ("umbrella corp is a lead", "umbrella corp is a lead"),  # "um" only as a whole word

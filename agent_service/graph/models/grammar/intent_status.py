@@ -263,7 +263,9 @@ class StatusIntents:
                 self._check_bulk(reference)
                 return [("change_status", {"lead": reference, "status": stage})]
         match = re.match(
-            r"^(?P<ref>.+?)\s*(?:->|=>|→|:|-|—)\s*(?P<stage>.+)$|^(?P<ref2>.+?)\s+to\s+(?P<stage2>.+)$",
+            # a hyphen inside a name ("Hye-jin Cho → Proposal sent") is no arrow
+            r"^(?P<ref>.+?)(?:\s*(?:->|=>|→|:|—)\s*|\s+-\s+)(?P<stage>.+)$"
+            r"|^(?P<ref2>.+?)\s+to\s+(?P<stage2>.+)$",
             text,
             re.I,
         )

@@ -91,19 +91,27 @@ _LIST_MARK = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*•▪◦])[ \t]+", re.M)
 
 
 def _lines_as_sentences(text: str) -> str:
-    """Lines of a multi-line message ended like sentences, so a list item is its own clause."""
-    lines = [line.strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
+    """Lines of a multi-line message ended like sentences, so a list item is its own clause;
+    a heading before list items ("post-standup moves:") is a sentence of its own too."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
         return text
-    return " ".join(line if line[-1] in ".!?:;,👇" else f"{line}." for line in lines)
+    items = [bool(_LIST_MARK.match(line)) for line in lines]
+    ended = []
+    for index, line in enumerate(_LIST_MARK.sub("", line) for line in lines):
+        heading = line.endswith(":") and index + 1 < len(lines) and items[index + 1]
+        if heading:
+            line = f"{line[:-1]}."
+        ended.append(line if line[-1] in ".!?:;,👇" else f"{line}.")
+    return " ".join(ended)
 
 
 def as_typed(text: str) -> str:
     """A dictated or formatted message as it would have been typed: hesitations and markdown
     dropped, list lines as sentences, addresses read out loud written as addresses, "whos"
     written "who's"."""
-    text = _lines_as_sentences(_LIST_MARK.sub("", _MARKDOWN.sub("", text)))
+    text = _lines_as_sentences(_MARKDOWN.sub("", text))
+    text = _LIST_MARK.sub("", text)
     text = spoken_emails(_HESITATION.sub("", text)).strip() or text
     return _NO_APOSTROPHE.sub(
         lambda m: f"{m[1]}'{m[2]}" if m[0].lower() in _CONTRACTED else m[0], text
