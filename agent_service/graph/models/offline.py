@@ -29,7 +29,7 @@ from agent_service.graph.models.commands import (
 from agent_service.graph.models.grammar.anchored import Anchored, stages_named
 from agent_service.graph.models.grammar.create_card import reader_for, wins_over
 from agent_service.graph.models.grammar.intent_create import title_case
-from agent_service.graph.models.grammar.normalize import _EMOJI, _clean
+from agent_service.graph.models.grammar.normalize import _EMOJI, _clean, in_english
 from agent_service.graph.models.grammar.recognizers import (
     _DOLLARS,
     MONEY,
@@ -256,7 +256,8 @@ class OfflineChatModel(BaseChatModel):
         run_manager: Any = None,
         **kwargs: Any,
     ) -> ChatResult:
-        text = as_typed(_latest_user_text(messages))  # "um", "aoife at wicklowbrand dot ie"
+        # "um", "aoife at wicklowbrand dot ie", markdown; "pásala a Won porfa"
+        text = in_english(as_typed(_latest_user_text(messages)))
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
         grounded = grounded_leads(messages)

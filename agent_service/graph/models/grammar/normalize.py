@@ -8,7 +8,7 @@ import re
 from functools import cache
 
 from agent_service.graph.models.grammar.vocabulary import _PRONOUN_OWNER
-from agent_service.graph.models.grammar.words import fillers, fix_field_typos, fix_verb_typo
+from agent_service.graph.models.grammar.words import _yaml, fillers, fix_field_typos, fix_verb_typo
 
 _POLITE_PREFIX = re.compile(
     r"^(?:(?:hey|hi|hello|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
@@ -39,6 +39,31 @@ _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
 
 
 _EMOTICON = re.compile(r"(?<!\S)(?:[:;=]-?[()DPp/\\|*]+|<3|\^\^|xD)(?!\S)")
+
+
+@cache
+def _spanish() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], str], ...]]:
+    data = _yaml("spanish.yaml")
+    rules = tuple(
+        (re.compile(pattern, re.I), replacement) for pattern, replacement in data["rules"]
+    )
+    return frozenset(str(data["markers"]).lower().split()), rules
+
+
+_NOTE_COLON = re.compile(r"\b(?:nota|note|notes|jot(?:\s+down)?|apunta|anota)\b[^:]{0,40}:", re.I)
+
+
+def in_english(text: str) -> str:
+    """A Spanglish request in the English the grammar reads (`lexicon/spanish.yaml`): "pásala
+    a Won porfa" → "move her to Won please". A note's own words, after its colon, are kept."""
+    markers, rules = _spanish()
+    if not markers & set(re.findall(r"[^\W\d_]+", text.lower())):
+        return text  # no Spanish word: English as typed
+    note = _NOTE_COLON.search(text)
+    head, tail = (text[: note.end()], text[note.end() :]) if note else (text, "")
+    for pattern, replacement in rules:
+        head = pattern.sub(replacement, head)
+    return " ".join(head.split()) + (tail if tail else "")
 
 
 def _clean(text: str) -> str:
