@@ -579,7 +579,8 @@ _AND_ALSO = re.compile(
 )
 _THEIRS_IS = re.compile(r"^(?P<rest>[\w.-]+(?:\s+[\w.-]+)?(?:'s|’s)\s+(?:is|=)\s+.+)$", re.I)
 _FIELD_LABELS = frozenset(
-    "ph phone mob mobile cell tel email e-mail mail number no whatsapp wa".split()
+    "ph phone mob mobile cell tel email e-mail mail number no whatsapp wa direct line office work"
+    " landline her his their new".split()
 )
 
 
@@ -587,7 +588,13 @@ def _label_is_no_lead(call: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, 
     """ "ph: +44 7700 900123" read as lead 'ph': a field's label names no lead, the value is
     for the lead in focus."""
     name, args = call
-    if name == "update_lead" and normalize(str(args.get("lead", ""))) in _FIELD_LABELS:
+    words = normalize(str(args.get("lead", ""))).split()
+    if (
+        name == "update_lead"
+        and words
+        and set(words) <= _FIELD_LABELS
+        and set(words) - {"her", "his", "their", "new"}
+    ):
         return name, {**args, "lead": "them"}
     return call
 

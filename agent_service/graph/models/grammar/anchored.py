@@ -88,7 +88,8 @@ _HEDGE = re.compile(
     re.I,
 )
 _POLITE = re.compile(
-    r"\b(?:could|would|will|can|might)\s+(?:you|u|ya)\b|\bwould you mind\b|\bif you could\b"
+    r"\b(?:could|would|will|can|might)\s+(?:you|u|ya|y'all|yall|you all|you guys)\b"
+    r"|\b(?:can|could|shall) we\b|\bbe so kind as to\b|\bwould you mind\b|\bif you could\b"
     r"|\bif (?:you|u) (?:get|have) a (?:sec|second|minute|moment|chance)\b",
     re.I,
 )

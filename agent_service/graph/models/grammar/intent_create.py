@@ -217,7 +217,11 @@ class CreateIntents:
         if "company" not in args and leftovers and looks_like_company(f"x {leftovers[0]}"):
             args["company"] = leftovers.pop(0)  # "Aisha Bello meridian solar 45k"
         if "company" not in args and leftovers and not re.search(r"\d", leftovers[0]):
-            if is_company(leftovers[0]):
+            # a piece typed as a name ("…, Kora Payments, …"); a lower-case one with no mark of
+            # a company ("full roof replacement after the hail") is no company: asked about
+            if is_company(leftovers[0]) and (
+                leftovers[0][:1].isupper() or len(leftovers[0].split()) <= 3
+            ):
                 args["company"] = leftovers.pop(0)
         leftovers = [piece for piece in leftovers if not is_chatter(piece)]
         if leftovers or ("company" in args and not is_company(args["company"])):

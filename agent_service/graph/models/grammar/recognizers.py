@@ -14,7 +14,9 @@ import re
 from agent_service.graph.models.grammar.words import company_words, not_names
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.I)
-PHONE = re.compile(r"(?<![\w@.])\+?\(?\d[\d\s().\-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?(?![\w@])")
+PHONE = re.compile(
+    r"(?<![\w@.])(?:\(\+\d{1,3}\)\s*)?\+?\(?\d[\d\s().\-]{5,}\d(?:\s*(?:x|ext\.?)\s*\d+)?(?![\w@])"
+)
 
 _UNITS = {
     "k": 1e3,

@@ -128,6 +128,14 @@ class Slots:
     def _field_value(self, field_name: str, raw: str) -> Any:
         value = _clean(raw)
         value = re.sub(r"^(?:to|as|is|=|:|->|→)\s+", "", value, flags=re.I)
+        # "company is updated to Manila Harbour Holdings", "should now be changed to …"
+        value = re.sub(
+            r"^(?:(?:is|be|being|gets?|should|now|going to|to)\s+)*(?:updated|changed|set|corrected"
+            r"|amended)\s+(?:to|as)\s+",
+            "",
+            value,
+            flags=re.I,
+        )
         if field_name == "email":
             found = _EMAIL.search(value)
             return found.group(0).lower() if found else value
