@@ -233,6 +233,34 @@ def stages_named(text: str) -> set[str]:
     return found
 
 
+def _someone_else(text: str, entry: dict[str, Any]) -> bool:
+    """True when every mention of the lead is beside a capitalised name word that is not
+    the lead's: "her name is Nicole Santos" names no Maria Santos."""
+    own = set(normalize(entry["name"]).split()) | set(normalize(entry.get("company")).split())
+    mentions = 0
+    for word in entry["words"]:
+        if "@" in word:
+            return False
+        for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.I):
+            mentions += 1
+            before = re.search(r"([A-Z][^\W\d_]+)\s+$", text[: match.start()])
+            after = re.match(r"\s+([A-Z][^\W\d_]+)", text[match.end() :])
+            beside = [m.group(1) for m in (before, after) if m]
+            strangers = [
+                w for w in beside if normalize(w) not in own and normalize(w) not in _NOT_NAMES_NEAR
+            ]
+            if not strangers:
+                return False
+    return mentions > 0
+
+
+# Capitalised words beside a name that are no name ("Please move Santos", "Mr Santos").
+_NOT_NAMES_NEAR = frozenset(
+    "please pls move mark put set update and also but the a an mr mrs ms dr sir madam hi hey"
+    " hello thanks thank so ok okay yes no dear from at with for to in on of".split()
+)
+
+
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
     out = list(text)
     for start, end in spans:
@@ -393,6 +421,7 @@ class Anchored:
         text = _clean(message)
         if not text or RANGE.search(text) or _ANSWER.match(text):
             return None  # a range: the grammar refuses it; "yes go ahead, …": an answer
+        grounded = [e for e in grounded if not _someone_else(text, e)]
         lead = self.target(text, grounded)
         if lead is None:
             return None

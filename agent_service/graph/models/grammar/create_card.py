@@ -48,7 +48,7 @@ _TRIGGER = re.compile(
     r"|(?:^|\b(?:a|got a|got another|another|new)\s+)(?:hot|warm|inbound)\s+(?=lead\b)"
     r"|\bgot\s+(?:a|another)\s+(?:new\s+|hot\s+|fresh\s+|warm\s+)?(?=one\b|lead\b))"
     r"(?:lead|contact|prospect|opp|opportunity|entry|card|one)\b"
-    r"(?:\s+(?:for\s+(?:me|us)|in(?:to)?\s+the\s+(?:crm|system|board|pipeline)|real quick|quickly"
+    r"(?:\s+(?:for\s+(?:me|us)|(?:in(?:to)?|for|on|to)\s+the\s+(?:crm|system|board|pipeline)|real quick|quickly"
     r"|pls|please|plz|here))*",
     re.I,
 )
@@ -78,7 +78,8 @@ _COMPANY_LED = re.compile(
 _COMPANY_LAST = re.compile(r"^(?P<c>.+?)\s+is\s+(?:the|her|his|their)\s+company$", re.I)
 _AT = re.compile(r"^(?P<head>.+?)\s+(?:at|@|from|of|with)\s+(?P<c>.+)$", re.I)
 _EMAIL_LABEL = re.compile(
-    r"^(?:(?:her|his|their|the|and)\s+)?(?:e-?mail|mail|email address|e-mail address|email id)?"
+    r"^(?:(?:her|his|their|the|and)\s+)?(?:(?:contact's|contacts|lead's|work|business|office)\s+)?"
+    r"(?:e-?mail|mail|email address|e-mail address|email id)?"
     r"(?:\s+(?:is|should be))?\s*[:=-]?\s*$",
     re.I,
 )
@@ -89,7 +90,7 @@ _PHONE_LABEL = re.compile(
     re.I,
 )
 _STAGE_LED = re.compile(
-    r"^(?:(?:the\s+)?(?:status|stage|column)(?:\s+is|\s*:|\s*=|\s*-)?\s+"
+    r"^(?:(?:the\s+)?(?:status|stage|column)(?:\s+(?:is|should be|will be|can be)|\s*:|\s*=|\s*-)?\s+"
     r"|(?:(?:straight|directly|right)\s+)?(?:in|into|under)\s+)"
     r"(?P<s>.+)$",
     re.I,
@@ -111,10 +112,23 @@ _WHERE_MET = re.compile(
 )
 # Adverbs that sit inside a stage phrase ("meeting already booked", "quotation also sent").
 _INSIDE_STAGE = re.compile(r"\b(?:already|also|just|finally|now|too)\b", re.I)
+# A field said to be unknown yet: nothing to store ("No value estimate yet", "no email yet").
+_NOT_YET = re.compile(
+    r"^(?:there's\s+|there is\s+)?no\s+(?:deal\s+)?(?:value|estimate|value estimate|budget|amount|email"
+    r"|phone|number|company)(?:\s+(?:estimate|figure|info))?\s+(?:yet|for now|so far|known)$",
+    re.I,
+)
+# The work an amount is for, said before it ("commercial roof ~60k", "full fit-out prob around
+# 22k", "35k solar job"): up to four lower-case words, none of a rate, a range or a doubt.
+_WORK_BEFORE = re.compile(
+    r"(?!.*\b(?:per|a|each|every|month|monthly|year|yearly|annually|week|weekly|hour|hourly|not"
+    r"|no|or|to|between|if|maybe|unless|discount|off|down|deposit|paid|owes?|budget)\b)"
+    r"[a-z][a-z'’-]*(?:\s+[a-z][a-z'’-]*){0,3}"
+)
 _SPLIT = re.compile(
     r"\s*(?:,(?!\d{3})|[;|\n]|\s+and\s+(?=(?:the|her|his|their|its|it's|deal|value|e-?mail|phone"
     r"|cell|mobile|status|stage|she|he|they|we|i)\b)|(?<=[^\d\s])\.\s+|\s[-–—]+\s|:\s+|\s+\+\s+"
-    r"|\s*(?:→|->|=>)\s*"
+    r"|\s*(?:→|->|=>)\s*|(?<=\x00[EP])\s+\.\s+"
     # dictated, no commas: "… wicklow brand studio her email is aoife@…"
     r"|\s+(?=(?:(?:her|his|their|the)\s+)?(?:e-?mail|mail|phone|ph|mobile|mob|cell|tel|number)\b"
     r"[^,\x00]{0,20}\x00[EP]))\s*",
@@ -270,8 +284,8 @@ class CardReader:
     def _place(self, piece: str, card: Card) -> None:
         if not piece or all(w in glue() for w in re.findall(r"[\w'’]+", piece.lower())):
             return
-        if piece.lower() in _labels():
-            return  # "name:" before "Mei-Ling Chou": a label, its value is the next piece
+        if piece.lower() in _labels() or _NOT_YET.match(piece):
+            return  # "name:" before "Mei-Ling Chou": a label; "no value estimate yet": nothing
         if _WHERE_MET.match(piece):
             return  # "from the expo": where the lead was met, nothing to store
         if "\x00E" in piece:
@@ -312,10 +326,13 @@ class CardReader:
         rest = (spelled[: match.start()] + " " + spelled[match.end() :]).lower()
         words = re.findall(r"[\w'’~.-]+|~", rest)
         value_words = _words()[0]
-        if any(w.strip(".") not in value_words for w in words):
-            return False
         raw = match.group(0)
         has_unit = bool(match.group("u")) or bool(re.search(r"[$€£]|usd|dollar|bucks", raw, re.I))
+        others = [w for w in words if w.strip(".") not in value_words]
+        if others and not _WORK_BEFORE.fullmatch(" ".join(others)):
+            return False
+        if others and not (has_unit or "," in match.group("n")):
+            return False  # "commercial roof ~60k": the work, then a marked amount
         said = bool(set(words) & {"deal", "deal's", "value", "worth", "opp", "budget", "potential"})
         value = parse_money(spelled)
         if value is None or not (has_unit or said or "," in match.group("n")):
@@ -331,6 +348,15 @@ class CardReader:
         led = _STAGE_LED.match(piece)
         if led and self.stage(led.group("s")):
             self._set(card, "status", self.stage(led.group("s")))
+            return True
+        because = (
+            re.match(r"^(?P<s>.+?)\s+(?:since|as|because|cos|coz|cause)\s+\S", led.group("s"))
+            if led
+            else None
+        )
+        if because and self.stage(because.group("s")):
+            # "status should be Meeting booked since we already have an intro call …"
+            self._set(card, "status", self.stage(because.group("s")))
             return True
         bare = " ".join(_INSIDE_STAGE.sub(" ", piece).split())
         if self.stage(bare):
@@ -452,6 +478,12 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]], message: str 
     ):
         return True
     if not creates:  # the grammar read something else: only a sure, named card beats it
+        details = {"company", "email", "phone", "value"} & set(card.fields)
+        if card.requested and card.fields.get("name") and details:
+            # "…a new opportunity… her name is Nicole Santos": asked for in so many words,
+            # a named lead with details is a create (shown first when unsure), never an
+            # update of another lead the grammar thought it saw
+            return True
         if card.requested and not card.fields.get("name"):
             # "new warm lead from Sunridge Dental, …": nothing is written before the name is
             # given, so a create asked for in so many words beats a look-up

@@ -17,7 +17,11 @@ _POLITE_PREFIX = re.compile(
     r"|(?:would|could|will) you be (?:so kind|kind enough) (?:as )?to\s+|would you mind\s+"
     r"|(?:can|could|would|will) (?:you|u|ya|y'all|yall|you all|you guys)(?: please| pls| plz| kindly)?\s+"
     r"|please\s+|pls\s+|plz\s+|kindly\s+"
-    r"|(?:can|could|shall) we(?: please| pls| kindly)?\s+(?!get\b|have\b|see\b)"
+    r"|(?:can|could|shall) we(?: please| pls| kindly)?(?:\s+(?:get|have|see)(?=\s+(?:the|a|an)\s))?\s+"
+    # "please ensure I have a list of …", "I need a list of …": the list is the question
+    r"|(?:please\s+)?(?:ensure|make sure)\s+(?:that\s+)?(?:i|we)\s+(?:have|get)\s+(?:a\s+)?(?:list|rundown) of\s+"
+    r"|(?:i|we) need (?:a\s+)?(?:list|rundown) of\s+"
+    r"|(?:kindly |please )?(?:note|be advised|fyi)(?: that)?[,:]?\s+(?=\S+(?:\s+\S+)?\s+(?:is|are|has|should)\b)"
     r"|(?:please )?(?:ensure|make sure) (?:that\s+)?(?=\w+(?:\s+\w+)?(?:'s|’s)\s)"
     r"|i(?:'d| would) like (?:you )?to\s+|i want (?:you )?to\s+|i need (?:you )?to\s+"
     r"|i wanna\s+|let's\s+|lets\s+|go ahead and\s+|just\s+|you can\s+|help me\s+"
