@@ -243,8 +243,9 @@ def _someone_else(text: str, entry: dict[str, Any]) -> bool:
             return False
         for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.I):
             mentions += 1
-            before = re.search(r"([A-Z][^\W\d_]+)\s+$", text[: match.start()])
-            after = re.match(r"\s+([A-Z][^\W\d_]+)", text[match.end() :])
+            name_word = r"([A-Z][a-zà-ÿ]+(?:[-'’][A-Za-zà-ÿ]+)?)"  # "Nicole", never "CLOSED"
+            before = re.search(rf"{name_word}\s+$", text[: match.start()])
+            after = re.match(rf"\s+{name_word}(?![\w])", text[match.end() :])
             beside = [m.group(1) for m in (before, after) if m]
             strangers = [
                 w for w in beside if normalize(w) not in own and normalize(w) not in _NOT_NAMES_NEAR
