@@ -489,6 +489,14 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]], message: str 
             # given, so a create asked for in so many words beats a look-up
             return all(name == "find_leads" for name, _ in calls)
         return not calls or (sure and bool(card.fields.get("name")))
+    if (
+        len(creates) == 1
+        and not creates[0].get("name")
+        and "name" not in card.fields
+        and card.requested
+        and set(creates[0]) - {"confirm_first"} < set(card.fields)
+    ):
+        return True  # both ask for the name; the card shows more of what the user gave
     if len(creates) != 1 or not sure:
         return False
     grammar = creates[0]
