@@ -254,3 +254,132 @@ def test_a_nameless_create_answered_with_contact_name_is(agent) -> None:
     chat.send("t", "contact name is Rashed Chowdhury")
     lead = _lead(store, "Rashed Chowdhury")
     assert (lead.company, lead.value) == ("Meghna Foods", 12000)
+
+
+# -- Spanglish, formal English, Slack -------------------------------------------------------
+
+
+def test_spanish_words_are_rewritten_only_in_a_spanish_message() -> None:
+    from agent_service.graph.models.grammar.normalize import in_english
+
+    assert in_english("Carmen Ruiz, pásala a Won porfa") == "Carmen Ruiz, move her to Won please"
+    assert in_english("mueve a Elena a lost") == "move Elena to lost"
+    assert in_english("the Harcourt deal is 1.5 mil") == "the Harcourt deal is 1.5 mil"  # English
+    assert in_english("son 25 mil dólares aprox") == "son 25k dollars about"
+    # a note's own words are the user's: kept as typed
+    assert in_english("agrega nota a Pilar: ya quiere demo").endswith(": ya quiere demo")
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> tuple[ChatAgent, SqliteLeadStore]:
+    store = SqliteLeadStore(tmp_path / "crm.sqlite3", Pipeline(DEFAULT_STAGES))
+    store.migrate()
+    for name, company, stage in [
+        ("Elena Gallardo", "Gallardo Muebles", "Proposal sent"),
+        ("Patricio Lynch", "Lynch Vinos", "Contacted"),
+        ("Valentina Ospina", "Ospina Café", "Meeting booked"),
+        ("Maria Santos", "Santos Trading", "New"),
+        ("Liza Reyes", "Reyes Foods", "Proposal sent"),
+        ("Abena Owusu", "Kumasi Cocoa Traders", "Contacted"),
+        ("Chue Yang", "Yang Roofing", "Contacted"),
+        ("Hye-jin Cho", "Seoul Data", "Meeting booked"),
+        ("Sven de Boer", "De Boer Installatie", "New"),
+    ]:
+        store.create({"name": name, "company": company, "status": stage})
+    return ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline")), store
+
+
+def test_spanglish_moves_deletes_and_stage_phrases(team) -> None:
+    chat, store = team
+    chat.send("t", "mueve a Elena a lost")
+    assert _lead(store, "Elena Gallardo").status == "Lost"
+    chat.send("t", "le mandé la propuesta a Valentina hoy en la mañana, actualiza porfa")
+    assert _lead(store, "Valentina Ospina").status == "Proposal sent"
+    asked = chat.send("t", "borra a Patricio Lynch, la empresa cerró")
+    assert asked.needs == "confirmation" and _lead(store, "Patricio Lynch")
+
+
+def test_a_spanish_thousand_is_a_thousand(team) -> None:
+    chat, store = team
+    chat.send(
+        "t",
+        "new lead → Herrera Logística, el contacto es Mateo Herrera, 25 mil dólares aprox,"
+        " mateo@herreralog.com",
+    )
+    assert _lead(store, "Mateo Herrera").value == 25000  # never 25 million
+
+
+@pytest.mark.parametrize(
+    ("message", "lead", "stage"),
+    [
+        (
+            "hi there, would you be so kind as to move Liza Reyes to Won 🎉 thank you so much",
+            "Liza Reyes",
+            "Won",
+        ),
+        (
+            "Can we chnage Abena Owsu's stage to meting booked? She confirmed Thursday.",
+            "Abena Owusu",
+            "Meeting booked",
+        ),
+        ("booked a sit w chue yang for sat morning", "Chue Yang", "Meeting booked"),
+        (
+            "post-standup moves:\n- **Hye-jin Cho** → Proposal sent\n",
+            "Hye-jin Cho",
+            "Proposal sent",
+        ),
+    ],
+)
+def test_formal_phone_and_slack_moves(team, message: str, lead: str, stage: str) -> None:
+    chat, store = team
+    chat.send("t", message)
+    assert _lead(store, lead).status == stage
+
+
+def test_a_new_lead_with_the_surname_of_a_stored_one_is_no_update_of_her(team) -> None:
+    chat, store = team
+    asked = chat.send(
+        "t",
+        "Going forward we will be tracking a new opportunity from the Manila roadshow. The deal"
+        " is worth 18,000 USD, the contact's email is n.santos@bayanihanfoods.ph, the company is"
+        " Bayanihan Foods, and her name is Nicole Santos. Please add her under New.",
+    )
+    assert asked.needs == "confirmation" and "Nicole Santos" in asked.reply
+    maria = _lead(store, "Maria Santos")
+    assert (maria.email, maria.value) == (None, None)
+
+
+def test_a_phone_with_its_country_code_in_brackets(team) -> None:
+    chat, store = team
+    chat.send("t", "Could you update Sven de Boer's phone number to (+31) 6-1234-5678 please")
+    assert _lead(store, "Sven de Boer").phone == "(+31) 6-1234-5678"
+    chat.send("t", "And while you are at it, e-mail: sven.deboer@deboerinstallatie.nl")
+    assert _lead(store, "Sven de Boer").email == "sven.deboer@deboerinstallatie.nl"
+
+
+def test_a_create_with_its_stage_reason_and_a_field_not_known_yet(team) -> None:
+    chat, store = team
+    chat.send(
+        "t",
+        "New lead for the board, Sakura Robotics, contact person Yuki Nakamura, tel"
+        " 03-5555-0199. No value estimate yet. Status should be Meeting booked since we already"
+        " have an intro call scheduled for the 14th.",
+    )
+    lead = _lead(store, "Yuki Nakamura")
+    assert (lead.company, lead.phone, lead.status, lead.value) == (
+        "Sakura Robotics",
+        "03-5555-0199",
+        "Meeting booked",
+        None,
+    )
+
+
+def test_a_long_lower_case_piece_is_never_a_company(team) -> None:
+    chat, store = team
+    asked = chat.send(
+        "t",
+        "new lead Dustin Guidry, 337-555-0142, dguidry@gmail.com, full roof replacement after"
+        " the hail, about 18k",
+    )
+    assert asked.needs == "confirmation" and asked.actions == []
+    assert not any(lead.name == "Dustin Guidry" for lead in store.list())

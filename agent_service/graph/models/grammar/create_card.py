@@ -374,6 +374,13 @@ class CardReader:
             name = _trim(labelled.group("n") or labelled.group("n2"))
             head, company = self._name_at(name)
             if head:
+                earlier = card.fields.get("name")
+                if earlier and not card.fields.get("_labelled") and "company" not in card.fields:
+                    # "Herrera Logística, el contacto es Mateo Herrera": the piece first read
+                    # as a name was the company, when it can be one
+                    if is_company(earlier) and earlier != title_case(head):
+                        card.fields.pop("name")
+                        self._set(card, "company", earlier)
                 self._set(card, "name", title_case(head))
                 card.fields["_labelled"] = True
                 if company:
