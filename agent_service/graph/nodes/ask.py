@@ -22,10 +22,12 @@ from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
 from agent_service.graph.models.grammar.anchored import stages_named
 from agent_service.graph.models.grammar.create_card import reader_for
+from agent_service.graph.models.grammar.normalize import in_english
 from agent_service.graph.models.grammar.recognizers import (
     EMAIL,
     NAME_PARTICLES,
     PHONE,
+    as_typed,
     is_person_name,
 )
 from agent_service.graph.nodes.lead_matcher import clean_reference, pick
@@ -497,7 +499,8 @@ def ask(
     update: dict[str, Any] = {"messages": [HumanMessage(text)], "results": [], "pending": None}
     op = queue[0] if queue else None
     if op is not None and _nameless_create(op, pending) and not is_no(text):
-        named = name_and_details(text) or card_answer(text, store.pipeline.stages)
+        typed = in_english(as_typed(text))  # "el contacto es Julián Ortega", dictated too
+        named = name_and_details(typed) or card_answer(typed, store.pipeline.stages)
         if named:  # "oh sorry its Amara Obi": the create goes on, checked again, with the name
             name, sure, details = named
             # the question showed every detail that would be stored, so the answer accepts
