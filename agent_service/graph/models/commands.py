@@ -178,13 +178,15 @@ _AT_COMPANY = re.compile(
 )
 _UNDO_THEN_WHY = re.compile(
     r"^\W*(?:(?:hmm+|no|nope|nah|ugh|oops|whoops|wait|hang on|hold on|actually|sorry|argh|damn"
-    r"|oh|ah|arre|arey|oh no|oh god|omg|shoot|crap|dang)"
+    r"|oh|ah|arre|arey|oh no|oh god|omg|shoot|crap|dang|ups|pardon|apologies|no+)"
     r"[,!.]*\s+)*(?:undo|take (?:that|it) back|revert|ctrl\s*\+?\s*z|cmd\s*\+?\s*z|scratch that"
-    r"|roll ?back)(?:\s+(?:that|it|this|the last (?:one|change)))?(?:\s+(?:pls|please|plz))?"
+    r"|roll ?back|(?:make|put|change|set|turn) (?:it|that) back|go back|revert (?:it|that) back)"
+    r"(?:\s+(?:that|it|this|the last (?:one|change)))?(?:\s+(?:pls|please|plz))?"
     r"\s*(?:[,.;:!—–-]+\s*(?P<why>.*)"
     # dictated, no comma: "undo that shes still keen"
     r"|\s+(?P<why2>(?:she|he|they|shes|hes|theyre|she's|he's|they're|it|its|it's|we|i|i'm|im"
-    r"|wrong|my bad|sorry|not|that was|that's|thats)\b.*))?$",
+    r"|wrong|my bad|sorry|not|that was|that's|thats|fat[- ]?fingered|misclicked|wrong button"
+    r"|lol|haha|oops)\b.*))?$",
     re.I,
 )
 _BARE_NEW = re.compile(

@@ -82,8 +82,10 @@ class OfflineChatModel(BaseChatModel):
         """ "and rohan to contacted also", "and mei lin's is twenty grand": the previous turn's
         request again, for another lead, its verb or field left out."""
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
-        match = _AND_ALSO.match(key) or _THEIRS_IS.match(key)  # "neha's is roughly 25 grand"
-        previous = [(n, a) for n, a, _ in _previous_calls(messages)]
+        match = (  # "neha's is roughly 25 grand", "same for Dimitri, he went with …"
+            _AND_ALSO.match(key) or _THEIRS_IS.match(key) or _SAME_FOR.match(key)
+        )
+        previous = [(n, a) for n, a, _ in _previous_calls(messages) if n != "find_leads"]
         if not match or len(previous) != 1 or previous[0][0] not in _WRITE_TOOLS:
             return []
         rest = match.group("rest") or match.group("bare")
@@ -304,7 +306,8 @@ class OfflineChatModel(BaseChatModel):
 
 
 _CORRECTION = re.compile(
-    r"^(?:(?:sorry|oops|no|nope|nah|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo|eh|er|erm"
+    r"^(?:(?:sorry|oops|ups|no+|nope|nah|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo|eh|er|erm"
+    r"|pardon|apologies|my apologies|excuse me"
     r"|um|uh|lol|haha)[,!.:]?\s+)*"
     r"(?:i\s+meant|i\s+mean|meant|i was talking about|i was referring to|make that|i said|try"
     r"|it should be|should be|should have been|it's actually|it is actually|correct one is"
@@ -318,7 +321,7 @@ _CORRECTION = re.compile(
 )
 # "contacted is more accurate", "Dana would be right": the right value, then a judgement.
 _RIGHT_ONE = re.compile(
-    r"^(?:(?:sorry|oops|no|nope|nah|ah|oh|ugh|hmm|wait|actually|my bad)[,!.:]?\s+)+"
+    r"^(?:(?:sorry|oops|ups|no+|nope|nah|ah|oh|ugh|hmm|wait|actually|my bad|pardon|apologies)[,!.:]?\s+)+"
     r"(?P<ref>[^,]+?)\s+(?:is|would be|'s)\s+(?:more accurate|better|more like it|right|correct"
     r"|the right one|what i meant|more correct)$",
     re.I,
@@ -331,14 +334,14 @@ _BARE_VALUE = re.compile(
 )
 # "actually nah not lost, make it contacted": the wrong value first, then the right one.
 _NOT_FIRST = re.compile(
-    r"^(?:(?:actually|nah|no|nope|wait|sorry|oops|ugh|hmm|my bad|hold on)[,!.:]?\s+)*"
+    r"^(?:(?:actually|nah|no+|nope|wait|sorry|oops|ups|ugh|hmm|my bad|hold on|pardon|apologies)[,!.:]?\s+)*"
     r"not\s+[^,.]{1,30}[,.]\s*(?=\S)",
     re.I,
 )
 _TRAILING = re.compile(r"(?:[,\s]+(?:sorry|pls|please|thanks|thx|my bad|lol|oops))+$", re.I)
 # "sorry, Lost not Won", "no, Dana not Tom": the right value, then the wrong one.
 _NOT_THAT = re.compile(
-    r"^(?:(?:sorry|oops|no|nope|nah|ah|oh|ugh|my bad|wait|actually)[,!.:]?\s+)+"
+    r"^(?:(?:sorry|oops|ups|no+|nope|nah|ah|oh|ugh|my bad|wait|actually|pardon|apologies)[,!.:]?\s+)+"
     r"(?P<ref>[^,]+?),?\s+not\s+(?P<wrong>.+)$",
     re.I,
 )
@@ -484,7 +487,8 @@ def _near(word: str, known: set[str]) -> bool:
 
 
 _OPENS_CORRECTION = re.compile(
-    r"^\W*(?:(?:lol|haha|lmao|omg|oh|ah|ahh)[,!.\s]+)*(?:ugh|wait|no|nope|nah|sorry|oops|whoops|actually|typo|my bad|hold on|hang on"
+    r"^\W*(?:(?:lol|haha|lmao|omg|oh|ah|ahh)[,!.\s]+)*(?:ugh|wait|no+|nope|nah|sorry|oops|ups|whoops|actually|typo|my bad|hold on|hang on"
+    r"|pardon|apologies|my apologies|excuse me"
     r"|correction|scratch that|argh|damn|dang)\b",
     re.I,
 )
@@ -575,6 +579,12 @@ def _nearest_antecedent(
 _AND_ALSO = re.compile(
     r"^(?:(?:and|also|plus|&|oh and|and also)\s+(?P<rest>.+?)(?:\s+(?:also|too|as well|pls|please))*"
     r"|(?P<bare>[^\s,]+(?:\s+[^\s,]+)?)\s+(?:too|also|as well))$",
+    re.I,
+)
+# "same for Dimitri", "ditto for Ana", "same goes for the Acme one": the previous request again
+_SAME_FOR = re.compile(
+    r"^(?:and\s+)?(?:same|ditto|likewise|the same)\s+(?:goes\s+)?(?:for|with)\s+(?P<rest>[^,.;!?]+?)"
+    r"(?:\s+(?:too|also|as well|pls|please))*(?:[,.;!]\s*.*)?$",
     re.I,
 )
 _THEIRS_IS = re.compile(r"^(?P<rest>[\w.-]+(?:\s+[\w.-]+)?(?:'s|’s)\s+(?:is|=)\s+.+)$", re.I)

@@ -60,6 +60,10 @@ def clean_reference(reference: str) -> str:
         previous = text
         text = _FILLER.sub("", text.strip(), count=1)
     text = re.sub(r"'s$", "", text)
+    # "Mr. Park", "Mrs Layla Nasr", "Dr. Okafor": a title is no part of the stored name
+    text = re.sub(
+        r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|herr|frau)\.?\s+(?=\S)", "", text, flags=re.I
+    )
     return text.strip() or reference.strip()
 
 

@@ -146,7 +146,12 @@ def _cues() -> tuple[tuple[re.Pattern[str], str, bool], ...]:
         # "sent them the proposal", "sent him over a quote": the one it went to, in between
         pattern = re.sub(
             r"^sent\\ ",
-            lambda _: _SENT + r"\s+(?:(?:him|her|them|over|across)\s+){0,2}",
+            # "I have sent yesterday the quotation to Nyambura": a when in between, too
+            lambda _: (
+                _SENT
+                + r"\s+(?:(?:him|her|them|over|across|yesterday|today|already|just|finally|also"
+                r"|this morning|last night|earlier)\s+){0,3}"
+            ),
             pattern,
         )
         # "quotation also sent", "proposal already went out", "the quote has been sent"

@@ -42,7 +42,7 @@ from agent_service.graph.models.grammar.words import _yaml, glue
 _TRIGGER = re.compile(
     r"(?:\b(?:add|create|make|log|enter|register|save|insert|record|capture|open|put in|set up"
     r"|spin up|throw in|pop in|chuck in|stick in)\s+(?:(?:me|us|him|her|them|this|it|one|a|an"
-    r"|another|this one|the following)\s+)*(?:as\s+)?(?:(?:a|an|one)\s+)?(?:new\s+)?"
+    r"|another|this one|the following)\s+)*(?:as\s+)?(?:(?:a|an|one|the)\s+)?(?:new\s+)?"
     r"|(?:^|\b(?:a|got a|got another|another|one|pls|please|kindly|one more)\s+)(?:new|fresh)\s+"
     r"(?:(?:hot|warm|inbound|qualified|potential|big|good|solid)\s+)?"
     r"|(?:^|\b(?:a|got a|got another|another|new)\s+)(?:hot|warm|inbound)\s+(?=lead\b)"
@@ -496,14 +496,17 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]], message: str 
             # given, so a create asked for in so many words beats a look-up
             return all(name == "find_leads" for name, _ in calls)
         return not calls or (sure and bool(card.fields.get("name")))
+    nameless = [args for args in creates if not args.get("name")]
     if (
-        len(creates) == 1
-        and not creates[0].get("name")
+        nameless
         and "name" not in card.fields
         and card.requested
-        and set(creates[0]) - {"confirm_first"} < set(card.fields)
+        and set(nameless[0]) - {"confirm_first"} < set(card.fields)
+        and (len(calls) == 1 or len(set(card.fields) & {"company", "email", "phone", "value"}) >= 2)
     ):
-        return True  # both ask for the name; the card shows more of what the user gave
+        # both ask for the name; the card shows more of what the user gave (and the
+        # grammar's other calls were pieces of it: "… Ltd. Email is …" read as a look-up)
+        return True
     if len(creates) != 1 or not sure:
         return False
     grammar = creates[0]

@@ -27,6 +27,8 @@ _UNITS = {
     "mm": 1e6,
     "mil": 1e6,
     "million": 1e6,
+    "mio": 1e6,
+    "mn": 1e6,
     "bn": 1e9,
     "billion": 1e9,
     # South Asian units: "USD 1.2 lakh" is 120,000; "8 lakh" alone is rupees (refused)
@@ -40,8 +42,10 @@ _UNITS = {
 }
 _CURRENCY = r"(?:usd|eur|gbp|chf|cad|aud|inr|rs\.?|rupees?|dollars?|euros?|pounds?|bucks)"
 _AMOUNT = (
-    rf"(?:{_CURRENCY}\s*)?[$€£₹]?\s*(?<![\w.,])(?P<n>\d[\d,]*(?:\.\d+)?)\s*"
-    r"(?P<u>k|mm|m|mil|bn|grand|thousand|million|billion|lakhs?|lacs?|crores?|cr)?\b\s*"
+    # "12 500 dollars", "40 000": thousands grouped by spaces, as much of Europe writes them
+    rf"(?:{_CURRENCY}\s*)?[$€£₹]?\s*(?<![\w.,])(?P<n>\d{{1,3}}(?:[ \u00a0\u202f]\d{{3}})+(?![\d,.])"
+    r"|\d[\d,]*(?:\.\d+)?)\s*"
+    r"(?P<u>k|mm|m|mil|mio|mn|bn|grand|thousand|million|billion|lakhs?|lacs?|crores?|cr)?\b\s*"
     rf"(?:{_CURRENCY}\b)?"
 )
 # Rupees, or lakh and crore without a dollar: a deal value is in dollars, so these are asked
@@ -229,7 +233,7 @@ def parse_money(text: str) -> float | None:
     match = MONEY.search(text)
     if not match:
         return None
-    digits = match.group("n")
+    digits = re.sub(r"(?<=\d)[ \u00a0\u202f](?=\d{3})", "", match.group("n"))
     if _in_rupees(match.group(0)):
         return None  # asked about (`money_problem`), never converted
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", digits) is None:
