@@ -238,6 +238,9 @@ def stages_named(text: str) -> set[str]:
     return found
 
 
+_TERMINAL = frozenset({"Won", "Lost"})
+
+
 def _someone_else(text: str, entry: dict[str, Any]) -> bool:
     """True when every mention of the lead is beside a capitalised name word that is not
     the lead's: "her name is Nicole Santos" names no Maria Santos."""
@@ -347,6 +350,14 @@ class Anchored:
                     break
         stages = {self.has_stage(stage) for *_, stage, _ in found} - {None}
         named = {self.has_stage(stage) for *_, stage, strong in found if not strong} - {None}
+        last = max(found, default=None, key=lambda f: f[0])
+        if len(stages) > 1 and last and last[3] and self.has_stage(last[2]) in _TERMINAL:
+            # "ghosted us … after we sent the quote 💀 deal's dead": the story ends closed
+            if not any(
+                f[3] and self.has_stage(f[2]) in _TERMINAL - {self.has_stage(last[2])}
+                for f in found
+            ):
+                stages = {self.has_stage(last[2])}
         if len(stages) > 1 and len(named) == 1 and _moving(text):
             # "… no go finish … abeg move am to Contacted": the stage the move names wins
             stages = named

@@ -143,7 +143,8 @@ class CreateIntents:
             args["status"] = _clean(named_stage.group("s") or named_stage.group("s2"))
             rest = rest[: named_stage.start()] + " " + rest[named_stage.end() :]
         company = re.search(
-            r"(?:\s+(?:from|at|of|with|@|who works (?:at|for)|working (?:at|for)|works (?:at|for)|company:?|,\s*company:?)\s+)(?P<c>[^,()]+?)(?=\s*(?:,|\(|$))",
+            r"(?:\s+(?:from|at|of|with|@|who works (?:at|for|by)|working (?:at|for|by)|works (?:at|for|by)"
+            r"|company(?:\s+is|\s+name\s+is|:)?|,\s*company(?:\s+is|:)?)\s+)(?P<c>[^,()]+?)(?=\s*(?:,|\(|$))",
             rest,
             re.I,
         )
