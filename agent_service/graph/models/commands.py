@@ -70,6 +70,8 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
 
     def parse(self, message: str) -> Parsed:
         """The calls `message` asks for, each value checked (`validate.settle`), or a reply."""
+        # "Kwame has changed to other company, he is by …": news, not a look-up of his company
+        message = _OTHER_COMPANY.sub("changed companies", message)
         history = history_call(_clean(message), offered="lead_history" in TOOLS_BY_NAME)
         if history:  # read whole: "today" is a sign-off elsewhere
             return Parsed(calls=history)
@@ -124,6 +126,9 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         fix = self._field_fix(text)
         if fix:
             return Parsed(calls=fix)
+        # "make a note by Dalia: …", "for Bram put in the notes: …": a note for a lead
+        text = _NOTE_BY.sub(r"add a note to \g<ref>:", text)
+        text = _FOR_X_NOTES.sub(r"add a note to \g<ref>:", text)
         note = _NOTE_WITH_COLON.search(text)
         if note:  # "…chatter…, add a note to kofi: interested, wants a call": all of it is the note
             calls = self._add_note(note.group(0))
@@ -197,6 +202,21 @@ _BARE_NEW = re.compile(
 _NOTE_WITH_COLON = re.compile(
     r"\b(?:add|put|leave|write|attach|log|save|make|jot(?:\s+down)?|drop)\s+(?:a\s+|the\s+)?"
     r"(?:quick\s+)?notes?\s+(?:to|for|on|about|against)\s+[^:,.!?]{1,40}?\s*:\s*\S.*$",
+    re.I,
+)
+_OTHER_COMPANY = re.compile(
+    r"\b(?:has\s+|have\s+)?(?:changed|moved|switched|gone|went)\s+(?:to\s+)?(?:(?:an?\s*)?other|a\s+new"
+    r"|a\s+different)\s+(?:company|firm|employer|job)\b",
+    re.I,
+)
+_NOTE_BY = re.compile(
+    r"\b(?:add|put|leave|write|make|jot(?:\s+down)?|drop)\s+(?:a\s+|the\s+)?(?:quick\s+)?notes?\s+"
+    r"(?:by|at|with|of|under|in)\s+(?P<ref>[^:,.!?]{1,40}?)\s*:",
+    re.I,
+)
+_FOR_X_NOTES = re.compile(
+    r"^(?:for|on|to)\s+(?P<ref>[^:,.!?]{1,40}?)\s*,?\s+(?:pls\s+|please\s+)?(?:put|add|write|jot|note"
+    r"|save)(?:\s+(?:down|it|this))?\s+(?:in|into|to|on)\s+(?:the\s+|his\s+|her\s+|their\s+)?notes?\s*:",
     re.I,
 )
 _QUOTED_NOTE = re.compile(

@@ -32,6 +32,7 @@ from agent_service.graph.models.grammar.intent_create import title_case
 from agent_service.graph.models.grammar.normalize import _EMOJI, _clean, in_english
 from agent_service.graph.models.grammar.recognizers import (
     _DOLLARS,
+    _MINUS,
     MONEY,
     RANGE,
     as_typed,
@@ -41,6 +42,7 @@ from agent_service.graph.models.grammar.recognizers import (
     spell_numbers,
 )
 from agent_service.graph.models.grammar.validate import ASK_NAME
+from agent_service.graph.nodes.guards import NEGATIVE_VALUE
 from agent_service.graph.nodes.lead_matcher import clean_reference
 from agent_service.graph.tools import TOOLS_BY_NAME
 from agent_service.leads.matching import normalize
@@ -211,6 +213,13 @@ class OfflineChatModel(BaseChatModel):
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         match = _BARE_VALUE.match(key) or re.match(r"^(?P<ref>.+)$", key)
         amount = match.group("ref").strip() if match else ""
+        # "ok then put 15k", "fine, make it 15k": the verb before the amount
+        amount = re.sub(
+            r"^(?:just\s+)?(?:put|make it|set it to|set|use|change it to|go with)\s+",
+            "",
+            amount,
+            flags=re.I,
+        )
         if not MONEY.fullmatch(amount) or parse_money(amount) is None:
             # "it's INR. approx 9,600 USD, put that only": the one amount in dollars
             dollars = [m.group(0).strip() for m in MONEY.finditer(key) if m.group("n")]
@@ -224,8 +233,11 @@ class OfflineChatModel(BaseChatModel):
         before = humans[-1].text if isinstance(humans[-1].text, str) else str(humans[-1].content)
         retried = RANGE.sub(f" {amount} ", before, count=1).replace("  ", " ").strip()
         if retried == before:  # "put value 8 lakh for pooja": the amount in rupees
-            refused = [
-                m for m in MONEY.finditer(before) if m.group("n") and money_problem(m.group(0))
+            refused = [  # rupees, or a negative amount ("set value of Omari to -5000")
+                m
+                for m in MONEY.finditer(before)
+                if m.group("n")
+                and (money_problem(m.group(0)) or _MINUS.search(before[: m.start("n")]))
             ]
             if len(refused) == 1:
                 start, end = refused[0].span()
@@ -260,6 +272,7 @@ class OfflineChatModel(BaseChatModel):
     ) -> ChatResult:
         # "um", "aoife at wicklowbrand dot ie", markdown; "pásala a Won porfa"
         text = in_english(as_typed(_latest_user_text(messages)))
+        text = _LABEL_TOO.sub(r"\g<label>:", text)  # "tel also new: 0032 …" is "tel: 0032 …"
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
         grounded = grounded_leads(messages)
@@ -282,7 +295,8 @@ class OfflineChatModel(BaseChatModel):
             parsed.calls = self._elided(messages, text)
         if not parsed.calls:
             parsed.calls = _onto_existing(messages, text)
-        if not parsed.calls and _previous_reply(messages).startswith(VALUE_REFUSED):
+        refusal = _previous_reply(messages)
+        if not parsed.calls and (refusal.startswith(VALUE_REFUSED) or NEGATIVE_VALUE in refusal):
             parsed = self._retry_value(messages, text) or parsed
         card = None if corrected else reader_for(self.stages).read(text)
         refused = not parsed.calls and parsed.reply not in (None, "", NOT_UNDERSTOOD)
@@ -609,6 +623,11 @@ def _label_is_no_lead(call: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, 
     return call
 
 
+_LABEL_TOO = re.compile(
+    r"^(?:and\s+|also\s+)?(?:(?:her|his|their|the)\s+)?(?:new\s+)?(?P<label>tel|phone|ph|mobile|mob|cell"
+    r"|number|e-?mail|mail)(?:\s+(?:also|too|now|new|is|changed|as well))+\s*:",
+    re.I,
+)
 _NAME_CUE = re.compile(
     r"\b(?:spell|spelled|spelt|spelling|surname|last name|first name|family name|full name|name"
     r"|rename)\b",
@@ -623,6 +642,14 @@ _FIX_IT_TO = re.compile(
 )
 
 
+# "his name is written Kwame Asante-Mensah, not only Kwame Asante": the whole name, said right
+_NAME_IS_FULL = re.compile(
+    r"\b(?:his|her|their|the)\s+(?:full\s+|correct\s+|real\s+)?name\s+(?:is|should be)\s+"
+    r"(?:(?:written|spelled|spelt|actually)\s+)?(?:as\s+)?"
+    r"(?P<full>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3})\s*,?\s+not\b"
+)
+
+
 def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """A name spelled right: "his surname is Raghavan not Raghvan", "its spelled Shaun not
     Sean, rename him", "jo whitfield's full name is joanna, can u fix it to Joanna
@@ -631,9 +658,10 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
     if not _NAME_CUE.search(text):
         return []
     named = [e for e in grounded if _by_name(e)]
-    full = _FIX_IT_TO.search(text)
+    full = _FIX_IT_TO.search(text) or _NAME_IS_FULL.search(text)
     if full and len({e["name"] for e in named}) == 1 and is_person_name(full.group("full")):
-        return [("update_lead", {"lead": named[0]["name"], "name": full.group("full")})]
+        if normalize(full.group("full")) != normalize(named[0]["name"]):
+            return [("update_lead", {"lead": named[0]["name"], "name": full.group("full")})]
     for match in _X_NOT_Y.finditer(text):
         new, old = match.group("new"), match.group("old")
         owners = [e for e in grounded if normalize(old) in normalize(e["name"]).split()]

@@ -18,6 +18,8 @@ from agent_service.leads.matching import normalize
 from agent_service.leads.models import Lead
 from agent_service.leads.store import LeadStore
 
+NEGATIVE_VALUE = "the deal value can't be negative"
+
 
 def invalid_value(fields: dict[str, Any]) -> str | None:
     """Why `fields["value"]` cannot be stored, or None when it can (or is not given)."""
@@ -31,7 +33,7 @@ def invalid_value(fields: dict[str, Any]) -> str | None:
     if not math.isfinite(number):
         return "the deal value must be a number"
     if number < 0:
-        return f"the deal value can't be negative ({number:,.0f})"
+        return f"{NEGATIVE_VALUE} ({number:,.0f})"
     return None
 
 

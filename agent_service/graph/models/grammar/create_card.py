@@ -56,11 +56,13 @@ _TRIGGER = re.compile(
 # words are the verb, then a colon or a capitalised name.
 _VERB_FIRST = re.compile(
     r"^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?(?:add|create|new)\s*:\s*"
-    r"|^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?add\s+(?=[A-Z][\w'’-]+\s+[A-Z])"
+    r"|^(?:(?:[Pp]ls|[Pp]lease|[Kk]indly|[Cc]an you|[Cc]ould you|[Cc]an u)\s+)?[Aa]dd\s+(?=[A-Z][\w'’-]+\s+[A-Z])"
 )
 # A question about creating ("how do I add a new lead?"), not a request.
 _ASKS_HOW = re.compile(r"^\W*(?:how|where|why|did|have i|has|was|is there|what)\b", re.I)
 _LABELLED_NAME = re.compile(
+    # "she is Amara Nwosu from Lagos Fintech", "he's Chidi Okafor"
+    r"^(?:she|he)(?:'s|\s+is)\s+(?P<n3>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}(?:\s+(?:from|at|of|with)\s+.+)?)$|"
     r"^(?:(?:her|his|their|the|contact's|contacts|lead's|the contact's)\s+)?(?:full\s+)?"
     r"(?:name(?:'s|s)?|contact(?:'s|s)?\s+(?:person(?:'s|s)?\s+)?name(?:'s)?|contact\s+person(?:'s)?"
     r"|contact|person)(?:\s+is|\s*:|\s*=|\s*-)?\s+"
@@ -69,22 +71,24 @@ _LABELLED_NAME = re.compile(
 )
 _COMPANY_LED = re.compile(
     # "she's with Lusitania Foods", "runs Saltbush Coffee Roasters", "company: Sabor Doce"
-    r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are)\s+(?:now\s+|also\s+)?)?"
+    r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are|(?=\s+works?\b))\s+(?:now\s+|also\s+)?)?"
     r"(?:(?:for\s+)?(?:the\s+)?(?:company|co|org|organisation|organization|account|firm|business)"
-    r"(?:\s+name)?(?:'s|\s+is|\s*:|\s*=|\s*-)?|works?\s+(?:at|for|in|with)|working\s+(?:at|for"
-    r"|in|with)|employed\s+(?:at|by)|based\s+at|runs|owns|from|at|@|with|of)\s+(?P<c>.+)$",
+    r"(?:\s+name)?(?:'s|\s+is|\s*:|\s*=|\s*-)?|works?\s+(?:at|for|in|with|by)|working\s+(?:at|for"
+    r"|in|with|by)|employed\s+(?:at|by)|based\s+at|runs|owns|from|at|@|with|of)\s+(?P<c>.+)$",
     re.I,
 )
 _COMPANY_LAST = re.compile(r"^(?P<c>.+?)\s+is\s+(?:the|her|his|their)\s+company$", re.I)
 _AT = re.compile(r"^(?P<head>.+?)\s+(?:at|@|from|of|with)\s+(?P<c>.+)$", re.I)
 _EMAIL_LABEL = re.compile(
+    r"^(?:is|=)\s+(?:the|her|his|their)\s+(?:e-?mail|mail|address)(?:\s+address)?$|"
     r"^(?:(?:her|his|their|the|and)\s+)?(?:(?:contact's|contacts|lead's|work|business|office)\s+)?"
     r"(?:e-?mail|mail|email address|e-mail address|email id)?"
     r"(?:\s+(?:is|should be))?\s*[:=-]?\s*$",
     re.I,
 )
 _PHONE_LABEL = re.compile(
-    r"^(?:(?:her|his|their|the|and)\s+)?(?:phone|ph|tel|cell|mobile|mob|number|no|num"
+    r"^(?:is|=)\s+(?:the|her|his|their)\s+(?:phone|number|mobile|cell)(?:\s+number)?$|"
+    r"^(?:(?:her|his|their|the|and)\s+)?(?:telephone|phone|ph|tel|cell|mobile|mob|number|no|num"
     r"|whatsapp|wa|contact number|contact no|cell phone|mobile number|phone number|direct line"
     r"|landline|office)?\.?(?:\s+(?:number|no\.?|#))?(?:\s+(?:is|should be))?\s*[:=#-]?\s*$",
     re.I,
@@ -99,7 +103,7 @@ _STAGE_LED = re.compile(
 _MOVE_TO = re.compile(
     r"(?:^|\b(?:so|and|then|pls|please|just)\s+)(?:put|stick|move|add|mark|set|place|drop|chuck"
     r"|pop|throw|file|slot|park|keep)\s+(?:(?:him|her|them|it|this|the lead|this one|that one)\s+)?"
-    r"(?:(?:straight|directly|right)\s+)?(?:in\s+as|in|into|to|as|under|at|on)\s+(?:the\s+)?"
+    r"(?:(?:straight|directly|direct|right)\s+)?(?:in\s+as|in|into|to|as|under|at|on)\s+(?:the\s+)?"
     r"(?P<s>.+?)(?:\s+(?:stage|column|status|pls|please|for now|for the moment|for the time being))?$",
     re.I,
 )
@@ -112,6 +116,12 @@ _WHERE_MET = re.compile(
 )
 # Adverbs that sit inside a stage phrase ("meeting already booked", "quotation also sent").
 _INSIDE_STAGE = re.compile(r"\b(?:already|also|just|finally|now|too)\b", re.I)
+_MOVES_ANOTHER = re.compile(
+    r"\b(?:move|put|mark|set|bump|push|change|update|drag|shift)\s+"
+    r"(?!(?:him|her|them|it|this|that|the lead|this one|that one|straight|directly|direct)\b)"
+    r"(?:[A-Z][\w'’-]*|[a-z][\w'’-]*'s)\b",
+)
+_TITLE = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|herr|frau)\.?\s+(?=\S)", re.I)
 # A field said to be unknown yet: nothing to store ("No value estimate yet", "no email yet").
 _NOT_YET = re.compile(
     r"^(?:there's\s+|there is\s+)?no\s+(?:deal\s+)?(?:value|estimate|value estimate|budget|amount|email"
@@ -127,7 +137,8 @@ _WORK_BEFORE = re.compile(
 )
 _SPLIT = re.compile(
     r"\s*(?:,(?!\d{3})|[;|\n]|\s+and\s+(?=(?:the|her|his|their|its|it's|deal|value|e-?mail|phone"
-    r"|cell|mobile|status|stage|she|he|they|we|i)\b)|(?<=[^\d\s])\.\s+|\s[-–—]+\s|:\s+|\s+\+\s+"
+    r"|cell|mobile|status|stage|she|he|they|we|i)\b)"
+    r"|(?<=[^\d\s])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)\.+\s+|\s[-–—]+\s|:\s+|\s+\+\s+|\.{3,}"
     r"|\s*(?:→|->|=>)\s*|(?<=\x00[EP])\s+\.\s+"
     # dictated, no commas: "… wicklow brand studio her email is aoife@…"
     r"|\s+(?=(?:(?:her|his|their|the)\s+)?(?:e-?mail|mail|phone|ph|mobile|mob|cell|tel|number)\b"
@@ -363,6 +374,8 @@ class CardReader:
             self._set(card, "status", self.stage(bare))
             return True
         named = {s for s in stages_named(bare) if self.stage(s)}
+        if _MOVES_ANOTHER.search(piece):
+            return False  # "…, and move Sarah Lee to Contacted": another lead's move
         if len(named) == 1 and not is_person_name(piece):
             self._set(card, "status", self.stage(named.pop()))
             return True
@@ -371,7 +384,7 @@ class CardReader:
     def _name(self, piece: str, card: Card) -> bool:
         labelled = _LABELLED_NAME.match(piece)
         if labelled:
-            name = _trim(labelled.group("n") or labelled.group("n2"))
+            name = _trim(labelled.group("n") or labelled.group("n2") or labelled.group("n3"))
             head, company = self._name_at(name)
             if head:
                 earlier = card.fields.get("name")
@@ -411,7 +424,9 @@ class CardReader:
     @staticmethod
     def _name_at(text: str) -> tuple[str | None, str | None]:
         """("Valentina Rojas", "Textiles Andinos") for "Valentina Rojas from Textiles Andinos";
-        (name, None) for a bare name; (None, None) when `text` is no name."""
+        (name, None) for a bare name; (None, None) when `text` is no name. A title ("Mr.
+        Mikko Laine") is no part of the name."""
+        text = _TITLE.sub("", text)
         if _is_name(text):
             return text, None
         at = _AT.match(text)

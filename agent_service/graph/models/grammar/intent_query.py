@@ -34,12 +34,14 @@ class QueryIntents:
     def _query(self, clause: str) -> list[Call] | None:
         text = clause.strip()
         # "who's sitting in proposal sent rn?", "who's still in New atm": who is in a stage now
-        text = re.sub(
-            r"^(who(?:'s|’s| is| are|s))\s+(?:(?:sitting|still|currently|stuck|parked)\s+)+(?=in\b)",
-            r"\1 ",
+        where = re.match(
+            r"^(who(?:'s|’s| is| are|s))\s+(?:(?:sitting|still|currently|stuck|parked|actually|now"
+            r"|right now|at the moment)\s+)*(?:in|at|on)\s+(?P<rest>\S.*)$",
             text,
             flags=re.I,
         )
+        if where and self.stage(re.sub(r"[?!.\s]+$", "", where["rest"])):  # type: ignore[attr-defined]
+            text = f"{where[1]} in {where['rest']}"  # "who is actually at Proposal sent?"
         text = re.sub(
             r"\s+(?:rn|atm|right now|at the moment|currently|now)(?=\W*$)", "", text, flags=re.I
         )

@@ -217,8 +217,8 @@ class UpdateIntents:
             ),
             (r"^(?P<ref>.+?)\s+(?:joined|is now (?:at|with))\s+(?P<value>.+)$", "company"),
             (  # "esteban's at Cordillera Mining now", "now he is in Grupo Altamira"
-                r"^(?:now\s+)?(?P<ref>[^,;.]+?)(?:'s|’s|\s+is|\s+has)\s+(?:now\s+|moved\s+)?(?:at|with|in"
-                r"|over at|working (?:at|for|in))\s+(?P<value>[A-Z][^,;]*?)(?:\s+now)?$",
+                r"^(?:now\s+)?(?P<ref>[^,;.]+?)(?:'s|’s|\s+is|\s+has)\s+(?:now\s+|moved\s+)?(?:at|with|in|by"
+                r"|over at|working (?:at|for|in|by))\s+(?P<value>[A-Z][^,;]*?)(?:\s+now)?$",
                 "company_news",
             ),
             (

@@ -11,7 +11,7 @@ from agent_service.graph.models.grammar.vocabulary import _PRONOUN_OWNER
 from agent_service.graph.models.grammar.words import _yaml, fillers, fix_field_typos, fix_verb_typo
 
 _POLITE_PREFIX = re.compile(
-    r"^(?:(?:hey|hi|hello|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
+    r"^(?:(?:hey|hi|hello|dear|hi dear|hello dear|ok|okay|so|alright|right|well|um|uh|oh|and|also|then|now|actually"
     r"|quick one|quickly|btw|by the way|oops|sorry|great|cool|thanks|perfect|wait|no wait"
     r"|forget it|forget that|never mind|nevermind|hmm|ah|oh well|fine|good|nice|excellent)[,!.:]?\s+"
     r"|(?:would|could|will) you be (?:so kind|kind enough) (?:as )?to\s+|would you mind\s+"
