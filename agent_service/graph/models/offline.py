@@ -521,6 +521,8 @@ def _other_lead(
     change is put back first (one undo per change made)."""
     if not grounded or not _REDIRECT.search(text) or _EMAIL.search(text) or stages_named(text):
         return []  # a stage or an address of its own: a new request, not a redirect
+    if re.search(r"\bnot\s+(?:only|just)\b|\bname\s+is\b", text, re.I):
+        return []  # "his name is written X, not only Y": a name said right, not another lead
     previous = [c for c in _previous_calls(messages) if c[0] in {"change_status", "update_lead"}]
     if not previous or len(previous) > 2:
         return []
@@ -646,7 +648,8 @@ _FIX_IT_TO = re.compile(
 _NAME_IS_FULL = re.compile(
     r"\b(?:his|her|their|the)\s+(?:full\s+|correct\s+|real\s+)?name\s+(?:is|should be)\s+"
     r"(?:(?:written|spelled|spelt|actually)\s+)?(?:as\s+)?"
-    r"(?P<full>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3})\s*,?\s+not\b"
+    r"(?P<full>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3})\s*,?\s+not\s+(?:only\s+|just\s+)?"
+    r"(?P<old>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})"
 )
 
 
@@ -658,7 +661,15 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
     if not _NAME_CUE.search(text):
         return []
     named = [e for e in grounded if _by_name(e)]
-    full = _FIX_IT_TO.search(text) or _NAME_IS_FULL.search(text)
+    said = _NAME_IS_FULL.search(text)
+    if said and is_person_name(said.group("full")):
+        # "… not only Kwame Asante": the lead is the one the old name names in full
+        owners = {
+            e["name"] for e in grounded if normalize(e["name"]) == normalize(said.group("old"))
+        }
+        if len(owners) == 1 and normalize(said.group("full")) not in {normalize(o) for o in owners}:
+            return [("update_lead", {"lead": owners.pop(), "name": said.group("full")})]
+    full = _FIX_IT_TO.search(text)
     if full and len({e["name"] for e in named}) == 1 and is_person_name(full.group("full")):
         if normalize(full.group("full")) != normalize(named[0]["name"]):
             return [("update_lead", {"lead": named[0]["name"], "name": full.group("full")})]
