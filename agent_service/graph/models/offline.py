@@ -42,6 +42,7 @@ from agent_service.graph.models.grammar.recognizers import (
     spell_numbers,
 )
 from agent_service.graph.models.grammar.validate import ASK_NAME
+from agent_service.graph.models.grammar.words import stage_words
 from agent_service.graph.nodes.guards import NEGATIVE_VALUE
 from agent_service.graph.nodes.lead_matcher import clean_reference
 from agent_service.graph.tools import TOOLS_BY_NAME
@@ -60,7 +61,9 @@ class OfflineChatModel(BaseChatModel):
 
     def model_post_init(self, context: Any, /) -> None:
         self._parser = CommandParser(self.stages)
-        self._anchored = Anchored(self._parser.stage, self._parser.pipeline.find)
+        self._anchored = Anchored(
+            self._parser.stage, self._parser.pipeline.find, self._parser.pipeline.stages
+        )
 
     @property
     def _llm_type(self) -> str:
@@ -247,6 +250,35 @@ class OfflineChatModel(BaseChatModel):
         parsed = self._parser.parse(retried)
         return parsed if parsed.calls else None
 
+    def _forward_only(
+        self, calls: list[tuple[str, dict[str, Any]]], text: str, grounded: list[dict[str, Any]]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """A stage told in a story ("Bartek from Ostrava Print called back, … so the deal is
+        more like 38k now. can you update that") never takes a lead back down the pipeline:
+        that move is dropped, and the message is read for what else it asks. A stage asked
+        for by name ("move him back to Contacted", "bump her back to new") is kept."""
+        named = [e for e in grounded if _by_name(e)]
+        if len({e["name"] for e in named}) != 1:
+            return calls
+        lead = named[0]
+        kept: list[tuple[str, dict[str, Any]]] = []
+        dropped = False
+        for name, args in calls:
+            stage = str(args.get("status", ""))
+            if (
+                name == "change_status"
+                and not _asked_for(stage, text)
+                and self._anchored._backward([lead], lead["name"], stage)
+                and set(normalize(clean_reference(str(args.get("lead", "")))).split())
+                & set(lead["words"])
+            ):
+                dropped = True
+                continue
+            kept.append((name, args))
+        if dropped and not kept:
+            return [c for c in self._anchored.read(text, grounded) or [] if c[0] != "find_leads"]
+        return kept
+
     def _anchor(self, text: str, grounded: list[dict[str, Any]], parsed: Parsed) -> Parsed:
         """The anchored reading (`grammar/anchored.py`) when the grammar found no request, or
         passed on a lead reference that names none of the leads the message names."""
@@ -303,6 +335,7 @@ class OfflineChatModel(BaseChatModel):
         if card and not refused and wins_over(card, parsed.calls, text):
             parsed = Parsed(calls=[card.call()])  # a new lead described in free order
         parsed = self._anchor(text, grounded, parsed)
+        parsed.calls = self._forward_only(parsed.calls, text, grounded)
         parsed.calls = _nearest_antecedent(parsed.calls, text, grounded)
         parsed.calls = [_label_is_no_lead(call) for call in parsed.calls]
         if not parsed.calls:
@@ -706,6 +739,18 @@ def _company_contrast(text: str, grounded: list[dict[str, Any]]) -> str | None:
     if len(companies) != 1:
         return None
     return f"{match.group('head')}{title_case(match.group('new'))} now"
+
+
+def _asked_for(stage: str, text: str) -> bool:
+    """True when the message names `stage` (or a word for it) as where to put the lead:
+    "back to contacted", "into New", "-> Lost"."""
+    words = [stage] + [w for w, s in stage_words().items() if s == stage]
+    names = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return bool(
+        re.search(
+            rf"(?:\b(?:to|into|in|as|under|on|at)|->|→|=>|:)\s+(?:the\s+)?(?:{names})\b", text, re.I
+        )
+    )
 
 
 def _leading_amount(text: str) -> tuple[str, float] | None:

@@ -280,9 +280,26 @@ def _masked(text: str, spans: list[tuple[int, int]]) -> str:
 class Anchored:
     """The anchored reading of one message (see the module docstring)."""
 
-    def __init__(self, stage: Callable[[str], str | None], has_stage: Callable[[str], str | None]):
+    def __init__(
+        self,
+        stage: Callable[[str], str | None],
+        has_stage: Callable[[str], str | None],
+        stages: tuple[str, ...] = (),
+    ):
         self.stage = stage  # a phrase → the pipeline stage it names (typos too)
         self.has_stage = has_stage  # a default stage name → the pipeline's, if it has it
+        self.stages = stages  # the pipeline in order
+        self.named = False  # the last `_stage` found its stage after a move word
+
+    def _backward(self, grounded: list[dict[str, Any]], lead: str, stage: str) -> bool:
+        """True when `stage` is one of the pipeline's first two (contact, not a milestone) and
+        behind the lead's stage now: "Bartek called back" tells of a call; it never takes a
+        lead in Proposal sent back to Contacted."""
+        entry = next((e for e in grounded if e["name"] == lead), None)
+        now = entry.get("status") if entry else None
+        if now not in self.stages or stage not in self.stages[:2]:
+            return False
+        return self.stages.index(stage) < self.stages.index(now)
 
     # -- the lead --------------------------------------------------------------------------
 
@@ -365,12 +382,14 @@ class Anchored:
             return None, False, taken  # none, or two different stages: not this reading
         stage = stages.pop()
         strong = any(s for *_, name, s in found if self.has_stage(name) == stage)
+        self.named = any(not s for *_, name, s in found if self.has_stage(name) == stage)
         return stage, strong, taken
 
     @staticmethod
     def _amount(text: str) -> tuple[float | None, bool]:
         """(the one amount written as money, whether there were several)."""
-        amounts = []
+        amounts: list[float] = []
+        money: list[float] = []  # the ones written as money ("38k", "$5,000")
         spelled = spell_numbers(text)
         for match in MONEY.finditer(spelled):
             raw = match.group(0).strip()
@@ -382,13 +401,20 @@ class Anchored:
                 continue
             marked = bool(_MONEY_MARK.search(raw)) or "," in number
             plain_big = value >= 1000 and not (1900 <= value <= 2100 and len(number) == 4)
+            counted = re.match(r"\s*[a-z]{3,}s\b", spelled[match.end() :], re.I)
+            if not marked and counted and not _MONEY_MARK.match(counted.group(0).strip()):
+                continue  # "5000 catalogues instead of 2000": a count, not money
             if marked or plain_big:
                 # the sign is kept: the action node refuses a negative value, never alters it
                 negative = _MINUS.search(spelled[: match.start("n")])  # as parse_money reads it
                 amounts.append(-value if negative else value)
+                if _MONEY_MARK.search(raw):
+                    money.append(amounts[-1])
         distinct = set(amounts)
         if len(distinct) == 1:
             return distinct.pop(), False
+        if len(set(money)) == 1:  # "5000 catalogues instead of 2000, so the deal is 38k"
+            return money[0], False
         return None, len(distinct) > 1
 
     # -- the reading -----------------------------------------------------------------------
@@ -463,8 +489,12 @@ class Anchored:
                 # "pls delete Zhou Xin, DQ'd. student project": the stage word is the reason
                 return [("delete_lead", {"lead": lead})]
         calls: list[Call] = []
+        named = self.named  # the stage said after a move word, not only told in a story
         if stage and moving and not self._unsure(polite, cue_spans, no_contacts):
-            calls.append(("change_status", {"lead": lead, "status": stage}))
+            if named or not self._backward(grounded, lead, stage):
+                # "…Bartek called back… the deal is more like 38k now. can you update that":
+                # the call is news, the update is for the value
+                calls.append(("change_status", {"lead": lead, "status": stage}))
         elif (
             stage
             and strong
@@ -473,8 +503,10 @@ class Anchored:
         ):
             # a statement of fact ("INKED IT!!! gustavo signed"): its sentence may not doubt
             # it, nor may the message ("not gonna chase him", "hopefully signs"); what comes
-            # next may ("quotation also sent yesterday. he will revert by friday")
-            calls.append(("change_status", {"lead": lead, "status": stage}))
+            # next may ("quotation also sent yesterday. he will revert by friday"). It only
+            # moves a lead forward.
+            if not self._backward(grounded, lead, stage):
+                calls.append(("change_status", {"lead": lead, "status": stage}))
         fields: dict[str, Any] = {}
         valued = _VALUE_WORDS.search(no_contacts) or (moving and _MONEY_MARK.search(no_contacts))
         if amount is not None and not several and valued:  # "put 12,500 bucks on anders"

@@ -240,6 +240,12 @@ class UpdateIntents:
                 r"|cos|coz|following)\b.*)?$",
                 "value",
             ),
+            (  # "she's looking at ~15k", "they're budgeting about 40k": what the deal comes to
+                r"^(?P<ref>she|he|they)(?:'s|’s|'re|’re|\s+is|\s+are)\s+(?:looking at|budgeting|talking"
+                r"|thinking|expecting|planning on)\s+(?:about\s+|around\s+|~\s*|roughly\s+|approx\.?\s+)?"
+                r"(?P<value>[$€£]?\s*\d[\d,.]*(?:\s*(?:k|grand|thousand|million|m|mil)\b)?)$",
+                "value",
+            ),
             (  # "fix the spelling of his name, it should be Jörgen Åberg"
                 r"^(?:(?:pls|please|also|and)\s+)*(?:fix|correct|change|update)\s+(?:the\s+)?(?:spelling\s+of\s+)?"
                 r"(?P<owner>his|her|their)\s+name(?:\s+spelling)?\s*(?:,|-|—|:)\s*(?:it\s+)?(?:should be|is"

@@ -44,7 +44,7 @@ _CURRENCY = r"(?:usd|eur|gbp|chf|cad|aud|inr|rs\.?|rupees?|dollars?|euros?|pound
 _AMOUNT = (
     # "12 500 dollars", "40 000": thousands grouped by spaces, as much of Europe writes them
     rf"(?:{_CURRENCY}\s*)?[$€£₹]?\s*(?<![\w.,])(?P<n>\d{{1,3}}(?:[ \u00a0\u202f]\d{{3}})+(?![\d,.])"
-    r"|\d[\d,]*(?:\.\d+)?)\s*"
+    r"|\d(?:[\d,]*\d)?(?:\.\d+)?)\s*"  # a comma after a number ends a clause, not the number
     r"(?P<u>k|mm|m|mil|mio|mn|bn|grand|thousand|million|billion|lakhs?|lacs?|crores?|cr)?\b\s*"
     rf"(?:{_CURRENCY}\b)?"
 )
