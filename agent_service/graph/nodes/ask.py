@@ -175,6 +175,9 @@ CANCELLED = {
     "update_lead": "Lead '{name}' was not changed.",
 }
 _NO_TAIL = {
+    "keep her",
+    "keep him",
+    "keep them",
     "keep it",
     "keep",
     "dont delete",
@@ -198,6 +201,13 @@ _NO_TAIL = {
 
 
 _FILLER = re.compile(r"^(?:(?:hmm+|oh|ah|um+|uh+|well|wait|ok|okay|so)\s+)+")
+
+
+# A reason after the no: "she might come back next year", "he's still deciding".
+_REASON_AFTER_NO = re.compile(
+    r"^(?:she|he|they|it|we|i|she's|he's|they're|it's|we're|i'm|shes|hes|because|since|cause"
+    r"|cos|coz)\b[^@\d]*$"
+)
 
 
 def _segments(text: str) -> list[str]:
@@ -282,7 +292,12 @@ def is_no(text: str) -> bool:
     if _answer_key(text) in NO or _answer_key(text) in _NO_TAIL - {"actually", "wait"}:
         return True
     parts = _segments(text)
-    return bool(parts) and any(p in NO for p in parts) and all(p in NO | _NO_TAIL for p in parts)
+    if not parts or not any(p in NO for p in parts):
+        return False
+    # "hmm actually no, keep her. she might come back next year": a reason may follow
+    first_other = next((i for i, p in enumerate(parts) if p not in NO | _NO_TAIL), len(parts))
+    rest = parts[first_other:]
+    return first_other > 0 and all(_REASON_AFTER_NO.match(p) for p in rest)
 
 
 _IN_STAGE = re.compile(

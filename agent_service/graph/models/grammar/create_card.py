@@ -72,7 +72,9 @@ _LABELLED_NAME = re.compile(
 _COMPANY_LED = re.compile(
     # "she's with Lusitania Foods", "runs Saltbush Coffee Roasters", "company: Sabor Doce"
     r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are|(?=\s+works?\b))\s+(?:now\s+|also\s+)?)?"
-    r"(?:(?:for\s+)?(?:the\s+)?(?:company|co|org|organisation|organization|account|firm|business)"
+    r"(?:(?:(?:i|we)\s+)?met\s+(?:a|the|this|one)\s+(?:guy|person|lady|woman|man|contact|dude|someone"
+    r"|gentleman|buyer)\s+(?:from|at|with)"
+    r"|(?:for\s+)?(?:the\s+)?(?:company|co|org|organisation|organization|account|firm|business)"
     r"(?:\s+name)?(?:'s|\s+is|\s*:|\s*=|\s*-)?|works?\s+(?:at|for|in|with|by)|working\s+(?:at|for"
     r"|in|with|by)|employed\s+(?:at|by)|based\s+at|runs|owns|from|at|@|with|of)\s+(?P<c>.+)$",
     re.I,
@@ -156,6 +158,7 @@ class Card:
     unsure: bool = False  # a name typed in lower case without saying it is a name
     requested: bool = False  # the message asks for a new lead in so many words
     opening: bool = False  # the piece being read comes right after "new lead"
+    answering: bool = False  # the message answers "what is the contact's name?"
 
     def call(self) -> tuple[str, dict[str, Any]]:
         args = dict(self.fields)
@@ -211,7 +214,13 @@ def _capitalised(words: list[str]) -> bool:
 
 def _company(text: str) -> str | None:
     """A company as written, when the words can be one."""
-    company = _trim(re.sub(r"\s+(?:now|too|also|as well)$", "", text.strip(), flags=re.I))
+    company = re.sub(  # "istanbul tekstil at the expo": where they met is no part of it
+        r"\s+(?:at|on|in|during|after)\s+(?:the|a|an|our|their|last|this|that)\s+.*$",
+        "",
+        text.strip(),
+        flags=re.I,
+    )
+    company = _trim(re.sub(r"\s+(?:now|too|also|as well)$", "", company, flags=re.I))
     if not company or not is_company(company) or len(company) > 120:
         return None
     if all(w in glue() for w in re.findall(r"[\w'’]+", company.lower())):
@@ -251,12 +260,20 @@ class CardReader:
         `answer`, the message answers "what is the contact's name?" (no request needed)."""
         text = _EMOTICON.sub(" , ", _EMOJI.sub(" , ", message)).replace("’", "'")
         text = " ".join(text.split())
-        if not text or _ASKS_HOW.match(text):
+        asked_how = False
+        if text and _ASKS_HOW.match(text):
+            # "how do i add a lead? met a guy from istanbul tekstil, their email is …": the
+            # question, then the lead it is about
+            question, mark, rest = text.partition("?")
+            if not (mark and rest.strip() and _TRIGGER.search(question)):
+                return None
+            text, asked_how = rest.strip(), True
+        if not text:
             return None
         trigger = _TRIGGER.search(text) or _VERB_FIRST.match(text)
         if trigger:
             text = f"{text[: trigger.start()]} , {text[trigger.end() :]}"
-        card = Card(requested=bool(trigger))
+        card = Card(requested=bool(trigger) or asked_how, answering=answer)
         emails = {e.lower() for e in EMAIL.findall(text)}
         if len(emails) > 1:
             return None
@@ -277,7 +294,7 @@ class CardReader:
             self._place(_trim(piece), card)
         card.opening = False
         named = "name" in card.fields
-        if not trigger and not answer:
+        if not trigger and not answer and not asked_how:
             # no request to create: only a name said to be one, with details around it
             details = {"company", "email", "phone", "value"} & set(card.fields)
             if not (named and card.fields.get("_labelled") and len(details) >= 2):
@@ -406,6 +423,17 @@ class CardReader:
             if company:
                 self._set(card, "company", company)
                 return True
+        if (
+            head
+            and not company
+            and card.answering
+            and "name" not in card.fields
+            and head == head.lower()
+            and 2 <= len(head.split()) <= 3
+        ):
+            # the name the question asked for, typed in lower case: "siobhan o'connell"
+            self._set(card, "name", title_case(head))
+            return True
         if not head or not _capitalised(head.split()):
             if head and head == head.lower() and len(head.split()) >= 2 and company:
                 # "haruka sato from mizuho": a name typed in lower case is asked about, unless
@@ -508,8 +536,13 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]], message: str 
             return True
         if card.requested and not card.fields.get("name"):
             # "new warm lead from Sunridge Dental, …": nothing is written before the name is
-            # given, so a create asked for in so many words beats a look-up
-            return all(name == "find_leads" for name, _ in calls)
+            # given, so a create asked for in so many words beats a look-up, or an update
+            # of "them" ("how do i add a lead? met a guy …, their email is …")
+            return all(
+                name == "find_leads"
+                or str(args.get("lead", "")).lower() in {"them", "him", "her", "they", "it"}
+                for name, args in calls
+            )
         return not calls or (sure and bool(card.fields.get("name")))
     nameless = [args for args in creates if not args.get("name")]
     if (

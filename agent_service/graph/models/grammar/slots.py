@@ -42,7 +42,7 @@ _DOUBT = re.compile(
     r"\b(?:not|never|no|nope|isn't|isnt|hasn't|hasnt|haven't|havent|didn't|didnt|doesn't|doesnt"
     r"|won't|wont|aren't|arent|if|unless|when|whenever|once|after|before|until|till|til|yet"
     r"|maybe|might|may|perhaps|probably|possibly|should|would|could|will|gonna|going|later"
-    r"|soon|eventually|pending|hopefully|or|instead|tomorrow|tmrw|tmr)\b|\?",
+    r"|soon|eventually|pending|hopefully|or|tomorrow|tmrw|tmr)\b|\?",
     re.I,
 )
 _HEDGE = re.compile(
