@@ -216,13 +216,15 @@ class OfflineChatModel(BaseChatModel):
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         match = _BARE_VALUE.match(key) or re.match(r"^(?P<ref>.+)$", key)
         amount = match.group("ref").strip() if match else ""
-        # "ok then put 15k", "fine, make it 15k": the verb before the amount
+        # "ok then put 15k", "ah ok my bad. just make it 25k then": the verb before the amount
         amount = re.sub(
-            r"^(?:just\s+)?(?:put|make it|set it to|set|use|change it to|go with)\s+",
+            r"^(?:(?:ah|oh|ok|okay|my bad|sorry|oops|fine|right|alright)[,.!]*\s+)*(?:just\s+)?"
+            r"(?:put|make it|set it to|set|use|change it to|go with)\s+",
             "",
             amount,
             flags=re.I,
         )
+        amount = re.sub(r"\s+(?:then|instead|please|pls)$", "", amount, flags=re.I)
         if not MONEY.fullmatch(amount) or parse_money(amount) is None:
             # "it's INR. approx 9,600 USD, put that only": the one amount in dollars
             dollars = [m.group(0).strip() for m in MONEY.finditer(key) if m.group("n")]
@@ -305,6 +307,7 @@ class OfflineChatModel(BaseChatModel):
         # "um", "aoife at wicklowbrand dot ie", markdown; "pásala a Won porfa"
         text = in_english(as_typed(_latest_user_text(messages)))
         text = _LABEL_TOO.sub(r"\g<label>:", text)  # "tel also new: 0032 …" is "tel: 0032 …"
+        text = _without_meta_questions(text)  # "how do i get rid of a lead? … delete him pls"
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
         grounded = grounded_leads(messages)
@@ -337,7 +340,7 @@ class OfflineChatModel(BaseChatModel):
         parsed = self._anchor(text, grounded, parsed)
         parsed.calls = self._forward_only(parsed.calls, text, grounded)
         parsed.calls = _nearest_antecedent(parsed.calls, text, grounded)
-        parsed.calls = [_label_is_no_lead(call) for call in parsed.calls]
+        parsed.calls = _merged([_label_is_no_lead(call) for call in parsed.calls])
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:
@@ -658,6 +661,27 @@ def _label_is_no_lead(call: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, 
     return call
 
 
+# A question about the product around the request: "how do i get rid of a lead? yusuf …
+# told us to stop contacting them, delete him pls", "is there a notes thing? if so jot down
+# for pedro: …", "… mark her as closed won pls — or is that something my manager does?"
+_HOW_FIRST = re.compile(
+    r"^\W*(?:(?:ok|okay|so|hey|hi)[,\s]+)*(?:how\s+(?:do|can|would|should)\s+(?:i|we|you)|how\s+to"
+    r"|is\s+there|can\s+i|do\s+i|where\s+do\s+i|what's\s+the\s+way\s+to)\b[^?]{0,80}\?+\s*"
+    r"(?:(?:if\s+so|if\s+yes|if\s+yes\s+then|then|anyway)[,\s]+)?(?=\S+(?:\s+\S+){2,})",
+    re.I,
+)
+_OR_QUESTION_LAST = re.compile(
+    r"\s*(?:[,—–-]+\s*)?\bor\s+(?:is|do|does|should|can|will|am|are|would)\s+[^?.!]{0,80}\?+\s*$",
+    re.I,
+)
+
+
+def _without_meta_questions(text: str) -> str:
+    """The request without the questions about the product asked around it."""
+    stripped = _OR_QUESTION_LAST.sub("", _HOW_FIRST.sub("", text, count=1))
+    return stripped if stripped.strip() else text
+
+
 _LABEL_TOO = re.compile(
     r"^(?:and\s+|also\s+)?(?:(?:her|his|their|the)\s+)?(?:new\s+)?(?P<label>tel|phone|ph|mobile|mob|cell"
     r"|number|e-?mail|mail)(?:\s+(?:also|too|now|new|is|changed|as well))+\s*:",
@@ -751,6 +775,23 @@ def _asked_for(stage: str, text: str) -> bool:
             rf"(?:\b(?:to|into|in|as|under|on|at)|->|→|=>|:)\s+(?:the\s+)?(?:{names})\b", text, re.I
         )
     )
+
+
+def _merged(calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """Updates of one lead in a row ("her email is …, she's looking at ~15k") as one update."""
+    merged: list[tuple[str, dict[str, Any]]] = []
+    for name, args in calls:
+        fields = set(args) - {"lead", "confirm_first"}
+        if (
+            merged
+            and name == "update_lead" == merged[-1][0]
+            and args.get("lead") == merged[-1][1].get("lead")
+            and not fields & (set(merged[-1][1]) - {"lead", "confirm_first"})
+        ):
+            merged[-1] = (name, {**merged[-1][1], **args})
+            continue
+        merged.append((name, args))
+    return merged
 
 
 def _leading_amount(text: str) -> tuple[str, float] | None:
