@@ -383,3 +383,114 @@ def test_a_long_lower_case_piece_is_never_a_company(team) -> None:
     )
     assert asked.needs == "confirmation" and asked.actions == []
     assert not any(lead.name == "Dustin Guidry" for lead in store.list())
+
+
+# -- ESL, veteran and new-hire phrasings (rounds K and L) ------------------------------------
+
+
+def test_thousands_grouped_by_spaces_and_a_comma_after_a_number() -> None:
+    assert parse_money("12 500 dollars") == 12500  # never 500
+    assert parse_money("value 40 000") == 40000
+    assert parse_money("1.2 Mio") == 1_200_000
+    assert parse_money("instead of 2000, so") == 2000
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> tuple[ChatAgent, SqliteLeadStore]:
+    store = SqliteLeadStore(tmp_path / "crm.sqlite3", Pipeline(DEFAULT_STAGES))
+    store.migrate()
+    for name, company, stage, value in [
+        ("Bartek Wiśniewski", "Ostrava Print", "Proposal sent", 21000),
+        ("Jae-won Park", "Park Logistics", "Meeting booked", None),
+        ("Kwame Asante", "Takoradi Oil Services", "Contacted", None),
+        ("Efua Mensah", "Cape Coast Tours", "New", None),
+        ("Elena Popescu", "Popescu Design", "Meeting booked", None),
+        ("Yusuf Demir", "Ankara Steel", "Contacted", None),
+        ("Omari Juma", "Juma Safaris", "Proposal sent", None),
+        ("Karim Rahme", "Rahme Trading", "Proposal sent", None),
+    ]:
+        store.create({"name": name, "company": company, "status": stage, "value": value})
+    return ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline")), store
+
+
+def test_a_call_told_in_a_story_never_takes_a_lead_back(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "so Bartek from Ostrava Print called back, we chatted way too long about the football"
+        " but the main thing is they want 5000 catalogues instead of 2000, so the deal is more"
+        " like 38k now. can you update that",
+    )
+    lead = _lead(store, "Bartek Wiśniewski")
+    assert (lead.status, lead.value) == ("Proposal sent", 38000)
+    chat.send("t", "move bartek back to contacted")  # asked for by name: moved
+    assert _lead(store, "Bartek Wiśniewski").status == "Contacted"
+
+
+def test_a_story_that_ends_closed(office) -> None:
+    chat, store = office
+    chat.send(
+        "t", "bruh karim rahme ghosted us for 3 weeks straight after we sent the quote, deal's dead"
+    )
+    assert _lead(store, "Karim Rahme").status == "Lost"
+
+
+def test_a_title_and_a_correction_opened_with_apologies(office) -> None:
+    chat, store = office
+    chat.send("t", "Please move Mr. Park to WON.")
+    assert _lead(store, "Jae-won Park").status == "Won"
+    chat.send("t", "Apologies -- Proposal sent, NOT Won. They have not signed yet.")
+    assert _lead(store, "Jae-won Park").status == "Proposal sent"
+
+
+def test_a_full_name_said_right_renames_only_that_lead(office) -> None:
+    chat, store = office
+    chat.send("t", "Kwame has changed to other company, he is by Accra Digital Hub now")
+    chat.send("t", "and his name is written Kwame Asante-Mensah, not only Kwame Asante")
+    lead = _lead(store, "Kwame Asante-Mensah")
+    assert lead.company == "Accra Digital Hub"
+    assert _lead(store, "Efua Mensah").company == "Cape Coast Tours"  # never redirected
+
+
+def test_no_keep_her_with_a_reason_cancels_a_delete(office) -> None:
+    chat, store = office
+    chat.send("t", "delete elena")
+    cancelled = chat.send("t", "hmm actually no, keep her. she might come back next year")
+    assert "cancelled" in cancelled.reply and _lead(store, "Elena Popescu")
+    chat.send("t", "just mark her as lost instead")
+    assert _lead(store, "Elena Popescu").status == "Lost"
+
+
+def test_a_question_about_the_product_around_a_delete(office) -> None:
+    chat, store = office
+    asked = chat.send(
+        "t",
+        "how do i get rid of a lead? yusuf at ankara steel told us to stop contacting them,"
+        " delete him pls",
+    )
+    assert asked.needs == "confirmation" and _lead(store, "Yusuf Demir")
+
+
+def test_a_corrected_amount_after_a_refused_negative(office) -> None:
+    chat, store = office
+    refused = chat.send("t", "set value of Omari to -5000, he want a discount")
+    assert refused.actions == [] and _lead(store, "Omari Juma").value is None
+    chat.send("t", "ah ok my bad. just make it 15k then")
+    assert _lead(store, "Omari Juma").value == 15000
+
+
+def test_a_how_to_question_then_the_lead_is_a_create_that_asks_the_name(office) -> None:
+    chat, store = office
+    asked = chat.send(
+        "t",
+        "how do i add a lead? met a guy from istanbul tekstil at the expo, their email is"
+        " sales@istanbultekstil.com.tr, big potential maybe 60k",
+    )
+    assert asked.needs == "confirmation" and not any(lead.name == "Guy" for lead in store.list())
+    chat.send("t", "oh sorry, his name is Mehmet Kaya")
+    lead = _lead(store, "Mehmet Kaya")
+    assert (lead.company, lead.email, lead.value) == (
+        "Istanbul Tekstil",
+        "sales@istanbultekstil.com.tr",
+        60000,
+    )

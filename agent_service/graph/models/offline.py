@@ -678,7 +678,12 @@ _OR_QUESTION_LAST = re.compile(
 
 def _without_meta_questions(text: str) -> str:
     """The request without the questions about the product asked around it."""
-    stripped = _OR_QUESTION_LAST.sub("", _HOW_FIRST.sub("", text, count=1))
+    first = _HOW_FIRST.match(text)
+    if first and re.search(
+        r"\b(?:add|create|enter|log|put)\b.*\b(?:lead|contact|someone)", first[0], re.I
+    ):
+        first = None  # "how do i add a lead? met a guy from …": the card reads it as a create
+    stripped = _OR_QUESTION_LAST.sub("", text[first.end() :] if first else text)
     return stripped if stripped.strip() else text
 
 
