@@ -2,6 +2,10 @@
 
 A message goes through, in order:
 
+0. as typed — a dictated or formatted message as it would have been typed
+   (`recognizers.as_typed`: "um", "aoife at wicklowbrand dot ie", markdown, list lines), and a
+   message with a Spanish word read through `lexicon/spanish.yaml` (`normalize.in_english`:
+   "pásala a Won porfa" → "move her to Won please"; a note's own words are kept).
 1. `normalize` — emoji, emoticons, polite wrappers and sign-offs off ("can u … pls 🙏").
 2. `clauses` — the message cut into requests; chatter clauses kept only as context.
 3. intents — `intent_status` (moves, sales slang, deletes, undo), `intent_update` (fields,
