@@ -109,24 +109,34 @@ def test_a_stage_followed_by_a_doubt_is_not_taken(message: str) -> None:
     assert all(args.get("status") not in DEFAULT_STAGES for _, args in calls)
 
 
-@pytest.fixture
-def agent(tmp_path: Path) -> tuple[ChatAgent, SqliteLeadStore]:
+def _chat_with(
+    tmp_path: Path, leads: list[tuple[str, str, str, float | None]]
+) -> tuple[ChatAgent, SqliteLeadStore]:
+    """The offline agent over a new SQLite store holding `leads` (name, company, stage, value)."""
     store = SqliteLeadStore(tmp_path / "crm.sqlite3", Pipeline(DEFAULT_STAGES))
     store.migrate()
-    for name, company, stage, value in [
-        ("Svetlana Ivanova", "Volga Petrochem", "Contacted", None),
-        ("Lorenzo Conti", "Conti Pasta", "Contacted", None),
-        ("Rahul Bansal", "Bansal Electricals", "Meeting booked", None),
-        ("Yindi Murray", "Gold Coast Glazing", "Proposal sent", 20000),
-        ("Pooja Menon", "Malabar Spices", "Meeting booked", None),
-        ("Linh Tran", "Mekong Logistics", "Contacted", None),
-        ("Naveen Raghvan", "Freshleaf Systems", "Contacted", None),
-        ("Zhou Xin", "Zhou Studio", "New", None),
-        ("Neha Gupta", "Gupta Textiles", "Meeting booked", None),
-        ("Kiran Patil", "Patil Motors", "Proposal sent", None),
-    ]:
+    for name, company, stage, value in leads:
         store.create({"name": name, "company": company, "status": stage, "value": value})
     return ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline")), store
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> tuple[ChatAgent, SqliteLeadStore]:
+    return _chat_with(
+        tmp_path,
+        [
+            ("Svetlana Ivanova", "Volga Petrochem", "Contacted", None),
+            ("Lorenzo Conti", "Conti Pasta", "Contacted", None),
+            ("Rahul Bansal", "Bansal Electricals", "Meeting booked", None),
+            ("Yindi Murray", "Gold Coast Glazing", "Proposal sent", 20000),
+            ("Pooja Menon", "Malabar Spices", "Meeting booked", None),
+            ("Linh Tran", "Mekong Logistics", "Contacted", None),
+            ("Naveen Raghvan", "Freshleaf Systems", "Contacted", None),
+            ("Zhou Xin", "Zhou Studio", "New", None),
+            ("Neha Gupta", "Gupta Textiles", "Meeting booked", None),
+            ("Kiran Patil", "Patil Motors", "Proposal sent", None),
+        ],
+    )
 
 
 def _lead(store: SqliteLeadStore, name: str):
@@ -272,21 +282,20 @@ def test_spanish_words_are_rewritten_only_in_a_spanish_message() -> None:
 
 @pytest.fixture
 def team(tmp_path: Path) -> tuple[ChatAgent, SqliteLeadStore]:
-    store = SqliteLeadStore(tmp_path / "crm.sqlite3", Pipeline(DEFAULT_STAGES))
-    store.migrate()
-    for name, company, stage in [
-        ("Elena Gallardo", "Gallardo Muebles", "Proposal sent"),
-        ("Patricio Lynch", "Lynch Vinos", "Contacted"),
-        ("Valentina Ospina", "Ospina Café", "Meeting booked"),
-        ("Maria Santos", "Santos Trading", "New"),
-        ("Liza Reyes", "Reyes Foods", "Proposal sent"),
-        ("Abena Owusu", "Kumasi Cocoa Traders", "Contacted"),
-        ("Chue Yang", "Yang Roofing", "Contacted"),
-        ("Hye-jin Cho", "Seoul Data", "Meeting booked"),
-        ("Sven de Boer", "De Boer Installatie", "New"),
-    ]:
-        store.create({"name": name, "company": company, "status": stage})
-    return ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline")), store
+    return _chat_with(
+        tmp_path,
+        [
+            ("Elena Gallardo", "Gallardo Muebles", "Proposal sent", None),
+            ("Patricio Lynch", "Lynch Vinos", "Contacted", None),
+            ("Valentina Ospina", "Ospina Café", "Meeting booked", None),
+            ("Maria Santos", "Santos Trading", "New", None),
+            ("Liza Reyes", "Reyes Foods", "Proposal sent", None),
+            ("Abena Owusu", "Kumasi Cocoa Traders", "Contacted", None),
+            ("Chue Yang", "Yang Roofing", "Contacted", None),
+            ("Hye-jin Cho", "Seoul Data", "Meeting booked", None),
+            ("Sven de Boer", "De Boer Installatie", "New", None),
+        ],
+    )
 
 
 def test_spanglish_moves_deletes_and_stage_phrases(team) -> None:
@@ -397,20 +406,19 @@ def test_thousands_grouped_by_spaces_and_a_comma_after_a_number() -> None:
 
 @pytest.fixture
 def office(tmp_path: Path) -> tuple[ChatAgent, SqliteLeadStore]:
-    store = SqliteLeadStore(tmp_path / "crm.sqlite3", Pipeline(DEFAULT_STAGES))
-    store.migrate()
-    for name, company, stage, value in [
-        ("Bartek Wiśniewski", "Ostrava Print", "Proposal sent", 21000),
-        ("Jae-won Park", "Park Logistics", "Meeting booked", None),
-        ("Kwame Asante", "Takoradi Oil Services", "Contacted", None),
-        ("Efua Mensah", "Cape Coast Tours", "New", None),
-        ("Elena Popescu", "Popescu Design", "Meeting booked", None),
-        ("Yusuf Demir", "Ankara Steel", "Contacted", None),
-        ("Omari Juma", "Juma Safaris", "Proposal sent", None),
-        ("Karim Rahme", "Rahme Trading", "Proposal sent", None),
-    ]:
-        store.create({"name": name, "company": company, "status": stage, "value": value})
-    return ChatAgent(store, OfflineChatModel(), Settings(crm_model="offline")), store
+    return _chat_with(
+        tmp_path,
+        [
+            ("Bartek Wiśniewski", "Ostrava Print", "Proposal sent", 21000),
+            ("Jae-won Park", "Park Logistics", "Meeting booked", None),
+            ("Kwame Asante", "Takoradi Oil Services", "Contacted", None),
+            ("Efua Mensah", "Cape Coast Tours", "New", None),
+            ("Elena Popescu", "Popescu Design", "Meeting booked", None),
+            ("Yusuf Demir", "Ankara Steel", "Contacted", None),
+            ("Omari Juma", "Juma Safaris", "Proposal sent", None),
+            ("Karim Rahme", "Rahme Trading", "Proposal sent", None),
+        ],
+    )
 
 
 def test_a_call_told_in_a_story_never_takes_a_lead_back(office) -> None:
