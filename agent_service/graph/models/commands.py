@@ -72,6 +72,10 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         """The calls `message` asks for, each value checked (`validate.settle`), or a reply."""
         # "Kwame has changed to other company, he is by …": news, not a look-up of his company
         message = _OTHER_COMPANY.sub("changed companies", message)
+        if _ASKS_ME_TO_ACT.match(_clean(message)) and not self._names_a_stage(message):
+            # "can you email gareth the proposal pdf and set up a call with him": a request
+            # for work outside the CRM; the call is not booked yet, so no stage is written
+            return Parsed(reply=OUTSIDE_THE_CRM)
         history = history_call(_clean(message), offered="lead_history" in TOOLS_BY_NAME)
         if history:  # read whole: "today" is a sign-off elsewhere
             return Parsed(calls=history)
@@ -107,6 +111,14 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             company = at.group("company") if at and is_company(at.group("company")) else None
             return Parsed(calls=[("create_lead", {"company": company} if company else {})])
         return parsed
+
+    def _names_a_stage(self, text: str) -> bool:
+        """True when a pipeline stage is named as where to put a lead ("book gareth in for
+        Meeting booked", "… as won")."""
+        names = "|".join(re.escape(stage) for stage in self.pipeline.stages)
+        return bool(
+            re.search(rf"\b(?:to|into|in|as|for|under)\s+(?:the\s+)?(?:{names})\b", text, re.I)
+        )
 
     def _asks_something(self, text: str) -> bool:
         """True when `text` holds a request of its own (a call, or a refused one)."""
@@ -202,6 +214,17 @@ _BARE_NEW = re.compile(
 _NOTE_WITH_COLON = re.compile(
     r"\b(?:add|put|leave|write|attach|log|save|make|jot(?:\s+down)?|drop)\s+(?:a\s+|the\s+)?"
     r"(?:quick\s+)?notes?\s+(?:to|for|on|about|against)\s+[^:,.!?]{1,40}?\s*:\s*\S.*$",
+    re.I,
+)
+OUTSIDE_THE_CRM = (
+    "I can't send e-mails or book meetings; I keep your leads (stages, details, notes)."
+    " Nothing was changed."
+)
+_ASKS_ME_TO_ACT = re.compile(
+    r"^\W*(?:(?:hey|hi|ok|okay|also|and)[,\s]+)*(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+"
+    r"|(?:please|pls|plz)\s+)(?:please\s+|pls\s+|also\s+|quickly\s+)?(?:e-?mail|send|mail|text"
+    r"|message|whatsapp|ring|phone|schedule|set up|book|arrange|invite|remind|forward|draft|write"
+    r"|call)\s+(?!(?:it|that|him|her|them)\s+(?:to|in|as)\b|me\b|us\b)",
     re.I,
 )
 _OTHER_COMPANY = re.compile(

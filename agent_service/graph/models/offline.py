@@ -106,7 +106,14 @@ class OfflineChatModel(BaseChatModel):
             word = {"value": "deal value"}.get(fields[0], fields[0])
             # "siobhans is twenty grand": a possessive dictated without its apostrophe
             rest = re.sub(r"^([\w.-]+(?:\s+[\w.-]+)?\w)s\s+(?=is\b)", r"\1's ", rest, count=1)
-            again = re.sub(r"(?:'s|’s)\s+(?:is|=|:|at)?\s*", f"'s {word} is ", rest, count=1)
+            # only the lead's own possessive, first thing ("mei lin's is twenty grand"); a
+            # "she's" further on is a sentence of its own ("greta lund got married, she's …")
+            again = re.sub(
+                r"^([^\s,]+(?:\s+[^\s,]+)?)(?:'s|’s)\s+(?:is|=|:|at)?\s*",
+                rf"\1's {word} is ",
+                rest,
+                count=1,
+            )
             if again == rest:
                 again = f"set {rest}" if fields[0] == "value" else rest
         calls = self._parser.parse(again).calls
@@ -694,7 +701,7 @@ _LABEL_TOO = re.compile(
 )
 _NAME_CUE = re.compile(
     r"\b(?:spell|spelled|spelt|spelling|surname|last name|first name|family name|full name|name"
-    r"|rename)\b",
+    r"|rename|married)\b",
     re.I,
 )
 _X_NOT_Y = re.compile(
@@ -715,6 +722,15 @@ _NAME_IS_FULL = re.compile(
 )
 
 
+# "greta lund got married, she's Greta Holm now", "he changed his surname, he's Ali Khan now"
+_NEW_NAME_NOW = re.compile(
+    r"(?i:\b(?:got married|married|changed (?:her|his|their) (?:last |family )?(?:name|surname)"
+    r"|new surname|took (?:her|his) (?:husband's|wife's|partner's) name)\b[^.;]*?\b(?:she's|he's"
+    r"|she is|he is|they're|is now|goes by)\s+(?:now\s+)?)"
+    r"(?P<full>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,2})"
+)
+
+
 def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """A name spelled right: "his surname is Raghavan not Raghvan", "its spelled Shaun not
     Sean, rename him", "jo whitfield's full name is joanna, can u fix it to Joanna
@@ -731,7 +747,7 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
         }
         if len(owners) == 1 and normalize(said.group("full")) not in {normalize(o) for o in owners}:
             return [("update_lead", {"lead": owners.pop(), "name": said.group("full")})]
-    full = _FIX_IT_TO.search(text)
+    full = _FIX_IT_TO.search(text) or _NEW_NAME_NOW.search(text)
     if full and len({e["name"] for e in named}) == 1 and is_person_name(full.group("full")):
         if normalize(full.group("full")) != normalize(named[0]["name"]):
             return [("update_lead", {"lead": named[0]["name"], "name": full.group("full")})]
