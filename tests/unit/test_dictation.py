@@ -502,3 +502,20 @@ def test_a_how_to_question_then_the_lead_is_a_create_that_asks_the_name(office) 
         "sales@istanbultekstil.com.tr",
         60000,
     )
+
+
+def test_a_request_for_work_outside_the_crm_books_nothing(office) -> None:
+    chat, store = office
+    reply = chat.send(
+        "t", "can you email yusuf the proposal pdf and set up a call with him for tuesday 3pm"
+    )
+    assert reply.actions == [] and "Nothing was changed" in reply.reply
+    assert _lead(store, "Yusuf Demir").status == "Contacted"
+
+
+def test_married_with_a_new_surname_is_a_rename_never_a_company(office) -> None:
+    chat, store = office
+    chat.send("t", "elena popescu moved to Lumen Events")
+    chat.send("t", "also elena popescu got married, she's Elena Marin now")
+    lead = _lead(store, "Elena Marin")
+    assert lead.company == "Lumen Events"  # never 'Elena Marin'
