@@ -315,9 +315,11 @@ class OfflineChatModel(BaseChatModel):
         text = in_english(as_typed(_latest_user_text(messages)))
         text = _LABEL_TOO.sub(r"\g<label>:", text)  # "tel also new: 0032 …" is "tel: 0032 …"
         text = _without_meta_questions(text)  # "how do i get rid of a lead? … delete him pls"
+        text = _NEW_ONE_IS.sub(r"\g<who> new email is \g<value>", text)  # "ewa's new one is x@y"
         key = _EMOJI.sub("", text).strip().rstrip(".!?").strip()
         first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
         grounded = grounded_leads(messages)
+        text = _note_without_colon(text, grounded)  # "add a note on wiremu tipene wants a quote …"
         corrected = _respelled(text, grounded) or _other_lead(messages, text, grounded)
         if not corrected and not grounded:
             corrected = self._other_value(messages, text)
@@ -566,6 +568,8 @@ def _other_lead(
         return []  # a stage or an address of its own: a new request, not a redirect
     if re.search(r"\bnot\s+(?:only|just)\b|\bname\s+is\b", text, re.I):
         return []  # "his name is written X, not only Y": a name said right, not another lead
+    if re.search(r"\bnotes?\b[^:]{0,40}:", text, re.I):
+        return []  # "add a note to leila: prefers whatsapp, not email": the note's own words
     previous = [c for c in _previous_calls(messages) if c[0] in {"change_status", "update_lead"}]
     if not previous or len(previous) > 2:
         return []
@@ -694,6 +698,46 @@ def _without_meta_questions(text: str) -> str:
     return stripped if stripped.strip() else text
 
 
+_NEW_ONE_IS = re.compile(
+    r"(?P<who>\b[\w-]+(?:'s|’s))\s+new\s+one\s+(?:is|=|:)\s+(?P<value>[\w.+'-]+@[\w-]+(?:\.[\w-]+)+)",
+    re.I,
+)
+_NOTE_ON = re.compile(
+    r"^(?P<verb>\W*(?:(?:ok|okay|so|pls|please)[,\s]+)*(?:add|put|leave|make|write|drop|jot(?:\s+down)?)"
+    r"\s+(?:a\s+)?(?:quick\s+)?note\s+(?:on|to|for|about|against)\s+)(?P<rest>[^:]+)$",
+    re.I,
+)
+_ADD_TO_X = re.compile(
+    r"^(?P<verb>\W*(?:(?:ok|okay|so|pls|please)[,\s]+)*(?:add|put|write|jot(?:\s+down)?)\s+(?:to|for|on)\s+)"
+    r"(?P<ref>[^:,.!?]{1,40}?)\s*:\s*(?P<note>.+)$",
+    re.I,
+)
+
+
+def _note_without_colon(text: str, grounded: list[dict[str, Any]]) -> str:
+    """ "add a note on wiremu tipene wants a quote …": the note begins where the lead's name
+    ends (the whole name of one stored lead); "ok add to leila: prefers whatsapp" is a note
+    unless what follows the colon is a field ("add to leila: phone …")."""
+    to_x = _ADD_TO_X.match(text)
+    if to_x and not re.match(
+        r"(?:e-?mail|phone|ph|tel|mobile|cell|value|company|stage|status|[\w.+-]+@|\+?\d)",
+        to_x["note"].strip(),
+        re.I,
+    ):
+        return f"add a note to {to_x['ref']}: {to_x['note']}"
+    on = _NOTE_ON.match(text)
+    if not on:
+        return text
+    rest = on["rest"]
+    for entry in grounded:
+        name = entry["name"]
+        if re.match(rf"{re.escape(name)}\b", rest, re.I):
+            note = rest[len(name) :].strip(" ,-—–")
+            if note:
+                return f"add a note to {name}: {note}"
+    return text
+
+
 _LABEL_TOO = re.compile(
     r"^(?:and\s+|also\s+)?(?:(?:her|his|their|the)\s+)?(?:new\s+)?(?P<label>tel|phone|ph|mobile|mob|cell"
     r"|number|e-?mail|mail)(?:\s+(?:also|too|now|new|is|changed|as well))+\s*:",
@@ -798,6 +842,15 @@ def _asked_for(stage: str, text: str) -> bool:
     )
 
 
+_ONE_OF = {"she": "her", "he": "him", "they": "them", "his": "him", "their": "them"}
+
+
+def _same_ref(a: Any, b: Any) -> bool:
+    """ "her" and "she" (or "Ewa" and "Ewa") name the same lead."""
+    a, b = str(a or "").lower(), str(b or "").lower()
+    return _ONE_OF.get(a, a) == _ONE_OF.get(b, b)
+
+
 def _merged(calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
     """Updates of one lead in a row ("her email is …, she's looking at ~15k") as one update."""
     merged: list[tuple[str, dict[str, Any]]] = []
@@ -806,7 +859,7 @@ def _merged(calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str
         if (
             merged
             and name == "update_lead" == merged[-1][0]
-            and args.get("lead") == merged[-1][1].get("lead")
+            and _same_ref(args.get("lead"), merged[-1][1].get("lead"))
             and not fields & (set(merged[-1][1]) - {"lead", "confirm_first"})
         ):
             merged[-1] = (name, {**merged[-1][1], **args})

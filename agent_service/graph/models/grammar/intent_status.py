@@ -254,7 +254,10 @@ class StatusIntents:
             re.I,
         )
         if match:
-            stage = self.stage(match.group("stage"))
+            # "Mei is lost unfortunately": the stage, then a word of feeling
+            stage = self.stage(match.group("stage")) or self._stage_then_chatter(
+                match.group("stage")
+            )
             reference = _ref(match.group("ref"))
             if (
                 stage

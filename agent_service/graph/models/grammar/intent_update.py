@@ -221,6 +221,11 @@ class UpdateIntents:
                 r"|over at|working (?:at|for|in|by))\s+(?P<value>[A-Z][^,;]*?)(?:\s+now)?$",
                 "company_news",
             ),
+            (  # "santiago moved from bogota ventures to Medellin Capital, can u change that?"
+                r"^(?P<ref>[^,;.]+?)\s+(?:has\s+)?(?:moved|switched|went|changed|jumped)\s+from\s+[^,;]+?\s+to\s+"
+                r"(?P<value>[A-Z][^,;]*?)(?:\s+now)?$",
+                "company_news",
+            ),
             (
                 r"^(?:the\s+)?(?P<ref>.+?)(?:'s|’s)?\s+(?:deal|opportunity|contract)?\s*(?:is\s+)?(?:now\s+)?(?:worth|valued at|sized at)\s+(?P<value>.+)$",
                 "value",

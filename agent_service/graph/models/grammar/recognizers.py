@@ -118,6 +118,7 @@ def as_typed(text: str) -> str:
     written "who's"."""
     text = _lines_as_sentences(_MARKDOWN.sub("", text))
     text = _LIST_MARK.sub("", text)
+    text = re.sub(r"\b(leads|they|who|u|you|we|ppl|people)\s+r\b", r"\1 are", text, flags=re.I)
     text = spoken_emails(_HESITATION.sub("", text)).strip() or text
     return _NO_APOSTROPHE.sub(
         lambda m: f"{m[1]}'{m[2]}" if m[0].lower() in _CONTRACTED else m[0], text
