@@ -800,7 +800,13 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
         owners = [e for e in grounded if normalize(old) in normalize(e["name"]).split()]
         if len({e["name"] for e in owners}) != 1 or normalize(new) == normalize(old):
             continue
-        if fuzz.ratio(normalize(new), normalize(old)) < 60 or not is_person_name(new):
+        close = fuzz.ratio(normalize(new), normalize(old))
+        surname = re.search(
+            r"\b(?:surname|last name|family name|spell|spelled|spelt)\b", text, re.I
+        )
+        if close < 60 and not (surname and close >= 40 and new[:1].lower() == old[:1].lower()):
+            continue  # "Leong not Lee" is said to be the surname: close enough
+        if not is_person_name(new):
             continue
         words = owners[0]["name"].split()
         spelled = new if new[:1].isupper() else new.capitalize()

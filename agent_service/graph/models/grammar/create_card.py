@@ -49,6 +49,7 @@ _TRIGGER = re.compile(
     r"|\bgot\s+(?:a|another)\s+(?:new\s+|hot\s+|fresh\s+|warm\s+)?(?=one\b|lead\b))"
     r"(?:lead|contact|prospect|opp|opportunity|entry|card|one)\b"
     r"(?:\s+(?:for\s+(?:me|us)|(?:in(?:to)?|for|on|to)\s+the\s+(?:crm|system|board|pipeline)|real quick|quickly"
+    r"|for(?=\s+[A-Z])"
     r"|pls|please|plz|here))*",
     re.I,
 )
@@ -63,7 +64,8 @@ _ASKS_HOW = re.compile(r"^\W*(?:how|where|why|did|have i|has|was|is there|what)\
 _LABELLED_NAME = re.compile(
     # "she is Amara Nwosu from Lagos Fintech", "he's Chidi Okafor"
     r"^(?:she|he)(?:'s|\s+is)\s+(?P<n3>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}(?:\s+(?:from|at|of|with)\s+.+)?)$|"
-    r"^(?:(?:her|his|their|the|contact's|contacts|lead's|the contact's)\s+)?(?:full\s+)?"
+    r"^(?:(?:her|his|their|the|contact's|contacts|lead's|the contact's)\s+)?"
+    r"(?:(?:guy|person|lady|woman|man|contact|lead|client|customer)(?:'s|s)\s+)?(?:full\s+)?"
     r"(?:name(?:'s|s)?|contact(?:'s|s)?\s+(?:person(?:'s|s)?\s+)?name(?:'s)?|contact\s+person(?:'s)?"
     r"|contact|person)(?:\s+is|\s*:|\s*=|\s*-)?\s+"
     r"(?P<n>.+)$|^(?:called|named)\s+(?P<n2>.+)$",
