@@ -519,3 +519,50 @@ def test_married_with_a_new_surname_is_a_rename_never_a_company(office) -> None:
     chat.send("t", "also elena popescu got married, she's Elena Marin now")
     lead = _lead(store, "Elena Marin")
     assert lead.company == "Lumen Events"  # never 'Elena Marin'
+
+
+@pytest.fixture
+def week(tmp_path: Path) -> tuple[ChatAgent, SqliteLeadStore]:
+    return _chat_with(
+        tmp_path,
+        [
+            ("Wiremu Tipene", "Waitematā Homes", "Meeting booked", None),
+            ("Leila Farahani", "Farahani Rugs", "New", None),
+            ("Ewa Kowalska", "Krakow Soft", "New", None),
+            ("Santiago Restrepo", "Bogotá Ventures", "Meeting booked", None),
+            ("Jun Hao Lee", "Lee Trading", "Contacted", None),
+            ("Mei Chen", "Shenzhen Brightway", "Proposal sent", None),
+            ("Mei Lin", "Lin Foods", "New", None),
+        ],
+    )
+
+
+def test_notes_without_their_colon_and_a_field_after_one(week) -> None:
+    chat, store = week
+    chat.send("t", "add a note on wiremu tipene wants a quote for the deck before christmas")
+    assert _lead(store, "Wiremu Tipene").notes.endswith(
+        "wants a quote for the deck before christmas"
+    )
+    chat.send("t", "ok add to leila: prefers whatsapp, not email")
+    assert _lead(store, "Leila Farahani").notes.endswith("prefers whatsapp, not email")
+    assert _lead(store, "Wiremu Tipene").notes.count(":") == 1  # never moved to Leila
+
+
+def test_everyday_updates_of_a_week(week) -> None:
+    chat, store = week
+    chat.send("t", "ok so ewa's new one is ewa.kowalska@krakowsoft.pl, the old one bounces")
+    assert _lead(store, "Ewa Kowalska").email == "ewa.kowalska@krakowsoft.pl"
+    chat.send("t", "santiago moved from bogota ventures to Medellin Capital, can u change that?")
+    assert _lead(store, "Santiago Restrepo").company == "Medellin Capital"
+    chat.send("t", "also jun hao's surname is Leong not Lee, can u fix")
+    assert _lead(store, "Jun Hao Leong").company == "Lee Trading"
+
+
+def test_a_first_name_two_leads_share_is_asked_about(week) -> None:
+    chat, store = week
+    asked = chat.send("t", "Mei is lost unfortunately")
+    assert asked.needs == "clarification" and asked.actions == []
+    assert {_lead(store, "Mei Chen").status, _lead(store, "Mei Lin").status} == {
+        "Proposal sent",
+        "New",
+    }
