@@ -566,3 +566,17 @@ def test_a_first_name_two_leads_share_is_asked_about(week) -> None:
         "Proposal sent",
         "New",
     }
+
+
+def test_follow_ups_of_an_ordinary_week(office) -> None:
+    chat, store = office
+    chat.send("t", "set omari's value to 30k")
+    chat.send("t", "and karim's is around 45k")  # never a lead called "karim around"
+    assert _lead(store, "Karim Rahme").value == 45000
+    chat.send("t", "move omari to meeting booked")
+    chat.send("t", "and yusuf too, same stage")
+    assert _lead(store, "Yusuf Demir").status == "Meeting booked"
+    chat.send("t", "hey can u set elena's deal to contacted when u get a sec, ty")
+    assert _lead(store, "Elena Popescu").status == "Contacted"
+    chat.send("t", "and bump kwame up to meeting booked")
+    assert _lead(store, "Kwame Asante").status == "Meeting booked"

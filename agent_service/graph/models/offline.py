@@ -335,8 +335,17 @@ class OfflineChatModel(BaseChatModel):
                 parsed = named
         if not parsed.calls:
             parsed.calls = self._follow_up(messages, text, grounded)
-        if not parsed.calls:
-            parsed.calls = self._elided(messages, text)
+        if not parsed.calls or all(
+            "lead" in args
+            and (
+                name == "find_leads"
+                or set(normalize(clean_reference(str(args["lead"]))).split()) - _PRONOUN_REFS
+            )
+            and not _names_one(str(args["lead"]), grounded)
+            for name, args in parsed.calls
+        ):
+            # "and kipchoge's is around 45k" names no lead "kipchoge around"
+            parsed.calls = self._elided(messages, text) or parsed.calls
         if not parsed.calls:
             parsed.calls = _onto_existing(messages, text)
         refusal = _previous_reply(messages)
@@ -640,7 +649,8 @@ def _nearest_antecedent(
 
 
 _AND_ALSO = re.compile(
-    r"^(?:(?:and|also|plus|&|oh and|and also)\s+(?P<rest>.+?)(?:\s+(?:also|too|as well|pls|please))*"
+    r"^(?:(?:and|also|plus|&|oh and|and also)\s+(?P<rest>.+?)(?:,?\s+(?:also|too|as well|pls|please"
+    r"|same (?:stage|one|thing|column|value)|same as (?:before|him|her|them)))*"
     r"|(?P<bare>[^\s,]+(?:\s+[^\s,]+)?)\s+(?:too|also|as well))$",
     re.I,
 )

@@ -182,6 +182,9 @@ def _ref(text: str) -> str:
         flags=re.I,
     )
     text = re.sub(r"(?:'s|’s|s')$", "", text)
+    text = re.sub(
+        r"(?<=\w)\s+(?:up|back|down|over|along|forward|ahead)$", "", text, flags=re.I
+    )  # "bump liam up"
     owned = re.match(
         r"^(his|her|their|its|the|this|that)\s+(?:deal|lead|account|opportunity|opp|one|contact)$",
         text,
