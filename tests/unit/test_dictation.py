@@ -580,3 +580,11 @@ def test_follow_ups_of_an_ordinary_week(office) -> None:
     assert _lead(store, "Elena Popescu").status == "Contacted"
     chat.send("t", "and bump kwame up to meeting booked")
     assert _lead(store, "Kwame Asante").status == "Meeting booked"
+
+
+def test_notes_that_say_where_they_go_are_kept_as_typed(week) -> None:
+    chat, store = week
+    chat.send("t", "add to leila's notes: sent her the case study deck")
+    assert _lead(store, "Leila Farahani").notes.endswith(": sent her the case study deck")
+    chat.send("t", "pls add note for wiremu tipene 'prefers WhatsApp, not email' ta")
+    assert _lead(store, "Wiremu Tipene").notes.endswith(": prefers WhatsApp, not email")

@@ -729,6 +729,8 @@ def _note_without_colon(text: str, grounded: list[dict[str, Any]]) -> str:
     ends (the whole name of one stored lead); "ok add to leila: prefers whatsapp" is a note
     unless what follows the colon is a field ("add to leila: phone …")."""
     to_x = _ADD_TO_X.match(text)
+    if to_x and re.search(r"\bnotes?\b", to_x["ref"], re.I):
+        to_x = None  # "add to hamish's notes: …" says so already
     if to_x and not re.match(
         r"(?:e-?mail|phone|ph|tel|mobile|cell|value|company|stage|status|[\w.+-]+@|\+?\d)",
         to_x["note"].strip(),
@@ -743,7 +745,7 @@ def _note_without_colon(text: str, grounded: list[dict[str, Any]]) -> str:
         name = entry["name"]
         if re.match(rf"{re.escape(name)}\b", rest, re.I):
             note = rest[len(name) :].strip(" ,-—–")
-            if note:
+            if note and note[0] not in "'\"‘“":  # a quoted note is read whole elsewhere
                 return f"add a note to {name}: {note}"
     return text
 
