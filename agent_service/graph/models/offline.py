@@ -560,6 +560,12 @@ _OPENS_CORRECTION = re.compile(
     r"|correction|scratch that|argh|damn|dang)\b",
     re.I,
 )
+# A message that opens with a request of its own is no redirect of the previous one.
+_NEW_REQUEST = re.compile(
+    r"^\W*(?:(?:pls|please|plz|kindly|can you|could you|can u|ok|okay|hey)[,\s]+)*(?:add|put|create"
+    r"|jot|write|log|delete|remove)\b",
+    re.I,
+)
 _REDIRECT = re.compile(
     r"\b(?:wait|no|nope|sorry|oops|wrong|meant|mean|not|actually|my bad|scratch|should have"
     r"|supposed to|instead|correction|arre|ugh|whoops)\b",
@@ -577,8 +583,12 @@ def _other_lead(
         return []  # a stage or an address of its own: a new request, not a redirect
     if re.search(r"\bnot\s+(?:only|just)\b|\bname\s+is\b", text, re.I):
         return []  # "his name is written X, not only Y": a name said right, not another lead
-    if re.search(r"\bnotes?\b[^:]{0,40}:", text, re.I):
+    if re.search(r"\bnotes?\b[^:]{0,40}:", text, re.I) or re.search(
+        r"\bnotes?\b.*['\"‘“]", text, re.I
+    ):
         return []  # "add a note to leila: prefers whatsapp, not email": the note's own words
+    if _NEW_REQUEST.match(text):
+        return []  # "pls add note for wiremu …, not email …": a request of its own
     previous = [c for c in _previous_calls(messages) if c[0] in {"change_status", "update_lead"}]
     if not previous or len(previous) > 2:
         return []
