@@ -16,6 +16,7 @@ from langgraph.runtime import Runtime
 
 from agent_service.errors import LeadNotFound
 from agent_service.graph.context import Context, get_context
+from agent_service.graph.models.grammar.recognizers import TITLE
 from agent_service.graph.nodes.common import finish, head
 from agent_service.graph.state import Operation, State
 from agent_service.leads.matching import Match, normalize, rank
@@ -60,10 +61,7 @@ def clean_reference(reference: str) -> str:
         previous = text
         text = _FILLER.sub("", text.strip(), count=1)
     text = re.sub(r"'s$", "", text)
-    # "Mr. Park", "Mrs Layla Nasr", "Dr. Okafor": a title is no part of the stored name
-    text = re.sub(
-        r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|herr|frau)\.?\s+(?=\S)", "", text, flags=re.I
-    )
+    text = TITLE.sub("", text)  # "Mr. Park": a title is no part of the stored name
     return text.strip() or reference.strip()
 
 

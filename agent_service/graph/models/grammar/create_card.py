@@ -29,6 +29,7 @@ from agent_service.graph.models.grammar.recognizers import (
     NAME_PARTICLES,
     PHONE,
     RANGE,
+    TITLE,
     is_company,
     is_person_name,
     looks_like_company,
@@ -125,7 +126,6 @@ _MOVES_ANOTHER = re.compile(
     r"(?!(?:him|her|them|it|this|that|the lead|this one|that one|straight|directly|direct)\b)"
     r"(?:[A-Z][\w'’-]*|[a-z][\w'’-]*'s)\b",
 )
-_TITLE = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|herr|frau)\.?\s+(?=\S)", re.I)
 # A field said to be unknown yet: nothing to store ("No value estimate yet", "no email yet").
 _NOT_YET = re.compile(
     r"^(?:there's\s+|there is\s+)?no\s+(?:deal\s+)?(?:value|estimate|value estimate|budget|amount|email"
@@ -456,7 +456,7 @@ class CardReader:
         """("Valentina Rojas", "Textiles Andinos") for "Valentina Rojas from Textiles Andinos";
         (name, None) for a bare name; (None, None) when `text` is no name. A title ("Mr.
         Mikko Laine") is no part of the name."""
-        text = _TITLE.sub("", text)
+        text = TITLE.sub("", text)
         if _is_name(text):
             return text, None
         at = _AT.match(text)

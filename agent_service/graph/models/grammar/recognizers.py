@@ -246,6 +246,9 @@ def parse_money(text: str) -> float | None:
     return number
 
 
+# A title before a name ("Mr. Park", "Mrs Layla Nasr", "Dr. Okafor"): no part of the name.
+TITLE = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|herr|frau)\.?\s+(?=\S)", re.I)
+
 # Lower-case particles inside a name ("Pieter de Boer", "Ana da Silva", "Omar bin Said").
 NAME_PARTICLES = frozenset(
     "de da van von der den del della la le di du dos das bin binti al el ter ten y e".split()
