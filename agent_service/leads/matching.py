@@ -114,6 +114,9 @@ def score(query: str, lead: Lead) -> tuple[float, str]:
         consider(fuzz.ratio(query, token) * 0.98, "name")
         if len(query) >= 3 and token.startswith(query):
             consider(88.0 + 10 * len(query) / len(token), "name")
+    for first, second in zip(tokens, tokens[1:], strict=False):
+        # "sunhee" for "Sun-hee Yoon", "alrashid" for "Al-Rashid": a hyphen or space dropped
+        consider(fuzz.ratio(query, first + second) * 0.98, "name")
     if keys["company"]:
         company = keys["company"]
         consider(fuzz.ratio(query, company) * 0.95, "company")

@@ -588,3 +588,34 @@ def test_notes_that_say_where_they_go_are_kept_as_typed(week) -> None:
     assert _lead(store, "Leila Farahani").notes.endswith(": sent her the case study deck")
     chat.send("t", "pls add note for wiremu tipene 'prefers WhatsApp, not email' ta")
     assert _lead(store, "Wiremu Tipene").notes.endswith(": prefers WhatsApp, not email")
+
+
+def test_names_typed_without_their_hyphen_and_a_misspelt_status(office) -> None:
+    chat, store = office
+    chat.send("t", "chnage the stauts of jaewon park on meting bookd")
+    assert _lead(store, "Jae-won Park").status == "Meeting booked"
+    chat.send("t", "move kwame to proposal sent")
+    assert _lead(store, "Jae-won Park").status == "Meeting booked"
+    chat.send("t", "change the status of jaewon to won")
+    assert _lead(store, "Jae-won Park").status == "Won"
+    chat.send("t", "set the stage for omari to lost")
+    assert _lead(store, "Omari Juma").status == "Lost"
+
+
+def test_a_stage_word_that_restates_a_move_lists_nothing(office) -> None:
+    chat, store = office
+    reply = chat.send("t", "karim ghosted us, lost")
+    assert _lead(store, "Karim Rahme").status == "Lost"
+    assert "Omari" not in reply.reply  # no listing of the other leads in Lost
+    asked = chat.send("t", "omari signed. who else is in won?")
+    assert _lead(store, "Omari Juma").status == "Won" and "Omari Juma" in asked.reply
+
+
+def test_send_me_a_list_is_a_question_never_a_move(office) -> None:
+    chat, store = office
+    before = {lead.name: lead.status for lead in store.list()}
+    reply = chat.send("t", "could you send me the list of leads in proposal sent")
+    assert reply.actions == [] and {lead.name: lead.status for lead in store.list()} == before
+    assert "Karim Rahme" in reply.reply and "Omari Juma" in reply.reply
+    total = chat.send("t", "how much is worth the pipeline actual?")
+    assert "Open pipeline" in total.reply and "$21,000" in total.reply

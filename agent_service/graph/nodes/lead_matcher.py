@@ -81,11 +81,12 @@ def names_someone_else(query: str, lead: Lead) -> bool:
     """A query word that extends a name word by 2+ letters ("Martina" for "Martin",
     "Kellerman" for "Keller") names another person, not a typo of this one."""
     tokens = normalize(lead.name).split()
+    joined = {a + b for a, b in zip(tokens, tokens[1:], strict=False)}  # "sunhee": Sun-hee
     return any(
         word.startswith(token) and len(word) - len(token) >= 2
         for word in query.split()
         for token in tokens
-        if word not in tokens
+        if word not in tokens and word not in joined
     )
 
 

@@ -200,6 +200,11 @@ class Clauses:
             clause = _strip_politeness(_clean(clause))
             if not clause:
                 continue
+            if any(
+                name == "change_status" and args.get("status") == self.stage(clause)
+                for name, args in calls
+            ):
+                continue  # "pieter ghosted us, lost": the stage word restates the move
             found = self._parse_clause(clause)
             if found is None and verb and not _STATEMENT.search(clause):
                 found = self._parse_clause(f"{verb} {clause}")  # "…, Bob to Lost"

@@ -77,6 +77,14 @@ class StatusIntents:
             verb = match.group("verb").lower()
             target = match.group("stage")
             reference = match.group("ref")
+            if re.match(r"^(?:me|us)\b", reference, re.I):
+                return None  # "send me the list of leads in Won": a question, not a move
+            reference = re.sub(  # "change the status of Mohamed to Won"
+                r"^(?:the\s+)?(?:(?:deal|pipeline|lead)\s+)?(?:status|stage|column)\s+(?:of|for|on)\s+",
+                "",
+                reference,
+                flags=re.I,
+            )
             loose = verb in {
                 "drop",
                 "throw",

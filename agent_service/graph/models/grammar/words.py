@@ -128,10 +128,13 @@ def kept_words() -> frozenset[str]:
     return frozenset(words)
 
 
-# Field words a typo in them is corrected to ("emial", "phne", "nmber", "compnay"): a
+# Field words a typo in them is corrected to ("emial", "phne", "nmber", "compnay", "stauts"): a
 # misspelt field word otherwise becomes part of a lead's name.
-_FIELD_TARGETS = ("email", "phone", "number", "company", "address", "mobile", "notes")
-_KNOWN = frozenset({"note", "mail", "emails", "phones", "numbers", "mobiles", "addresses", "emil"})
+_FIELD_TARGETS = ("email", "phone", "number", "company", "address", "mobile", "notes", "status")
+_KNOWN = frozenset(
+    {"note", "mail", "emails", "phones", "numbers", "mobiles", "addresses", "emil", "stats"}
+    | {"statue", "states"}
+)
 _LOWER_WORD = re.compile(r"(?<![\w@.+'’-])[a-z]{4,}(?![\w@'’-]|\.\w)")
 
 
