@@ -619,3 +619,82 @@ def test_send_me_a_list_is_a_question_never_a_move(office) -> None:
     assert "Karim Rahme" in reply.reply and "Omari Juma" in reply.reply
     total = chat.send("t", "how much is worth the pipeline actual?")
     assert "Open pipeline" in total.reply and "$21,000" in total.reply
+
+
+def test_scratch_that_with_the_right_amount_corrects_never_undoes(office) -> None:
+    chat, store = office
+    chat.send("t", "bump the value on omari's deal to twenty grand")
+    assert _lead(store, "Omari Juma").value == 20000
+    fixed = chat.send("t", "wait actually scratch that, it's 1.2M, they want it group wide")
+    assert [a["type"] for a in fixed.actions] == ["update_lead"]
+    assert _lead(store, "Omari Juma").value == 1_200_000
+    undone = chat.send("t", "undo that, its wrong")  # a reason with no value: an undo
+    assert [a["type"] for a in undone.actions] == ["undo"]
+    assert _lead(store, "Omari Juma").value == 20000
+
+
+def test_creates_a_services_team_types(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "add new lead Amara Okafor - practice mgr at Bayside Medical Centre,"
+        " amara@baysidemedical.com.au / 0412 555 019, worth about 18k a yr. already spoke"
+        " to her so put her in contacted",
+    )
+    amara = _lead(store, "Amara Okafor")
+    assert (amara.company, amara.phone, amara.value, amara.status) == (
+        "Bayside Medical Centre",
+        "0412 555 019",
+        18000,
+        "Contacted",
+    )
+    chat.send(
+        "t",
+        "$42,000 opp - contact at St Brendan's College is Pieter Botha,"
+        " pieter.botha@stbrendans.co.za. stick him in New",
+    )
+    pieter = _lead(store, "Pieter Botha")
+    assert (pieter.company, pieter.value, pieter.status) == ("St Brendan's College", 42000, "New")
+    chat.send(
+        "t",
+        "+44 7700 900123 is the number for a new one, Callum Reid from Thistle Brewing Co,"
+        " just came in through the website form",
+    )
+    assert _lead(store, "Callum Reid").company == "Thistle Brewing Co"
+    assert not any("Practice" in lead.name or "Mgr" in lead.name for lead in store.list())
+
+
+def test_a_nameless_create_keeps_its_company_and_takes_its_as_the_name(office) -> None:
+    chat, store = office
+    shown = chat.send(
+        "t", "new lead - Greenpoint Business Park, the facilities mgr, fm@greenpointbp.co.za, 60k"
+    )
+    assert shown.needs == "confirmation" and "Greenpoint Business Park" in shown.reply
+    chat.send("t", "name's Lindiwe Nkosi")
+    assert _lead(store, "Lindiwe Nkosi").company == "Greenpoint Business Park"
+    chat.send("t", "add a new lead pls")
+    chat.send("t", "its Keanu Makoa from Makoa Orthodontics")
+    assert _lead(store, "Keanu Makoa").company == "Makoa Orthodontics"
+
+
+def test_everyday_slang_and_amounts_of_a_services_team(office) -> None:
+    chat, store = office
+    chat.send("t", "yusuf has been dark for 2 months, just call that one dead")
+    assert _lead(store, "Yusuf Demir").status == "Lost"
+    chat.send("t", "booked a site walkthrough w Efua Mensah for tues")
+    assert _lead(store, "Efua Mensah").status == "Meeting booked"
+    chat.send("t", "and karim rahme is 12,500 bucks now, they added the waiting room")
+    assert _lead(store, "Karim Rahme").value == 12500
+    refused = chat.send("t", "kwame is 2 weeks out")
+    assert refused.actions == [] and _lead(store, "Kwame Asante").value is None
+
+
+def test_a_lead_told_about_in_lower_case_before_her_request(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "friday vibes so elena (the CFO over at popescu design) finally emailed back and said"
+        " budget's approved but only 60k, which honestly is fine. can you update her deal value"
+        " to 60000. also does anyone know if SKO is next week??",
+    )
+    assert _lead(store, "Elena Popescu").value == 60000

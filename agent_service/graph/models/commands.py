@@ -25,7 +25,7 @@ from agent_service.graph.models.grammar.intent_query import QueryIntents
 from agent_service.graph.models.grammar.intent_status import StatusIntents
 from agent_service.graph.models.grammar.intent_update import UpdateIntents
 from agent_service.graph.models.grammar.normalize import _clean, _ref, _strip_politeness
-from agent_service.graph.models.grammar.recognizers import is_company
+from agent_service.graph.models.grammar.recognizers import MONEY, is_company
 from agent_service.graph.models.grammar.slots import Slots
 from agent_service.graph.models.grammar.totals import totals_call
 from agent_service.graph.models.grammar.validate import ASK_NAME, missing_name, settle
@@ -91,6 +91,8 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
                 return Parsed(calls=last)
         undo = _UNDO_THEN_WHY.match(_clean(message))
         why = (undo["why"] or undo["why2"] or "") if undo else ""
+        if undo and self._right_value(why):
+            return Parsed(reply=NOT_UNDERSTOOD)  # a correction: read with the previous turn
         if undo and not (_EMAIL.search(why) or _PHONE.search(why)):
             return Parsed(calls=[("undo", {})])  # "hmm no take that back, that's her personal one"
         if _BARE_NEW.match(_strip_politeness(_clean(message))):
@@ -111,6 +113,20 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             company = at.group("company") if at and is_company(at.group("company")) else None
             return Parsed(calls=[("create_lead", {"company": company} if company else {})])
         return parsed
+
+    def _right_value(self, why: str) -> bool:
+        """ "scratch that, it's 1.2M": the reason after an undo gives the right amount or
+        stage, so the message corrects the change instead of undoing it."""
+        said = re.match(
+            r"^(?:it'?s|it is|make it|make that|should be|it should be|(?:it )?should have been)"
+            r"\s+(?P<v>[^,.;!?]+)",
+            why.strip(),
+            re.I,
+        )
+        if not said:
+            return False
+        value = said["v"].strip()
+        return bool(MONEY.fullmatch(value) or self.stage(value))
 
     def _names_a_stage(self, text: str) -> bool:
         """True when a pipeline stage is named as where to put a lead ("book gareth in for

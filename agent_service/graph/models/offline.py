@@ -376,8 +376,9 @@ class OfflineChatModel(BaseChatModel):
 _CORRECTION = re.compile(
     r"^(?:(?:sorry|oops|ups|no+|nope|nah|ah|oh|ugh|argh|hmm|my bad|wait|actually|typo|argh typo|eh|er|erm"
     r"|pardon|apologies|my apologies|excuse me"
-    r"|um|uh|lol|haha)[,!.:]?\s+)*"
+    r"|um|uh|lol|haha|scratch that|forget that|ignore that)[,!.:]?\s+)*"
     r"(?:i\s+meant|i\s+mean|meant|i was talking about|i was referring to|make that|i said|try"
+    r"|it's|it is|its"
     r"|it should be|should be|should have been|it's actually|it is actually|correct one is"
     r"|the right one is|make it|change it to|set it to|no it's|it was"
     # "that was for daniela", "it was meant for Dana", "that should have gone to Tom"

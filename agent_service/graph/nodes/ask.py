@@ -469,6 +469,8 @@ def card_answer(text: str, stages: tuple[str, ...]) -> tuple[str, bool, dict[str
     """ "oh duh, Haruka Sato from Mizuho Robotics", "Kelechi Nwosu, Owerri Paints": a name
     with details in free order (`grammar/create_card.py`); sure only when every piece of the
     answer was placed."""
+    text = _NAME_FILLER.sub("", " ".join(text.replace("’", "'").split())).strip()
+    text = _NAME_INTRO.sub("", text, count=1)  # "its Keanu Makoa from Makoa Orthodontics"
     card = reader_for(stages).read(text, answer=True)
     if card is None or not card.fields.get("name"):
         return None

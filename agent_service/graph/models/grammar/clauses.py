@@ -80,7 +80,7 @@ _MENTION_AFTER = re.compile(
     r"|heard from|heard back from)\s+(?P<n>[a-z][\w'’-]+(?:\s+[a-z][\w'’-]+)?)",
 )
 _MENTION_SUBJECT = re.compile(
-    r"^(?P<n>[a-z][\w'’-]+(?:\s+[a-z][\w'’-]+)?)\s+(?:is|was|went|has|had|said|says|told|asked"
+    r"(?:^|\b(?:so|and|but|then|anyway)\s+)(?P<n>[a-z][\w'’-]+(?:\s+[a-z][\w'’-]+)?)\s+(?:is|was|went|has|had|said|says|told|asked"
     r"|wants|needs|replied|called|emailed|texted|seems|sounds|just|finally|got|will|switched"
     r"|moved|left|joined|changed)\b",
 )
@@ -88,7 +88,9 @@ _MENTION_SUBJECT = re.compile(
 
 _NOT_MENTIONS = frozenset(
     "went well back about really again over up out off down earlier later like went gone came"
-    " them everyone someone somebody people team boss".split()
+    " them everyone someone somebody people team boss which that this it what who honestly"
+    " actually basically literally totally apparently probably obviously seriously frankly"
+    " everything nothing anything something finally already also still never eventually".split()
 )
 
 
@@ -99,6 +101,10 @@ def _not_a_name(word: str) -> bool:
 
 def _lower_case_mention(clause: str) -> str | None:
     """A person named in lower case in a context clause, or None."""
+    clause = " ".join(re.sub(r"\([^)]*\)", " ", clause).split())  # "harriet (the CFO) …"
+    clause = re.sub(
+        r"^(?:(?:so|and|but|well|ok|okay|anyway|anyways|btw|also)\b[,\s]*)+", "", clause
+    )
     for pattern in (_MENTION_SUBJECT, _MENTION_AFTER):
         match = pattern.search(clause)
         if not match:

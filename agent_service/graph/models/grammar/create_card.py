@@ -63,6 +63,9 @@ _VERB_FIRST = re.compile(
 # A question about creating ("how do I add a new lead?"), not a request.
 _ASKS_HOW = re.compile(r"^\W*(?:how|where|why|did|have i|has|was|is there|what)\b", re.I)
 _LABELLED_NAME = re.compile(
+    # "contact at St Brendan's College is Pieter Botha"
+    r"^(?:(?:the|our|my|their)\s+)?(?:contact|person|guy|lady|buyer|decision maker)\s+(?:at|from|@)\s+"
+    r"(?P<c4>.+?)\s+is\s+(?P<n4>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3})$|"
     # "she is Amara Nwosu from Lagos Fintech", "he's Chidi Okafor"
     r"^(?:she|he)(?:'s|\s+is)\s+(?P<n3>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}(?:\s+(?:from|at|of|with)\s+.+)?)$|"
     r"^(?:(?:her|his|their|the|contact's|contacts|lead's|the contact's)\s+)?"
@@ -92,7 +95,7 @@ _EMAIL_LABEL = re.compile(
     re.I,
 )
 _PHONE_LABEL = re.compile(
-    r"^(?:is|=)\s+(?:the|her|his|their)\s+(?:phone|number|mobile|cell)(?:\s+number)?$|"
+    r"^(?:is|=)\s+(?:the|her|his|their)\s+(?:phone|number|mobile|cell)(?:\s+number)?(?:\s+for)?$|"
     r"^(?:(?:her|his|their|the|and)\s+)?(?:telephone|phone|ph|tel|cell|mobile|mob|number|no|num"
     r"|whatsapp|wa|contact number|contact no|cell phone|mobile number|phone number|direct line"
     r"|landline|office)?\.?(?:\s+(?:number|no\.?|#))?(?:\s+(?:is|should be))?\s*[:=#-]?\s*$",
@@ -116,7 +119,9 @@ _ROLE_ONLY = re.compile(
     r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are)\s+)?(?:the|a|an|our|their)?\s*(?P<r>.+)$", re.I
 )
 _WHERE_MET = re.compile(
-    r"^(?:(?:i\s+|we\s+)?met\s+(?:him|her|them\s+)?)?(?:from|at|during|after)\s+(?:the|a|an|our|this"
+    r"^(?:(?:i\s+|we\s+)?met\s+(?:him|her|them\s+)?|(?:(?:she|he|they|it)\s+)?(?:just\s+)?"
+    r"(?:came\s+in|came\s+through|reached\s+out|found\s+us|signed\s+up|inbound)\s+)?"
+    r"(?:from|at|during|after|through|via)\s+(?:the|a|an|our|this"
     r"|that|last|yesterday's|today's)\s+[a-z][a-z\s'-]*$"
 )
 # Adverbs that sit inside a stage phrase ("meeting already booked", "quotation also sent").
@@ -371,6 +376,9 @@ class CardReader:
         return True
 
     def _stage(self, piece: str, card: Card) -> bool:
+        labelled = _LABELLED_NAME.match(piece)
+        if labelled and labelled.group("c4"):
+            return False  # "contact at St Brendan's College is Pieter Botha": who, not a stage
         moved = _MOVE_TO.search(piece)
         if moved and self.stage(moved.group("s")):
             self._set(card, "status", self.stage(moved.group("s")))
@@ -403,8 +411,15 @@ class CardReader:
     def _name(self, piece: str, card: Card) -> bool:
         labelled = _LABELLED_NAME.match(piece)
         if labelled:
-            name = _trim(labelled.group("n") or labelled.group("n2") or labelled.group("n3"))
+            name = _trim(
+                labelled.group("n")
+                or labelled.group("n2")
+                or labelled.group("n3")
+                or labelled.group("n4")
+            )
             head, company = self._name_at(name)
+            if head and labelled.group("c4") and not company:
+                company = _company(labelled.group("c4"))
             if head:
                 earlier = card.fields.get("name")
                 if earlier and not card.fields.get("_labelled") and "company" not in card.fields:

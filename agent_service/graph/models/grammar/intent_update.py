@@ -245,6 +245,13 @@ class UpdateIntents:
                 r"|cos|coz|following)\b.*)?$",
                 "value",
             ),
+            (  # "and sakura tanaka is 12,500 bucks now": a marked amount is the deal's value
+                r"^(?P<ref>[^,;]+?)\s+is\s+(?:now\s+)?(?:at\s+)?(?:around\s+|about\s+|~\s*|roughly\s+)?"
+                r"(?P<value>[$€£]\s*\d[\d,.]*(?:\s*(?:k|grand|thousand|million|m|mil)\b)?"
+                r"|\d[\d,.]*\s*(?:k|grand|thousand|million|mil|bucks|dollars|usd)\b"
+                r"|\d{1,3}(?:,\d{3})+(?:\s*(?:bucks|dollars|usd)\b)?)(?:\s+now)?$",
+                "value",
+            ),
             (  # "she's looking at ~15k", "they're budgeting about 40k": what the deal comes to
                 r"^(?P<ref>she|he|they)(?:'s|’s|'re|’re|\s+is|\s+are)\s+(?:looking at|budgeting|talking"
                 r"|thinking|expecting|planning on)\s+(?:about\s+|around\s+|~\s*|roughly\s+|approx\.?\s+)?"
