@@ -698,3 +698,55 @@ def test_a_lead_told_about_in_lower_case_before_her_request(office) -> None:
         " to 60000. also does anyone know if SKO is next week??",
     )
     assert _lead(store, "Elena Popescu").value == 60000
+
+
+def test_a_negative_correction_is_refused_never_stored_without_its_sign(office) -> None:
+    chat, store = office
+    chat.send("t", "omari's deal value is around 30k")
+    refused = chat.send("t", "actually make it -5000, they want a credit on the last shipment")
+    assert refused.actions == [] and "negative" in refused.reply
+    assert _lead(store, "Omari Juma").value == 30000
+    again = chat.send("t", "make it minus 5k")
+    assert again.actions == [] and _lead(store, "Omari Juma").value == 30000
+
+
+def test_creates_with_the_address_first_and_a_department_before_the_company(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "add mairead.byrne@tullamorecraft.ie to the board, thats Mairead Byrne, head of people"
+        " at Tullamore Craft Foods. already got a call booked w her so stick her straight in"
+        " meeting booked",
+    )
+    mairead = _lead(store, "Mairead Byrne")
+    assert (mairead.company, mairead.status) == ("Tullamore Craft Foods", "Meeting booked")
+    shown = chat.send(
+        "t", "add a new lead pls, head of HR at Halifax Port Authority, hr@halifaxport.ca, 25k"
+    )
+    assert shown.needs == "confirmation"
+    chat.send("t", "oh yeah her name's Danielle Fournier")
+    assert _lead(store, "Danielle Fournier").company == "Halifax Port Authority"  # not 'HR at …'
+
+
+def test_typos_renames_and_closes_of_a_freight_desk(office) -> None:
+    chat, store = office
+    chat.send("t", "chnage yusfu to meeting booked")  # letters swapped: Yusuf
+    assert _lead(store, "Yusuf Demir").status == "Meeting booked"
+    chat.send("t", "chnage karmi to porposal sent")  # Karim, already there
+    chat.send("t", "rename Efua Mensah to Efua Mensah-Boateng, had her name wrong the whole time")
+    efua = _lead(store, "Efua Mensah-Boateng")  # "wrong" is no redirect of Karim's move
+    assert (efua.company, efua.status) == ("Cape Coast Tours", "New")
+    chat.send("t", "good news tho, ankara steel is in!! yusuf just confirmed 🙌")
+    assert _lead(store, "Yusuf Demir").status == "Won"
+    chat.send("t", "gutted, lost juma safaris to a competitor 🙄 they went with an agency at 12%")
+    assert _lead(store, "Omari Juma").status == "Lost"
+
+
+def test_a_lead_named_after_good_news_takes_the_pronoun(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "right, monday 🙃 inbox is a war zone. anyway the one bit of good news, kwame came back"
+        " and confirmed they want 4 units not 3 so can you set his deal value to 32k. then coffee",
+    )
+    assert _lead(store, "Kwame Asante").value == 32000

@@ -38,6 +38,7 @@ from agent_service.graph.models.grammar.recognizers import (
     as_typed,
     is_person_name,
     money_problem,
+    money_values,
     parse_money,
     spell_numbers,
 )
@@ -155,6 +156,9 @@ class OfflineChatModel(BaseChatModel):
         if value is None and parse_money(meant) is not None and MONEY.fullmatch(meant):
             value = ("value", parse_money(meant))
         value = value or _leading_amount(meant)  # "fifty three k i swapped the numbers"
+        signed = re.match(r"^(?:[-−]|minus\s+|negative\s+)(?P<a>.+)$", meant.strip(), re.I)
+        if not value and signed and MONEY.fullmatch(signed["a"].strip()):
+            value = ("value", money_values(meant)[0])  # "make it -5000": refused, never 5000
         if correction is bare and not stage and not value:
             return []  # "ok fine, Tom then" names no value: not read as a correction
         redirected: list[tuple[str, dict[str, Any]]] = []
@@ -203,7 +207,7 @@ class OfflineChatModel(BaseChatModel):
             "email": {e.lower() for e in _EMAIL.findall(text)},
             "phone": {p.strip() for p in _PHONE.findall(_EMAIL.sub(" ", text))},
             "status": {s for s in stages_named(bare) if self._parser.pipeline.find(s)},
-            "value": {v for v in (parse_money(m.group(0)) for m in MONEY.finditer(bare)) if v},
+            "value": {v for v in money_values(bare) if v},
         }
         fields = {name: values for name, values in found.items() if values}
         if len(fields) != 1:
@@ -564,7 +568,9 @@ _OPENS_CORRECTION = re.compile(
 # A message that opens with a request of its own is no redirect of the previous one.
 _NEW_REQUEST = re.compile(
     r"^\W*(?:(?:pls|please|plz|kindly|can you|could you|can u|ok|okay|hey)[,\s]+)*(?:add|put|create"
-    r"|jot|write|log|delete|remove)\b",
+    r"|jot|write|log|delete|remove"
+    # "rename Efua Mensah to …, had her name wrong": a request naming its own lead
+    r"|(?:rename|move|update|mark|bump|push|edit|drag|shift)\s+(?!(?:it|that|this|them|him|her)\b))\b",
     re.I,
 )
 _REDIRECT = re.compile(

@@ -169,6 +169,8 @@ def lead_matcher(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return _resolved(state, op, focus[0])
     cleaned = clean_reference(reference)
     matches = store.search(cleaned, limit=8)
+    if not any(m.score >= ACCEPT for m in matches):
+        matches = _with_swapped_letters(store, cleaned) or matches
     lead, candidates = pick(cleaned, matches)
     if lead is None:
         narrowed = qualified(store, cleaned)
@@ -185,6 +187,27 @@ def lead_matcher(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         if candidates:
             return {"pending": clarification(cleaned, candidates, op)}
     return finish(state, op, not_found_line(cleaned, matches))
+
+
+def _with_swapped_letters(store: LeadStore, reference: str) -> list[Match]:
+    """ "rahsid" for Rashid: two letters typed the wrong way round share too few trigrams for
+    the store's search to propose the lead, so each such spelling is searched for, and the
+    leads found are ranked against what was typed (at most two words, 4-12 letters each)."""
+    words = normalize(reference).split()
+    if not 1 <= len(words) <= 2 or "@" in reference:
+        return []
+    found: dict[str, Lead] = {}
+    for index, word in enumerate(words):
+        if not 4 <= len(word) <= 12 or not word.isalpha():
+            continue
+        for i in range(len(word) - 1):
+            if word[i] == word[i + 1]:
+                continue
+            swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+            query = " ".join([*words[:index], swapped, *words[index + 1 :]])
+            for match in store.search(query, limit=3):
+                found.setdefault(match.lead.id, match.lead)
+    return rank(reference, found.values(), limit=8)
 
 
 def deleted_leads(store: LeadStore, scanned: int = 500) -> list[Lead]:

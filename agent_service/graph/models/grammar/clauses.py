@@ -82,7 +82,8 @@ _MENTION_AFTER = re.compile(
 _MENTION_SUBJECT = re.compile(
     r"(?:^|\b(?:so|and|but|then|anyway)\s+)(?P<n>[a-z][\w'’-]+(?:\s+[a-z][\w'’-]+)?)\s+(?:is|was|went|has|had|said|says|told|asked"
     r"|wants|needs|replied|called|emailed|texted|seems|sounds|just|finally|got|will|switched"
-    r"|moved|left|joined|changed)\b",
+    r"|moved|left|joined|changed|came|confirmed|agreed|responded|got back|wrote|rang|phoned"
+    r"|signed|accepted|decided)\b",
 )
 
 

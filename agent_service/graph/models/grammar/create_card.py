@@ -68,6 +68,9 @@ _LABELLED_NAME = re.compile(
     r"(?P<c4>.+?)\s+is\s+(?P<n4>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3})$|"
     # "she is Amara Nwosu from Lagos Fintech", "he's Chidi Okafor"
     r"^(?:she|he)(?:'s|\s+is)\s+(?P<n3>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}(?:\s+(?:from|at|of|with)\s+.+)?)$|"
+    # "thats Pieter de Graaf": capitals required, "that's fine thanks" is no name
+    r"^(?:thats|that's|that\s+is|this\s+is)\s+(?P<n5>(?-i:[A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+"
+    r"|de|van|der|da|dos|del|la|le|bin|al|von)){1,3}))$|"
     r"^(?:(?:her|his|their|the|contact's|contacts|lead's|the contact's)\s+)?"
     r"(?:(?:guy|person|lady|woman|man|contact|lead|client|customer)(?:'s|s)\s+)?(?:full\s+)?"
     r"(?:name(?:'s|s)?|contact(?:'s|s)?\s+(?:person(?:'s|s)?\s+)?name(?:'s)?|contact\s+person(?:'s)?"
@@ -87,6 +90,13 @@ _COMPANY_LED = re.compile(
 )
 _COMPANY_LAST = re.compile(r"^(?P<c>.+?)\s+is\s+(?:the|her|his|their)\s+company$", re.I)
 _AT = re.compile(r"^(?P<head>.+?)\s+(?:at|@|from|of|with)\s+(?P<c>.+)$", re.I)
+_AT_LAST = re.compile(r"^(?P<head>.+)\s+(?:at|@)\s+(?P<c>.+)$", re.I)  # "head of HR at X"
+# "add mairead.byrne@x.ie to the board, thats Mairead Byrne": the address, then who it is
+_ADDRESS_FIRST = re.compile(
+    r"^(?P<verb>add|put|create)\s+(?P<e>\S+@\S+?)\s+(?:as\s+(?:a\s+|an\s+)?(?:new\s+)?"
+    r"(?:lead|contact|prospect)|(?:to|on|in|into)\s+the\s+(?:board|crm|pipeline|system))\b",
+    re.I,
+)
 _EMAIL_LABEL = re.compile(
     r"^(?:is|=)\s+(?:the|her|his|their)\s+(?:e-?mail|mail|address)(?:\s+address)?$|"
     r"^(?:(?:her|his|their|the|and)\s+)?(?:(?:contact's|contacts|lead's|work|business|office)\s+)?"
@@ -230,6 +240,8 @@ def _company(text: str) -> str | None:
     company = _trim(re.sub(r"\s+(?:now|too|also|as well)$", "", company, flags=re.I))
     if not company or not is_company(company) or len(company) > 120:
         return None
+    if re.search(r"\s(?:at|@)\s", company):
+        return None  # "HR at Halifax Port Authority": a department, then the company
     if all(w in glue() for w in re.findall(r"[\w'’]+", company.lower())):
         return None
     return title_case(company) if company == company.lower() else company
@@ -277,6 +289,7 @@ class CardReader:
             text, asked_how = rest.strip(), True
         if not text:
             return None
+        text = _ADDRESS_FIRST.sub(r"\g<verb> a new lead, \g<e>", text)
         trigger = _TRIGGER.search(text) or _VERB_FIRST.match(text)
         if trigger:
             text = f"{text[: trigger.start()]} , {text[trigger.end() :]}"
@@ -416,6 +429,7 @@ class CardReader:
                 or labelled.group("n2")
                 or labelled.group("n3")
                 or labelled.group("n4")
+                or labelled.group("n5")
             )
             head, company = self._name_at(name)
             if head and labelled.group("c4") and not company:
@@ -493,8 +507,10 @@ class CardReader:
                     card.fields["_weak_company"] = piece  # "from dhaka": a city, maybe
                 return True
             return False
-        at = _AT.match(piece)  # "cto @ Tunde Systems", "vp ops at Ferrante Logistica"
         roles = _words()[1]
+        at = _AT_LAST.match(piece)
+        if not (at and all(w in roles for w in re.findall(r"[\w&'-]+", at.group("head").lower()))):
+            at = _AT.match(piece)  # "cto @ Tunde Systems", "vp ops at Ferrante Logistica"
         if at and all(w in roles for w in re.findall(r"[\w&'-]+", at.group("head").lower())):
             company = _company(at.group("c"))
             if company:
@@ -579,7 +595,10 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]], message: str 
     if len(calls) != 1:
         # "…from Hollis & Co, ben@…" read as a create and an update of 'Co': the card placed
         # every piece of the message in one lead, so the other calls are misreadings
-        return bool(args.get("name")) and args.get("name") == grammar.get("name")
+        # (also when the grammar's own create was unsure of its name: "that's Mairead Byrne")
+        return bool(args.get("name")) and (
+            args.get("name") == grammar.get("name") or bool(grammar.get("confirm_first"))
+        )
     if grammar.get("confirm_first") or not grammar.get("name"):
         # the grammar's name is unsure ("Roughly" from "roughly 30k"): the card's reading,
         # with or without a name, places everything

@@ -74,7 +74,14 @@ def in_english(text: str) -> str:
     return " ".join(head.split()) + (tail if tail else "")
 
 
+# An emoji between two sentences ends the first: "lost brampton to a competitor 🙄 they went …"
+_EMOJI_BETWEEN = re.compile(
+    "(?<=[a-z0-9%)])\\s+[\U0001f000-\U0001faff\u2600-\u27bf][\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]*\\s+(?=[a-z]{2,}\\s+[a-z])"
+)
+
+
 def _clean(text: str) -> str:
+    text = _EMOJI_BETWEEN.sub(". ", text)
     text = _EMOTICON.sub(" ", _EMOJI.sub(" ", text)).strip().strip("\"'`").strip()
     text = re.sub(r"\s+", " ", text)
     return text.rstrip(" .!?,;:")

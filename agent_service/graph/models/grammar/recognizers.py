@@ -234,6 +234,18 @@ def parse_money(text: str) -> float | None:
     match = MONEY.search(text)
     if not match:
         return None
+    return _amount(match, text)
+
+
+def money_values(text: str) -> list[float]:
+    """Every amount in `text`, each with its sign ("actually make it -5000" → [-5000])."""
+    text = spell_numbers(text)
+    found = (_amount(match, text) for match in MONEY.finditer(text) if match.group("n"))
+    return [value for value in found if value is not None]
+
+
+def _amount(match: re.Match[str], text: str) -> float | None:
+    """The value of one MONEY match in `text`, negative when a minus sign touches it."""
     digits = re.sub(r"(?<=\d)[ \u00a0\u202f](?=\d{3})", "", match.group("n"))
     if _in_rupees(match.group(0)):
         return None  # asked about (`money_problem`), never converted

@@ -192,7 +192,8 @@ _VALUE_REASON = re.compile(
     r"^(?P<value>[^,.;()]+?)\s*(?:[,;(]|\.\s|\s[-–—]\s)\s*(?P<why>(?:that's|thats|that is|got|he|she"
     r"|they|it's|its|as|since|because|cause|cos|coz|per|according|after|his|her|their|we|i|just"
     r"|saw|found|confirmed|turns out|apparently|checked|spelled|spelt|pls|please|thanks|thx|same|still"
-    r"|ty|update|can you|can u|fix)\b.*)$",
+    r"|ty|update|can you|can u|fix|had|have|i've|ive|wrong|typo|misspelt|misspelled|oops|my bad"
+    r"|sorry|lol|was|were|has)\b.*)$",
     re.I,
 )
 
