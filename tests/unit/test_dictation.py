@@ -750,3 +750,96 @@ def test_a_lead_named_after_good_news_takes_the_pronoun(office) -> None:
         " and confirmed they want 4 units not 3 so can you set his deal value to 32k. then coffee",
     )
     assert _lead(store, "Kwame Asante").value == 32000
+
+
+def test_a_job_title_is_never_stored_as_the_name(office) -> None:
+    chat, store = office
+    before = {lead.name: (lead.email, lead.status) for lead in store.list()}
+    shown = chat.send(
+        "t", "new lead, facilities mgr at perth cold chain, 80k, email ops@perthcoldchain.com.au"
+    )
+    assert shown.needs == "confirmation" and shown.actions == []
+    assert {lead.name: (lead.email, lead.status) for lead in store.list()} == before
+    chat.send("t", "oh her name is siobhan doyle")
+    siobhan = _lead(store, "Siobhan Doyle")
+    assert (siobhan.company, siobhan.email, siobhan.value) == (
+        "Perth Cold Chain",
+        "ops@perthcoldchain.com.au",
+        80000,
+    )
+    chat.send(
+        "t",
+        "add a lead - warehouse mgr at mombasa freight hub, deal around 55k, ph 0722 318 406,"
+        " name's hassan abdi",
+    )
+    assert _lead(store, "Hassan Abdi").company == "Mombasa Freight Hub"
+    assert not any("Mgr" in lead.name for lead in store.list())
+
+
+def test_creates_of_a_marketing_agency(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "new lead - keisha brown from Brown Smiles Dental in austin, keisha@brownsmiles.com,"
+        " budget about 8k, already talked to her so she's contacted",
+    )
+    assert _lead(store, "Keisha Brown").company == "Brown Smiles Dental"  # not '… in austin'
+    chat.send(
+        "t",
+        "+55 11 98765-4321 is the cell for Thiago Santos, owns Academia Corpo Forte, add him as"
+        " a new lead w/ 15k budget",
+    )
+    thiago = _lead(store, "Thiago Santos")
+    assert (thiago.company, thiago.phone, thiago.value) == (
+        "Academia Corpo Forte",
+        "+55 11 98765-4321",
+        15000,
+    )
+    chat.send(
+        "t",
+        "new lead: isabel moreno, bodegas moreno, isabel@bodegasmoreno.es, +34 612 445 908,"
+        " about 90k. already had a call w her so contacted",
+    )
+    isabel = _lead(store, "Isabel Moreno")
+    assert (isabel.company, isabel.value, isabel.status) == ("Bodegas Moreno", 90000, "Contacted")
+    chat.send("t", "add a new lead")
+    chat.send("t", "jacinta mwangi from thika greenhouses")
+    assert _lead(store, "Jacinta Mwangi").company == "Thika Greenhouses"
+
+
+def test_follow_ups_and_stories_of_a_marketing_agency(office) -> None:
+    chat, store = office
+    chat.send("t", "bad news on yusuf tho, lost him to a competitor, some cheaper agency")
+    assert _lead(store, "Yusuf Demir").status == "Lost"
+    chat.send("t", "kwame asante is now meeting booked")
+    chat.send("t", "and drag efua over to the same column too")
+    assert _lead(store, "Efua Mensah").status == "Meeting booked"
+    chat.send("t", "bump karim to won")
+    undone = chat.send("t", "oops revert that, he never picked up")
+    assert [a["type"] for a in undone.actions] == ["undo"]
+    assert _lead(store, "Karim Rahme").status == "Proposal sent"
+    chat.send("t", "set omari's value to 9500")
+    chat.send("t", "nvm take that back, he hasn't confirmed the extra pages")
+    assert _lead(store, "Omari Juma").value is None
+    chat.send("t", "omari's looking like around 30k now")
+    assert _lead(store, "Omari Juma").value == 30000
+    chat.send(
+        "t",
+        "talked to elena at the studio yesterday, she wanted numbers before the board meets so"
+        " i emailed her the proposal this morning. can u update that. also need a taco place",
+    )
+    assert _lead(store, "Elena Popescu").status == "Proposal sent"
+
+
+def test_company_news_and_spelling_typed_in_lower_case(office) -> None:
+    chat, store = office
+    chat.send("t", "elena switched jobs, she's at Brightline Media now - update her company")
+    assert _lead(store, "Elena Popescu").company == "Brightline Media"
+    chat.send("t", "also her last name is spelled Popescou with an o, not Popescu. fix pls")
+    assert _lead(store, "Elena Popescou").company == "Brightline Media"
+    chat.send("t", "kwame moved over to naivasha flower exporters, update his company")
+    assert _lead(store, "Kwame Asante").company == "Naivasha Flower Exporters"
+    chat.send("t", "also his name's actually kwame asante-mensah on the contract, can u fix it")
+    assert _lead(store, "Kwame Asante-Mensah").company == "Naivasha Flower Exporters"
+    chat.send("t", "hiii when u get a sec can you put efua in contacted? ty 😊")
+    assert _lead(store, "Efua Mensah").status == "Contacted"

@@ -89,7 +89,7 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             last = totals_call(_strip_politeness(_clean(sentences[-1])), self.stage)
             if last and not self._asks_something(" ".join(sentences[:-1])):
                 return Parsed(calls=last)
-        undo = _UNDO_THEN_WHY.match(_clean(message))
+        undo = UNDO_THEN_WHY.match(_clean(message))
         why = (undo["why"] or undo["why2"] or "") if undo else ""
         if undo and self._right_value(why):
             return Parsed(reply=NOT_UNDERSTOOD)  # a correction: read with the previous turn
@@ -169,7 +169,9 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
             )
         referent = None
         topic = re.match(
-            r"^(?:for|on|re|regarding|about|as for|concerning)\s+(?P<ref>[^,:]+?)\s*[,:]\s*(?P<rest>.+)$",
+            r"^(?:(?:(?:bad|good|sad|great|quick|small|some|an?)\s+)*(?:news|update)\s+)?"
+            r"(?:for|on|re|regarding|about|as for|concerning)\s+(?P<ref>[^,:]+?)"
+            r"(?:\s+(?:tho|though|then|too))?\s*[,:]\s*(?P<rest>.+)$",
             text,
             re.I,
         )
@@ -209,9 +211,10 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
 _AT_COMPANY = re.compile(
     r"\b(?:at|from|with)\s+(?P<company>[A-Z][\w&.'-]*(?:\s+(?:&\s+)?[A-Z][\w&.'-]*){0,3})"
 )
-_UNDO_THEN_WHY = re.compile(
+UNDO_THEN_WHY = re.compile(
     r"^\W*(?:(?:hmm+|no|nope|nah|ugh|oops|whoops|wait|hang on|hold on|actually|sorry|argh|damn"
-    r"|oh|ah|arre|arey|oh no|oh god|omg|shoot|crap|dang|ups|pardon|apologies|no+)"
+    r"|oh|ah|arre|arey|oh no|oh god|omg|shoot|crap|dang|ups|pardon|apologies|no+|nvm|nevermind"
+    r"|never mind|meh|welp|hmm ok)"
     r"[,!.]*\s+)*(?:undo|take (?:that|it) back|revert|ctrl\s*\+?\s*z|cmd\s*\+?\s*z|scratch that"
     r"|roll ?back|(?:make|put|change|set|turn) (?:it|that) back|go back|revert (?:it|that) back)"
     r"(?:\s+(?:that|it|this|the last (?:one|change)))?(?:\s+(?:pls|please|plz))?"

@@ -23,6 +23,7 @@ from agent_service.graph.models.commands import (
     _EMAIL,
     _PHONE,
     NOT_UNDERSTOOD,
+    UNDO_THEN_WHY,
     CommandParser,
     Parsed,
 )
@@ -187,8 +188,8 @@ class OfflineChatModel(BaseChatModel):
         """ "ugh typo, it's ivan@polaris.ru", "wait no, just contacted for now": a correction
         opener and one typed value of a field the previous turn wrote → that write again with
         the right value (the same lead)."""
-        if not _OPENS_CORRECTION.match(text):
-            return []
+        if not _OPENS_CORRECTION.match(text) or UNDO_THEN_WHY.match(_clean(text)):
+            return []  # "oops revert that, he never picked up": an undo, and why
         previous = [
             c for c in _previous_calls(messages) if c[0] in {"change_status", "update_lead"}
         ]
@@ -324,6 +325,7 @@ class OfflineChatModel(BaseChatModel):
         first = _NOT_THAT.match(key) or _RIGHT_ONE.match(key) or _NOT_FIRST.match(key)
         grounded = grounded_leads(messages)
         text = _note_without_colon(text, grounded)  # "add a note on wiremu tipene wants a quote …"
+        text = _same_place(messages, text)  # "and drag fernanda over to the same column too"
         corrected = _respelled(text, grounded) or _other_lead(messages, text, grounded)
         if not corrected and not grounded:
             corrected = self._other_value(messages, text)
@@ -362,7 +364,7 @@ class OfflineChatModel(BaseChatModel):
         parsed = self._anchor(text, grounded, parsed)
         parsed.calls = self._forward_only(parsed.calls, text, grounded)
         parsed.calls = _nearest_antecedent(parsed.calls, text, grounded)
-        parsed.calls = _merged([_label_is_no_lead(call) for call in parsed.calls])
+        parsed.calls = _merged([_capitalised(_label_is_no_lead(call)) for call in parsed.calls])
         if not parsed.calls:
             message = AIMessage(content=parsed.reply or "")
         else:
@@ -588,7 +590,11 @@ def _other_lead(
     change is put back first (one undo per change made)."""
     if not grounded or not _REDIRECT.search(text) or _EMAIL.search(text) or stages_named(text):
         return []  # a stage or an address of its own: a new request, not a redirect
-    if re.search(r"\bnot\s+(?:only|just)\b|\bname\s+is\b", text, re.I):
+    if re.search(
+        r"\bnot\s+(?:only|just)\b|\bname(?:\s+is|'s|’s|s\s+(?:actually|is))\b|\bspel(?:led|t|ling)\b",
+        text,
+        re.I,
+    ):
         return []  # "his name is written X, not only Y": a name said right, not another lead
     if re.search(r"\bnotes?\b[^:]{0,40}:", text, re.I) or re.search(
         r"\bnotes?\b.*['\"‘“]", text, re.I
@@ -672,6 +678,30 @@ _AND_ALSO = re.compile(
     re.I,
 )
 # "same for Dimitri", "ditto for Ana", "same goes for the Acme one": the previous request again
+# "and drag fernanda over to the same column too": the stage the previous turn moved to
+_SAME_PLACE = re.compile(
+    r"\b(?P<to>to|into|in|under)\s+(?:the\s+)?same\s+(?:stage|column|status|place|spot|step"
+    r"|bucket|one)\b(?:\s+(?:too|also|as well))?",
+    re.I,
+)
+
+
+def _same_place(messages: Sequence[BaseMessage], text: str) -> str:
+    """`text` with "the same column" written as the stage the previous turn moved a lead to
+    (unchanged when the previous turn moved no lead, or more than one stage)."""
+    if not _SAME_PLACE.search(text):
+        return text
+    stages = {
+        args.get("status")
+        for name, args, _ in _previous_calls(messages)
+        if name == "change_status" and args.get("status")
+    }
+    if len(stages) != 1:
+        return text
+    (stage,) = stages
+    return _SAME_PLACE.sub(lambda m: f"{m['to']} {stage}", text, count=1)
+
+
 _SAME_FOR = re.compile(
     r"^(?:and\s+)?(?:same|ditto|likewise|the same)\s+(?:goes\s+)?(?:for|with)\s+(?P<rest>[^,.;!?]+?)"
     r"(?:\s+(?:too|also|as well|pls|please))*(?:[,.;!]\s*.*)?$",
@@ -811,6 +841,14 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
     full name, the one lead the message names); only a spelling close to the old one counts."""
     if not _NAME_CUE.search(text):
         return []
+    # "spelled Karimi with an i, not Karimy": how it is spelled is no word of the name
+    text = re.sub(
+        r"\s+(?:with|ending in|ends in|ending with)\s+(?:an?|the|one|two|double)\s+[a-z]{1,2}\b"
+        r"(?:\s+at the end)?",
+        "",
+        text,
+        flags=re.I,
+    )
     named = [e for e in grounded if _by_name(e)]
     said = _NAME_IS_FULL.search(text)
     if said and is_person_name(said.group("full")):
@@ -901,6 +939,25 @@ def _merged(calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str
             continue
         merged.append((name, args))
     return merged
+
+
+def _capitalised(call: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """A new name or company of two or more words typed all in lower case is stored
+    capitalised, as a create stores it ("naivasha flower exporters" → "Naivasha Flower
+    Exporters"); a capital the user typed is kept as typed."""
+    name, args = call
+    if name != "update_lead":
+        return call
+    fixed = {
+        key: title_case(value)
+        if key in {"name", "company"}
+        and isinstance(value, str)
+        and len(value.split()) >= 2
+        and value == value.lower()
+        else value
+        for key, value in args.items()
+    }
+    return name, fixed
 
 
 def _leading_amount(text: str) -> tuple[str, float] | None:

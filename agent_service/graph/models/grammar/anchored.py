@@ -375,6 +375,16 @@ class Anchored:
                 for f in found
             ):
                 stages = {self.has_stage(last[2])}
+        order = [self.has_stage(f[2]) for f in sorted(found)]
+        if (
+            len(stages) > 1
+            and not stages & _TERMINAL
+            and all(stage in self.stages for stage in stages)
+            and order[-1] == max(stages, key=self.stages.index)
+        ):
+            # "talked to cody …, so i emailed him the proposal this morning": a story told in
+            # order that ends furthest down the pipeline is at its last stage
+            stages = {order[-1]}
         if len(stages) > 1 and len(named) == 1 and _moving(text):
             # "… no go finish … abeg move am to Contacted": the stage the move names wins
             stages = named

@@ -44,6 +44,8 @@ def _each(reference: str) -> list[str]:
     parts = [p for p in parts if p]
     if len(parts) < 2 or any(len(p.split()) > 4 or _STATEMENT.search(p) for p in parts):
         return [reference]  # "John Smith, he is a duplicate" is one lead and a remark
+    if any(re.match(r"(?:some|a|an|another|any|no|one|to)\s", p, re.I) for p in parts):
+        return [reference]  # "him to a competitor, some cheaper agency": a remark, no list
     return parts
 
 
@@ -182,7 +184,14 @@ class Clauses:
         )
         ways: list[tuple[bool, list[str]]] = []
         with_and = [p for part in strong for p in re.split(r",?\s+and\s+|,?\s+&\s+", part)]
-        with_commas = [p for part in with_and for p in re.split(r"[,!]\s+(?=\w)", part)]
+        with_commas = [
+            p
+            for part in with_and
+            for p in re.split(
+                r"[,!]\s+(?=\w)|\s+[-–—]+\s+(?=(?:pls\s+|please\s+|can\s+you\s+|can\s+u\s+)?(?:update|change|set|move|mark|fix|put)\b)",
+                part,
+            )
+        ]
         candidates = (
             (with_commas != with_and, with_commas),
             (False, with_and),
@@ -213,7 +222,12 @@ class Clauses:
             ):
                 continue  # "pieter ghosted us, lost": the stage word restates the move
             found = self._parse_clause(clause)
-            if found is None and verb and not _STATEMENT.search(clause):
+            if (
+                found is None
+                and verb
+                and not _STATEMENT.search(clause)
+                and not re.match(r"(?:some|a|an|another|any|no)\s", clause, re.I)
+            ):
                 found = self._parse_clause(f"{verb} {clause}")  # "…, Bob to Lost"
             if found == "bulk":
                 return "bulk"

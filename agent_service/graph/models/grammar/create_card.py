@@ -111,6 +111,11 @@ _PHONE_LABEL = re.compile(
     r"|landline|office)?\.?(?:\s+(?:number|no\.?|#))?(?:\s+(?:is|should be))?\s*[:=#-]?\s*$",
     re.I,
 )
+_NUMBER_OF = re.compile(
+    r"^(?:is|=)\s+(?:the|her|his|their)\s+(?:phone|number|mobile|cell|direct line)(?:\s+number)?"
+    r"\s+(?:for|of)\s+(?P<who>\S.*)$",
+    re.I,
+)
 _STAGE_LED = re.compile(
     r"^(?:(?:the\s+)?(?:status|stage|column)(?:\s+(?:is|should be|will be|can be)|\s*:|\s*=|\s*-)?\s+"
     r"|(?:(?:straight|directly|right)\s+)?(?:in|into|under)\s+)"
@@ -238,6 +243,8 @@ def _company(text: str) -> str | None:
         flags=re.I,
     )
     company = _trim(re.sub(r"\s+(?:now|too|also|as well)$", "", company, flags=re.I))
+    if company != company.lower():  # "Brown Smiles Dental in austin": the city it is in
+        company = re.sub(r"\s+(?:in|near|outside)\s+[a-z][a-z .'-]*$", "", company)
     if not company or not is_company(company) or len(company) > 120:
         return None
     if re.search(r"\s(?:at|@)\s", company):
@@ -309,8 +316,10 @@ class CardReader:
         if phones:
             card.fields["phone"] = " ".join(phones[0].split())
         opens = bool(trigger) and not _trim(text[: trigger.start()])
-        for index, piece in enumerate(_SPLIT.split(marked)):
-            card.opening = opens and index <= 1 and "name" not in card.fields
+        first = True
+        for piece in _SPLIT.split(marked):
+            card.opening = opens and first and "name" not in card.fields
+            first = first and not _trim(piece)  # the first piece with words in it
             self._place(_trim(piece), card)
         card.opening = False
         named = "name" in card.fields
@@ -347,6 +356,9 @@ class CardReader:
             rest = piece.replace("\x00P", " ")
             if _PHONE_LABEL.match(" ".join(rest.split())):
                 return
+            owner = _NUMBER_OF.match(" ".join(rest.split()))
+            if owner:  # "+55 11 98765-4321 is the cell for Thiago Santos"
+                rest = owner.group("who")
             piece = _trim(rest)
             if not piece:
                 return
@@ -466,13 +478,19 @@ class CardReader:
             self._set(card, "name", title_case(head))
             return True
         if not head or not _capitalised(head.split()):
-            if head and head == head.lower() and len(head.split()) >= 2 and company:
+            if (
+                head
+                and head == head.lower()
+                and 2 <= len(head.split()) <= 3
+                and (company or card.opening)
+            ):
                 # "haruka sato from mizuho": a name typed in lower case is asked about, unless
                 # it is what the request opens with ("new lead aoife gallagher from wicklow
-                # brand studio …", as dictated)
-                card.unsure = card.unsure or not card.opening
+                # brand studio …", as dictated) or answers the question for the name
+                card.unsure = card.unsure or not (card.opening or card.answering)
                 self._set(card, "name", title_case(head))
-                self._set(card, "company", company)
+                if company:
+                    self._set(card, "company", company)
                 return True
             return False
         self._set(card, "name", head)
@@ -507,11 +525,10 @@ class CardReader:
                     card.fields["_weak_company"] = piece  # "from dhaka": a city, maybe
                 return True
             return False
-        roles = _words()[1]
         at = _AT_LAST.match(piece)
-        if not (at and all(w in roles for w in re.findall(r"[\w&'-]+", at.group("head").lower()))):
+        if not (at and _is_role(at.group("head"))):
             at = _AT.match(piece)  # "cto @ Tunde Systems", "vp ops at Ferrante Logistica"
-        if at and all(w in roles for w in re.findall(r"[\w&'-]+", at.group("head").lower())):
+        if at and _is_role(at.group("head")):
             company = _company(at.group("c"))
             if company:
                 self._set(card, "company", company)
@@ -525,6 +542,22 @@ class CardReader:
             self._set(card, "company", piece)  # "Kaito Group", "Bayanihan Foods Inc"
             return True
         return False
+
+
+# The last word of a job title whatever comes before it ("warehouse mgr", "events planner").
+_ROLE_NOUNS = frozenset(
+    "mgr manager director head lead officer coordinator supervisor owner buyer planner engineer"
+    " administrator chief boss gm md ceo cto cfo coo vp specialist analyst assistant".split()
+)
+
+
+def _is_role(text: str) -> bool:
+    """A job title: every word a role word, or up to four words ending in a role noun."""
+    words = re.findall(r"[\w&'-]+", text.lower())
+    roles = _words()[1]
+    if words and all(w in roles for w in words):
+        return True
+    return 2 <= len(words) <= 4 and words[-1] in _ROLE_NOUNS
 
 
 def _untyped_name(name: str, message: str) -> bool:
@@ -573,7 +606,8 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]], message: str 
             # of "them" ("how do i add a lead? met a guy …, their email is …")
             return all(
                 name == "find_leads"
-                or str(args.get("lead", "")).lower() in {"them", "him", "her", "they", "it"}
+                or str(args.get("lead", "")).lower()
+                in {"them", "him", "her", "they", "it", "that lead", ""}
                 for name, args in calls
             )
         return not calls or (sure and bool(card.fields.get("name")))

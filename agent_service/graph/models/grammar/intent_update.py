@@ -245,6 +245,13 @@ class UpdateIntents:
                 r"|cos|coz|following)\b.*)?$",
                 "value",
             ),
+            (  # "lachlan's looking like around 30k now", "emma's coming in at 12k"
+                r"^(?P<ref>[^,]+?)(?:'s|’s|\s+is)\s+(?:deal\s+|budget\s+)?(?:now\s+)?(?:looking\s+(?:like|at)"
+                r"|coming\s+in\s+at|landing\s+(?:at|around)|sitting\s+at|closer\s+to)\s+"
+                r"(?:around\s+|about\s+|~\s*|roughly\s+|approx\.?\s+)?(?P<value>[$€£]?\s*\d[\d,.]*"
+                r"(?:\s*(?:k|grand|thousand|million|m|mil)\b)?)(?:\s+now)?$",
+                "value",
+            ),
             (  # "and sakura tanaka is 12,500 bucks now": a marked amount is the deal's value
                 r"^(?P<ref>[^,;]+?)\s+is\s+(?:now\s+)?(?:at\s+)?(?:around\s+|about\s+|~\s*|roughly\s+)?"
                 r"(?P<value>[$€£]\s*\d[\d,.]*(?:\s*(?:k|grand|thousand|million|m|mil)\b)?"

@@ -94,7 +94,7 @@ def _openers() -> re.Pattern[str]:
     # need no comma after them (dictated messages have none: "yeah so bump niamh to …")
     bare = (
         "anyway|anyways|btw|fyi|so anyway|long story short|yeah so|so yeah|yeah|yea|yep|yup"
-        "|ok so|okay so|right so|alright so"
+        "|ok so|okay so|right so|alright so|k|kk|okk|mkay"
     )
     return re.compile(rf"^(?:(?:{'|'.join(words)})(?:\s*[,!.:—-]+\s*|\s*$)|(?:{bare})\s+)+", re.I)
 

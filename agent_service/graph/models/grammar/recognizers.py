@@ -112,10 +112,21 @@ def _lines_as_sentences(text: str) -> str:
     return " ".join(ended)
 
 
+# Greetings typed long ("hiii", "heyyy", "hellooo", "okkk"): the word itself.
+_ELONGATED = (
+    (re.compile(r"\bh+i{2,}\b", re.I), "hi"),
+    (re.compile(r"\bh+e+y{2,}\b|\bhe{2,}y+\b", re.I), "hey"),
+    (re.compile(r"\bhel{2,}o{2,}\b", re.I), "hello"),
+    (re.compile(r"\bok{2,}\b", re.I), "ok"),
+)
+
+
 def as_typed(text: str) -> str:
     """A dictated or formatted message as it would have been typed: hesitations and markdown
     dropped, list lines as sentences, addresses read out loud written as addresses, "whos"
     written "who's"."""
+    for long, word in _ELONGATED:
+        text = long.sub(word, text)
     text = _lines_as_sentences(_MARKDOWN.sub("", text))
     text = _LIST_MARK.sub("", text)
     text = re.sub(r"\b(leads|they|who|u|you|we|ppl|people)\s+r\b", r"\1 are", text, flags=re.I)

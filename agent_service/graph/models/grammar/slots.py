@@ -148,6 +148,15 @@ class Slots:
                 raise Refusal(f"I couldn't set the deal value: {problem}. Nothing was changed.")
             return parse_money(value)
         if field_name in {"name", "company"}:
+            # "her name's actually gracie wairimu on the contract": where it is written
+            value = re.sub(r"^(?:actually|really|now|officially)\s+", "", value, flags=re.I)
+            value = re.sub(
+                r"\s+(?:on|in)\s+(?:the|her|his|their)\s+(?:contract|invoice|po|paperwork|email"
+                r"|e-mail|card|business card|signature|linkedin|website|docs|documents)$",
+                "",
+                value,
+                flags=re.I,
+            )
             value = _without_reason(value, field_name)
         if field_name == "company":
             value = trim_company(value)
