@@ -843,3 +843,68 @@ def test_company_news_and_spelling_typed_in_lower_case(office) -> None:
     assert _lead(store, "Kwame Asante-Mensah").company == "Naivasha Flower Exporters"
     chat.send("t", "hiii when u get a sec can you put efua in contacted? ty 😊")
     assert _lead(store, "Efua Mensah").status == "Contacted"
+
+
+def test_thanks_a_million_is_no_amount_and_spelled_is_no_name(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "Good morning!! ☀️ would you mind marking Bartek as won when you get a sec? thanks a"
+        " million 😊",
+    )
+    bartek = _lead(store, "Bartek Wiśniewski")
+    assert (bartek.status, bartek.value) == ("Won", 21000)  # never 1,000,000
+    chat.send("t", "Karim Rahme's name is actually spelled Kareem Rahme, fix it pls")
+    assert _lead(store, "Kareem Rahme").company == "Rahme Trading"
+    assert not any(lead.name.lower().startswith("spelled") for lead in store.list())
+
+
+def test_a_new_person_with_a_pronoun_never_updates_the_lead_in_focus(office) -> None:
+    chat, store = office
+    chat.send("t", "move omari to won")
+    chat.send(
+        "t",
+        "add rizwan qureshi pls ops guy, email is rizwan.q@sandstonerealty.ae, had an intro call"
+        " so stick him in contacted",
+    )
+    omari = _lead(store, "Omari Juma")
+    assert (omari.email, omari.status) == (None, "Won")
+    chat.send(
+        "t",
+        "add rizwan qureshi pls, ops manager from Sandstone Realty, email is"
+        " rizwan.q@sandstonerealty.ae, already had an intro call so stick him in contacted",
+    )
+    rizwan = _lead(store, "Rizwan Qureshi")
+    assert (rizwan.company, rizwan.status) == ("Sandstone Realty", "Contacted")
+    asked = chat.send("t", "add kwame asante, he's keen")  # the name of a lead on the board
+    assert asked.needs == "confirmation" and asked.actions == []
+    assert [lead.name for lead in store.list()].count("Kwame Asante") == 1
+
+
+def test_creates_and_values_of_an_equipment_distributor(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "new lead: Nadia El-Sayed from Alexandria Medical Center, nadia.elsayed@alexmedcenter.eg,"
+        " +20 100 555 2231, deal is 60k for 2 ventilators",
+    )
+    assert _lead(store, "Nadia El-Sayed").value == 60000
+    chat.send(
+        "t",
+        "put a new one straight into meeting booked - Olivier Gagnon, lab manager at Laboratoire"
+        " Biomédic Montréal, cell 514-555-0187, demo's next tue",
+    )
+    assert _lead(store, "Olivier Gagnon").status == "Meeting booked"
+    shown = chat.send(
+        "t",
+        "new lead - company is Hôpital Saint-Louis, email achats@hsl-rouen.fr, deal size 90k for"
+        " 3 ultrasound units. dunno the buyer's name yet",
+    )
+    assert shown.needs == "confirmation" and "units" not in shown.reply
+    chat.send("t", "just got it, it's Hélène Marchand")
+    assert _lead(store, "Hélène Marchand").company == "Hôpital Saint-Louis"
+    chat.send("t", "bump karim's deal to 45k, they added the second day")
+    assert _lead(store, "Karim Rahme").value == 45000
+    chat.send("t", "set omari value to -5000, they want a discount")
+    chat.send("t", "ok whatever, 12,500 bucks then")
+    assert _lead(store, "Omari Juma").value == 12500

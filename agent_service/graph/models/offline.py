@@ -46,7 +46,7 @@ from agent_service.graph.models.grammar.recognizers import (
 from agent_service.graph.models.grammar.validate import ASK_NAME
 from agent_service.graph.models.grammar.words import stage_words
 from agent_service.graph.nodes.guards import NEGATIVE_VALUE
-from agent_service.graph.nodes.lead_matcher import clean_reference
+from agent_service.graph.nodes.lead_matcher import clean_reference, is_pronoun
 from agent_service.graph.tools import TOOLS_BY_NAME
 from agent_service.leads.matching import normalize
 from agent_service.settings import DEFAULT_STAGES
@@ -230,7 +230,7 @@ class OfflineChatModel(BaseChatModel):
         amount = match.group("ref").strip() if match else ""
         # "ok then put 15k", "ah ok my bad. just make it 25k then": the verb before the amount
         amount = re.sub(
-            r"^(?:(?:ah|oh|ok|okay|my bad|sorry|oops|fine|right|alright)[,.!]*\s+)*(?:just\s+)?"
+            r"^(?:(?:ah|oh|ok|okay|my bad|sorry|oops|fine|right|alright|whatever|meh)[,.!]*\s+)*(?:just\s+)?"
             r"(?:put|make it|set it to|set|use|change it to|go with)\s+",
             "",
             amount,
@@ -290,8 +290,23 @@ class OfflineChatModel(BaseChatModel):
                 continue
             kept.append((name, args))
         if dropped and not kept:
-            return [c for c in self._anchored.read(text, grounded) or [] if c[0] != "find_leads"]
+            return [c for c in self._read_around(text, grounded) or [] if c[0] != "find_leads"]
         return kept
+
+    def _read_around(
+        self, text: str, grounded: list[dict[str, Any]]
+    ) -> list[tuple[str, dict[str, Any]]] | None:
+        """The anchored reading, except a write to "him"/"her" in a message that opens by
+        adding someone ("add rizwan qureshi pls, …, stick him in contacted") when the reading
+        found no create: that pronoun is the new person, never the lead in focus."""
+        calls = self._anchored.read(text, grounded)
+        if calls and _ADDS_SOMEONE.match(text) and all(n != "create_lead" for n, _ in calls):
+            calls = [
+                (name, args)
+                for name, args in calls
+                if name == "find_leads" or not is_pronoun(str(args.get("lead", "")))
+            ]
+        return calls
 
     def _anchor(self, text: str, grounded: list[dict[str, Any]], parsed: Parsed) -> Parsed:
         """The anchored reading (`grammar/anchored.py`) when the grammar found no request, or
@@ -301,12 +316,12 @@ class OfflineChatModel(BaseChatModel):
             return parsed
         if parsed.calls and reads:
             # "wait no we already sent her the proposal. proposal sent" is no listing
-            calls = self._anchored.read(text, grounded)
+            calls = self._read_around(text, grounded)
             writes = [c for c in calls or [] if c[0] != "find_leads"]
             return Parsed(calls=writes) if writes else parsed
         if not parsed.calls and parsed.reply not in (None, "", NOT_UNDERSTOOD):
             return parsed  # a refusal or a small-talk answer stands
-        calls = self._anchored.read(text, grounded)
+        calls = self._read_around(text, grounded)
         return Parsed(calls=calls) if calls else parsed
 
     def _generate(
@@ -403,7 +418,7 @@ _RIGHT_ONE = re.compile(
 )
 # "ok fine, 25k then", "alright, Contacted": a new value for the call just made (or refused).
 _BARE_VALUE = re.compile(
-    r"^(?:(?:ok|okay|fine|alright|sure|right|well|then|hmm|ah)[,!.]?\s+)+"
+    r"^(?:(?:ok|okay|fine|alright|sure|right|well|then|hmm|ah|whatever|meh|k)[,!.]?\s+)+"
     r"(?P<ref>(?:[^,]|,(?=\d{3}))+?)(?:\s+(?:then|instead|it is|is fine))?$",
     re.I,
 )
@@ -561,6 +576,11 @@ def _near(word: str, known: set[str]) -> bool:
     )
 
 
+_ADDS_SOMEONE = re.compile(
+    r"^\W*(?:(?:pls|please|plz|kindly|can you|could you|can u|hey|hi|ok|okay)[,\s]+)*"
+    r"(?:add|create|new lead|new contact|new prospect)\b(?!\s+(?:a\s+)?(?:note|notes|him|her|them|it)\b)",
+    re.I,
+)
 _OPENS_CORRECTION = re.compile(
     r"^\W*(?:(?:lol|haha|lmao|omg|oh|ah|ahh)[,!.\s]+)*(?:ugh|wait|no+|nope|nah|sorry|oops|ups|whoops|actually|typo|my bad|hold on|hang on"
     r"|pardon|apologies|my apologies|excuse me"

@@ -380,7 +380,7 @@ def answer_text(answer: Any) -> str:
 # then an introduction ("it's", "her name is", "contact's name is", "call him").
 _NAME_FILLER = re.compile(
     r"^(?:(?:oh|ah|um+|uh+|hmm+|ok|okay|right|yes|yeah|yep|sure|sorry|oops|whoops|my bad|well"
-    r"|so|haha|lol|ah right|of course)\b[\s,!.:;-]*)+",
+    r"|so|haha|lol|ah right|of course|just got it|got it|found it|here it is|here you go)\b[\s,!.:;-]*)+",
     re.I,
 )
 _NAME_INTRO = re.compile(

@@ -47,8 +47,8 @@ def _same_person(new: str, old: str) -> bool:
 
 
 def find_duplicate(store: LeadStore, fields: dict[str, Any]) -> Lead | None:
-    """An existing lead the new one would duplicate: same email, or same person at the same
-    company (both without a company counts as the same company only for the full name)."""
+    """An existing lead the new one would duplicate: same email, same person at the same
+    company, or, for a new lead given no company, the same full name."""
     email = normalize(fields.get("email"))
     if email:
         for lead in store.list(q=email, limit=50):
@@ -60,8 +60,8 @@ def find_duplicate(store: LeadStore, fields: dict[str, Any]) -> Lead | None:
     for lead in store.list(q=name.split()[0], limit=200):
         if company and normalize(lead.company) == company and _same_person(name, lead.name):
             return lead
-        if not company and not lead.company and normalize(lead.name) == normalize(name):
-            return lead
+        if not company and normalize(lead.name) == normalize(name):
+            return lead  # "add tom lee" with Tom Lee (at any company) on the board: asked
     return None
 
 

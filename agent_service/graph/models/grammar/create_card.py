@@ -58,7 +58,11 @@ _TRIGGER = re.compile(
 # words are the verb, then a colon or a capitalised name.
 _VERB_FIRST = re.compile(
     r"^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?(?:add|create|new)\s*:\s*"
-    r"|^(?:(?:[Pp]ls|[Pp]lease|[Kk]indly|[Cc]an you|[Cc]ould you|[Cc]an u)\s+)?[Aa]dd\s+(?=[A-Z][\w'’-]+\s+[A-Z])"
+    r"|^(?:(?:[Pp]ls|[Pp]lease|[Kk]indly|[Cc]an you|[Cc]ould you|[Cc]an u)\s+)?(?:[Aa]dd|[Cc]reate)\s+"
+    r"(?=[A-Z][\w'’-]+\s+[A-Z])"
+    # "add rizwan qureshi pls, ops manager from …": two words then the details after a comma
+    r"|^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?add\s+(?=[a-z][\w'’-]+\s+[a-z][\w'’-]+"
+    r"(?:\s+(?:pls|please|plz))?\s*,)"
 )
 # A question about creating ("how do I add a new lead?"), not a request.
 _ASKS_HOW = re.compile(r"^\W*(?:how|where|why|did|have i|has|was|is there|what)\b", re.I)
@@ -116,6 +120,12 @@ _NUMBER_OF = re.compile(
     r"\s+(?:for|of)\s+(?P<who>\S.*)$",
     re.I,
 )
+_MEETING_WHEN = re.compile(
+    r"^(?:the\s+|our\s+|a\s+)?(?:demo|meeting|mtg|call|visit|site visit|walkthrough|intro call)"
+    r"(?:'s|\s+is|\s+booked|\s+set)?(?:\s+for)?\s+(?:next|this|on|tomorrow|tmrw|today|monday|tuesday"
+    r"|wednesday|thursday|friday|mon|tue|tues|wed|thu|thurs|fri)\b[\w\s:.-]{0,30}$",
+    re.I,
+)
 _STAGE_LED = re.compile(
     r"^(?:(?:the\s+)?(?:status|stage|column)(?:\s+(?:is|should be|will be|can be)|\s*:|\s*=|\s*-)?\s+"
     r"|(?:(?:straight|directly|right)\s+)?(?:in|into|under)\s+)"
@@ -149,7 +159,11 @@ _MOVES_ANOTHER = re.compile(
 # A field said to be unknown yet: nothing to store ("No value estimate yet", "no email yet").
 _NOT_YET = re.compile(
     r"^(?:there's\s+|there is\s+)?no\s+(?:deal\s+)?(?:value|estimate|value estimate|budget|amount|email"
-    r"|phone|number|company)(?:\s+(?:estimate|figure|info))?\s+(?:yet|for now|so far|known)$",
+    r"|phone|number|company)(?:\s+(?:estimate|figure|info))?\s+(?:yet|for now|so far|known)$"
+    # "dunno the buyer's name yet": the name is asked for
+    r"|^(?:i\s+)?(?:dunno|don't know|dont know|do not know|not sure of|no idea of|need to get|will get"
+    r"|haven't got|havent got|don't have|dont have)\s+(?:the|his|her|their)\s+(?:\w+'s\s+)?name"
+    r"(?:\s+(?:yet|for now|atm))?$",
     re.I,
 )
 # The work an amount is for, said before it ("commercial roof ~60k", "full fit-out prob around
@@ -367,6 +381,11 @@ class CardReader:
         role = _ROLE_ONLY.match(piece)
         if role and all(w in _words()[1] for w in re.findall(r"[\w&'-]+", role.group("r").lower())):
             return  # "she's the owner", "he's head of ops": a job title, not stored
+        when = _MEETING_WHEN.match(piece)
+        if when:  # "demo's next tue": the meeting is booked; when it is, is not stored
+            if "status" not in card.fields:
+                self._set(card, "status", self.stage("Meeting booked") or "Meeting booked")
+            return
         for reader in (self._value, self._stage, self._name, self._company_piece):
             if reader(piece, card):
                 return
@@ -379,6 +398,10 @@ class CardReader:
 
     def _value(self, piece: str, card: Card) -> bool:
         spelled = spell_numbers(piece)
+        # "deal is 60k for 2 ventilators": what the amount buys is no second amount
+        spelled = re.sub(
+            r"(?<=[\dkKmM])\s+for\s+(?:\d+\s+|a\s+|an\s+|the\s+)?[a-z][a-z\s'-]{0,40}$", "", spelled
+        )
         amounts = list(MONEY.finditer(spelled))
         if len(amounts) != 1 or RANGE.search(spelled):
             return False
@@ -560,6 +583,18 @@ def _is_role(text: str) -> bool:
     return 2 <= len(words) <= 4 and words[-1] in _ROLE_NOUNS
 
 
+def _trimmer(fields: dict[str, Any], grammar: dict[str, Any]) -> bool:
+    """The card holds the grammar's fields, one of them cut shorter ("Hôpital Saint-Louis"
+    where the grammar kept "… for 3 ultrasound units. dunno the buyer's name yet")."""
+    keys = set(grammar) - {"confirm_first"}
+    if not keys or not keys <= set(fields):
+        return False
+    texts = [k for k in keys if isinstance(grammar[k], str) and isinstance(fields[k], str)]
+    return all(fields[k] == grammar[k] for k in keys - set(texts)) and any(
+        fields[k] != grammar[k] and grammar[k].startswith(fields[k]) for k in texts
+    )
+
+
 def _untyped_name(name: str, message: str) -> bool:
     """A one-word name the message has only in lower case: a word of the sentence."""
     return (
@@ -616,7 +651,10 @@ def wins_over(card: Card, calls: list[tuple[str, dict[str, Any]]], message: str 
         nameless
         and "name" not in card.fields
         and card.requested
-        and set(nameless[0]) - {"confirm_first"} < set(card.fields)
+        and (
+            set(nameless[0]) - {"confirm_first"} < set(card.fields)
+            or _trimmer(card.fields, nameless[0])
+        )
         and (len(calls) == 1 or len(set(card.fields) & {"company", "email", "phone", "value"}) >= 2)
     ):
         # both ask for the name; the card shows more of what the user gave (and the

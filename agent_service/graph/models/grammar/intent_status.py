@@ -101,8 +101,14 @@ class StatusIntents:
                 "place",
             }
             stage = self.stage(target)
-            if stage is None and MONEY.fullmatch(target.strip()):
-                return None  # "bump Tom's deal to 60k": a value, not a stage
+            amount = MONEY.match(target.strip())
+            if (
+                stage is None
+                and amount
+                and amount.group("n")
+                and re.fullmatch(r"\s*(?:[,;.!—–-].*)?", target.strip()[amount.end() :])
+            ):
+                return None  # "bump Tom's deal to 60k(, they added a day)": a value, not a stage
             if stage is None and (MONEY.fullmatch(reference.strip()) or money_problem(reference)):
                 return None  # "put 20-30k on the Ines deal": an amount, not a lead
             relative = re.match(

@@ -121,10 +121,18 @@ _ELONGATED = (
 )
 
 
+# "thanks a million": thanks, never an amount
+_THANKS_A_MILLION = re.compile(
+    r"\b(?P<t>thanks|thank you|thx|ty|cheers)\s+a\s+(?:million|mil|bunch|ton)\b|\ba\s+million\s+thanks\b",
+    re.I,
+)
+
+
 def as_typed(text: str) -> str:
     """A dictated or formatted message as it would have been typed: hesitations and markdown
     dropped, list lines as sentences, addresses read out loud written as addresses, "whos"
     written "who's"."""
+    text = _THANKS_A_MILLION.sub(lambda m: m["t"] or "thanks", text)
     for long, word in _ELONGATED:
         text = long.sub(word, text)
     text = _lines_as_sentences(_MARKDOWN.sub("", text))

@@ -149,7 +149,12 @@ class Slots:
             return parse_money(value)
         if field_name in {"name", "company"}:
             # "her name's actually gracie wairimu on the contract": where it is written
-            value = re.sub(r"^(?:actually|really|now|officially)\s+", "", value, flags=re.I)
+            value = re.sub(
+                r"^(?:(?:actually|really|now|officially)\s+)?(?:(?:spelled|spelt|written)(?:\s+as)?\s+)?",
+                "",
+                value,
+                flags=re.I,
+            )
             value = re.sub(
                 r"\s+(?:on|in)\s+(?:the|her|his|their)\s+(?:contract|invoice|po|paperwork|email"
                 r"|e-mail|card|business card|signature|linkedin|website|docs|documents)$",
