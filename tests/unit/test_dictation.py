@@ -908,3 +908,28 @@ def test_creates_and_values_of_an_equipment_distributor(office) -> None:
     chat.send("t", "set omari value to -5000, they want a discount")
     chat.send("t", "ok whatever, 12,500 bucks then")
     assert _lead(store, "Omari Juma").value == 12500
+
+
+def test_an_it_providers_week(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "got a new one from the Chamber mixer in Cedar Rapids - Marcus Whitfield, IT director @"
+        " Heartland Grain Cooperative, marcus.whitfield@heartlandgrain.com, deal probably ~40k/yr",
+    )
+    marcus = _lead(store, "Marcus Whitfield")
+    assert (marcus.company, marcus.value) == ("Heartland Grain Cooperative", 40000)
+    chat.send(
+        "t",
+        "Add Femke de Vries, practice manager at Huisartsenpraktijk Eemland, f.devries@hapeemland.nl"
+        " / 06 1234 5678 — we already have a call planned so put her straight in meeting booked",
+    )
+    assert _lead(store, "Femke de Vries").status == "Meeting booked"
+    chat.send("t", "also pls put Karim on won if that's not too much trouble, thx!")
+    assert _lead(store, "Karim Rahme").status == "Won"
+    asked = chat.send("t", "whats the email we have for marcus whitfield")
+    assert "marcus.whitfield@heartlandgrain.com" in asked.reply
+    shown = chat.send("t", "new lead at Bodega Soto, bodega@soto.cl, 20k")
+    assert shown.needs == "confirmation"
+    chat.send("t", "contact there is Valeria Soto")
+    assert _lead(store, "Valeria Soto").company == "Bodega Soto"

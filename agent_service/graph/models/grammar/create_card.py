@@ -59,7 +59,7 @@ _TRIGGER = re.compile(
 _VERB_FIRST = re.compile(
     r"^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?(?:add|create|new)\s*:\s*"
     r"|^(?:(?:[Pp]ls|[Pp]lease|[Kk]indly|[Cc]an you|[Cc]ould you|[Cc]an u)\s+)?(?:[Aa]dd|[Cc]reate)\s+"
-    r"(?=[A-Z][\w'’-]+\s+[A-Z])"
+    r"(?=[A-Z][\w'’-]+\s+(?:(?:de|van|von|der|den|da|di|del|la|le|al|el|bin|ten|ter)\s+)*[A-Z])"
     # "add rizwan qureshi pls, ops manager from …": two words then the details after a comma
     r"|^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?add\s+(?=[a-z][\w'’-]+\s+[a-z][\w'’-]+"
     r"(?:\s+(?:pls|please|plz))?\s*,)"
@@ -142,6 +142,14 @@ _MOVE_TO = re.compile(
 )
 _ROLE_ONLY = re.compile(
     r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are)\s+)?(?:the|a|an|our|their)?\s*(?P<r>.+)$", re.I
+)
+# "from the Chamber mixer in Cedar Rapids": an event, where the lead was met (not stored)
+_MET_AT_EVENT = re.compile(
+    r"^(?:(?:i\s+|we\s+)?met\s+(?:him|her|them\s+)?)?(?:from|at|during|after)\s+(?:the|a|an|our|this"
+    r"|that|last|yesterday's|today's)\s+[\w\s'&-]{0,40}?\b(?:mixer|expo|conference|event|fair|meetup"
+    r"|webinar|trade show|show|summit|networking|breakfast|lunch|dinner|gala|congress|convention"
+    r"|seminar|workshop|roadshow|booth|open day|open house)\b(?:\s+(?:in|at)\s+[\w\s'-]{1,40})?$",
+    re.I,
 )
 _WHERE_MET = re.compile(
     r"^(?:(?:i\s+|we\s+)?met\s+(?:him|her|them\s+)?|(?:(?:she|he|they|it)\s+)?(?:just\s+)?"
@@ -357,7 +365,7 @@ class CardReader:
             return
         if piece.lower() in _labels() or _NOT_YET.match(piece):
             return  # "name:" before "Mei-Ling Chou": a label; "no value estimate yet": nothing
-        if _WHERE_MET.match(piece):
+        if _WHERE_MET.match(piece) or _MET_AT_EVENT.match(piece):
             return  # "from the expo": where the lead was met, nothing to store
         if "\x00E" in piece:
             rest = piece.replace("\x00E", " ")

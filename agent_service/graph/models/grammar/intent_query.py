@@ -57,7 +57,9 @@ class QueryIntents:
         )
         # One field of one lead.
         for pattern in (
-            rf"^(?:{ask}\s+)?(?:the\s+|a\s+|an\s+|any\s+)?(?P<field>{_FIELD})(?:\s+address)?\s+(?:of|for|on|at)\s+(?P<ref>.+)$",
+            rf"^(?:{ask}\s+)?(?:the\s+|a\s+|an\s+|any\s+)?(?P<field>{_FIELD})(?:\s+address)?"
+            r"(?:\s+(?:we|i|you)\s+(?:have|got|have got|have on file|have saved|have stored))?"
+            r"\s+(?:of|for|on|at)\s+(?P<ref>.+)$",
             rf"^(?:{ask}\s+)?(?P<owner>his|her|their|its)\s+(?P<field>{_FIELD})(?:\s+address)?$",
             rf"^(?:{ask}\s+)?(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?(?:\s+(?:again|now|currently))?$",
             rf"^(?:{ask}\s+)?(?:what|which)\s+(?P<ref>.+?)(?:'s|’s|s')\s+(?P<field>{_FIELD})(?:\s+address)?\s+(?:is|was)$",
