@@ -933,3 +933,50 @@ def test_an_it_providers_week(office) -> None:
     assert shown.needs == "confirmation"
     chat.send("t", "contact there is Valeria Soto")
     assert _lead(store, "Valeria Soto").company == "Bodega Soto"
+
+
+def test_an_insurance_brokers_updates(office) -> None:
+    chat, store = office
+    chat.send("t", "Elena Popescu is now back in New, her CFO wants to restart from scratch")
+    assert _lead(store, "Elena Popescu").status == "New"
+    chat.send("t", "oh and kwame locked in a sit-down with us for thurs 👍")
+    assert _lead(store, "Kwame Asante").status == "Meeting booked"
+    chat.send("t", "yusuf's company is Ankara Steel Works now, the old name was a trading name")
+    assert _lead(store, "Yusuf Demir").company == "Ankara Steel Works"
+    chat.send("t", "also his surname is spelt wrong, it's Demirr with two r at the end")
+    assert _lead(store, "Yusuf Demirr").company == "Ankara Steel Works"
+    asked = chat.send("t", "k whats his email then, ill just email him")
+    assert asked.actions == [] and "Yusuf Demirr" in asked.reply
+
+
+def test_an_edtech_teams_creates_and_fixes(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "new lead: Dewi Anggraini, head of curriculum at Sekolah Pelita Harapan,"
+        " dewi.anggraini@sph.sch.id, +62 812 3456 7890, around 25k",
+    )
+    assert _lead(store, "Dewi Anggraini").company == "Sekolah Pelita Harapan"
+    chat.send(
+        "t",
+        "just met the dean of education from strathmore university at the conference, grace"
+        " njeri, grace.njeri@strathmore.edu. 60k potential, put her straight into meeting booked",
+    )
+    grace = _lead(store, "Grace Njeri")
+    assert (grace.company, grace.status) == ("Strathmore University", "Meeting booked")
+    chat.send(
+        "t",
+        "add tobias krämer from volkshochschule leipzig, he runs L&D there. already had an intro"
+        " call so put him in contacted. deal ~8,500",
+    )
+    tobias = _lead(store, "Tobias Krämer")
+    assert (tobias.company, tobias.value) == ("Volkshochschule Leipzig", 8500)
+    chat.send("t", "add efua mensah from cape coast tours, her cell is 0722 123 456")
+    chat.send("t", "oh right shes already in there. just put the number on her existing card then")
+    assert _lead(store, "Efua Mensah").phone == "0722 123 456"
+    assert [lead.name for lead in store.list()].count("Efua Mensah") == 1
+    chat.send("t", "omari changed jobs, he's at universitas gadjah mada now. update his company")
+    assert _lead(store, "Omari Juma").company == "Universitas Gadjah Mada"
+    chat.send("t", "change omari's deal value to -5000")
+    chat.send("t", "ugh typo, 1.5 mil obviously lol, its all 9 faculties")
+    assert _lead(store, "Omari Juma").value == 1_500_000

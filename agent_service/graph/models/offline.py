@@ -208,7 +208,8 @@ class OfflineChatModel(BaseChatModel):
             "email": {e.lower() for e in _EMAIL.findall(text)},
             "phone": {p.strip() for p in _PHONE.findall(_EMAIL.sub(" ", text))},
             "status": {s for s in stages_named(bare) if self._parser.pipeline.find(s)},
-            "value": {v for v in money_values(bare) if v},
+            # "1.5 mil obviously lol, its all 9 faculties": a count is no second amount
+            "value": {v for v in money_values(bare) if v and abs(v) >= 100},
         }
         fields = {name: values for name, values in found.items() if values}
         if len(fields) != 1:
@@ -258,6 +259,10 @@ class OfflineChatModel(BaseChatModel):
             ]
             if len(refused) == 1:
                 start, end = refused[0].span()
+                sign = re.search(
+                    r"(?:[-−]|minus\s+|negative\s+)\s*[$€£]?\s*$", before[:start], re.I
+                )
+                start = sign.start() if sign else start  # "-5000" goes whole, sign and all
                 retried = f"{before[:start]} {amount} {before[end:]}".replace("  ", " ").strip()
         if retried == before:
             return None
@@ -341,7 +346,12 @@ class OfflineChatModel(BaseChatModel):
         grounded = grounded_leads(messages)
         text = _note_without_colon(text, grounded)  # "add a note on wiremu tipene wants a quote …"
         text = _same_place(messages, text)  # "and drag fernanda over to the same column too"
-        corrected = _respelled(text, grounded) or _other_lead(messages, text, grounded)
+        text = _asked_company(text)  # "she's at universitas gadjah mada now. update her company"
+        corrected = (
+            _respelled(text, grounded)
+            or _other_lead(messages, text, grounded)
+            or _onto_existing(messages, text)  # "… just put the number on his existing card"
+        )
         if not corrected and not grounded:
             corrected = self._other_value(messages, text)
         if not corrected and first:
@@ -448,8 +458,8 @@ _ONTO_EXISTING = re.compile(
     r"^(?:(?:no|nope|nah|ok|okay|actually)[,!.]?\s+)*(?:just\s+)?(?:add|put|save|copy|move|use|update)\s+"
     r"(?:(?:the|that|her|his|their|this)\s+)?(?P<what>phone(?: number)?|number|email(?: address)?|value"
     r"|deal value|company|details|info|everything|it|them|that)?\s*(?:(?:to|on|onto|for|in|into)\s+)?"
-    r"(?:the\s+|that\s+)?(?:existing|old|current|original|other)\s+(?:one|lead|record|contact|entry)"
-    r"(?:\s+instead)?$",
+    r"(?:the\s+|that\s+|his\s+|her\s+|their\s+)?(?:existing|old|current|original|other)\s+"
+    r"(?:one|lead|record|contact|entry|card)(?:\s+(?:instead|then|pls|please))*$",
     re.I,
 )
 _FIELD_OF = {
@@ -465,7 +475,9 @@ _FIELD_OF = {
 def _onto_existing(messages: Sequence[BaseMessage], text: str) -> list[tuple[str, dict[str, Any]]]:
     """The fields of the create just held back as a duplicate, written onto the lead that
     already exists (the lead in focus: the duplicate question put it there)."""
-    match = _ONTO_EXISTING.match(_EMOJI.sub("", text).strip().rstrip(".!?").strip())
+    # "oh right hes already in there. just put the number on his existing card then"
+    last = re.split(r"(?<=[.!?])\s+", _EMOJI.sub("", text).strip())[-1]
+    match = _ONTO_EXISTING.match(last.strip().rstrip(".!?").strip())
     creates = [args for name, args, _ in _previous_calls(messages) if name == "create_lead"]
     if not match or len(creates) != 1:
         return []
@@ -882,6 +894,9 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
     if full and len({e["name"] for e in named}) == 1 and is_person_name(full.group("full")):
         if normalize(full.group("full")) != normalize(named[0]["name"]):
             return [("update_lead", {"lead": named[0]["name"], "name": full.group("full")})]
+    wrong = _SPELT_WRONG.search(text)
+    if wrong:  # "his surname is spelt wrong, it's O'Sullivan", "fix her name, it's Sri Lestari"
+        return _spelt_right(wrong.group("new"), grounded)
     for match in _X_NOT_Y.finditer(text):
         new, old = match.group("new"), match.group("old")
         owners = [e for e in grounded if normalize(old) in normalize(e["name"]).split()]
@@ -902,11 +917,60 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
     return []
 
 
+_SPELT_WRONG = re.compile(
+    r"\b(?:(?:surname|last name|family name|first name|name)\s+(?:is\s+)?(?:spelt|spelled|written"
+    r"|typed)\s+wrong(?:ly)?|(?:fix|correct)\s+(?:his|her|their|the)\s+(?:name|surname|last name"
+    r"|spelling))\b[^.;]{0,30}?[,.;:—-]?\s+(?:it's|its|it is|it should be|should be)\s+"
+    r"(?P<new>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})\s*[.!]*$"
+)
+
+
+def _spelt_right(new: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The one stored lead a corrected spelling belongs to: its whole name close to a full
+    name given ("Sri Lestari" for Sri Lestary), or one word of its name close to a single
+    word given ("O'Sullivan" for O'Sullivann), that word replaced."""
+    said = new.split()
+    owners: dict[str, str] = {}
+    for entry in grounded:
+        words = entry["name"].split()
+        if len(said) > 1:
+            if fuzz.ratio(normalize(new), normalize(entry["name"])) >= 80:
+                owners[entry["name"]] = new
+            continue
+        close = [w for w in words if fuzz.ratio(normalize(w), normalize(new)) >= 75]
+        if len(close) == 1 and close[0] != new:
+            owners[entry["name"]] = " ".join(new if w == close[0] else w for w in words)
+    if len(owners) != 1:
+        return []
+    ((lead, renamed),) = owners.items()
+    return [] if renamed == lead else [("update_lead", {"lead": lead, "name": renamed})]
+
+
 _NOW_AT = re.compile(
     r"^(?P<head>.*?\b(?:at|with|for|joined)\s+)(?P<new>[a-z][\w&'’-]*(?:\s+[a-z&][\w&'’-]*){0,4}?)"
     r"(?:\s+now)?,?\s+(?:and\s+)?not\s+(?:at\s+|with\s+)?(?P<old>[\w&'’ -]+?)(?:\s+(?:any ?more|now))?$",
     re.I,
 )
+
+
+_COMPANY_ASKED = re.compile(
+    r"\b(?:update|change|fix|set|correct)\s+(?:her|his|their|the)\s+(?:company|employer|org)\b",
+    re.I,
+)
+_LOWER_NEW_COMPANY = re.compile(
+    r"(?P<head>\b(?:(?:she|he|they)(?:'s|’s|\s+is|\s+are|'re)\s+(?:now\s+)?(?:at|with|over at)|joined"
+    r"|moved to|went to|works at|working at|now at)\s+)(?P<new>[a-z][\w&'’-]*(?:\s+[a-z&][\w&'’-]*){1,4}?)"
+    r"(?=\s+now\b|\s*[.,;!]|\s+(?:so|and|pls|please|update|change)\b|$)"
+)
+
+
+def _asked_company(text: str) -> str:
+    """A new company typed in lower case is sure when the message asks for the company to be
+    updated ("sri lestary changed jobs, she's at universitas gadjah mada now. update her
+    company"): it is written capitalised, as a create stores it."""
+    if not _COMPANY_ASKED.search(text):
+        return text
+    return _LOWER_NEW_COMPANY.sub(lambda m: m["head"] + title_case(m["new"]), text, count=1)
 
 
 def _company_contrast(text: str, grounded: list[dict[str, Any]]) -> str | None:

@@ -30,7 +30,7 @@ def _completes_create(found: list[Call], created: dict[str, Any]) -> bool:
     if len(found) != 1:
         return False
     name, args = found[0]
-    if name == "create_lead" and _is_pronoun(args["name"]) and len(args) == 1:
+    if name == "create_lead" and _is_pronoun(str(args.get("name", ""))) and len(args) == 1:
         return True
     if name == "find_leads" and set(args) == {"lead"} and _EMAIL.fullmatch(args["lead"]):
         created.setdefault("email", args["lead"])

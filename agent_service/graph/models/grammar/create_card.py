@@ -44,6 +44,7 @@ _TRIGGER = re.compile(
     r"(?:\b(?:add|create|make|log|enter|register|save|insert|record|capture|open|put in|set up"
     r"|spin up|throw in|pop in|chuck in|stick in)\s+(?:(?:me|us|him|her|them|this|it|one|a|an"
     r"|another|this one|the following)\s+)*(?:as\s+)?(?:(?:a|an|one|the)\s+)?(?:new\s+)?"
+    r"|(?<=[,;:.!])\s*(?:new|fresh)\s+(?=(?:lead|contact|prospect|opp|opportunity)\b)"
     r"|(?:^|\b(?:a|got a|got another|another|one|pls|please|kindly|one more)\s+)(?:new|fresh)\s+"
     r"(?:(?:hot|warm|inbound|qualified|potential|big|good|solid)\s+)?"
     r"|(?:^|\b(?:a|got a|got another|another|new)\s+)(?:hot|warm|inbound)\s+(?=lead\b)"
@@ -62,7 +63,7 @@ _VERB_FIRST = re.compile(
     r"(?=[A-Z][\w'’-]+\s+(?:(?:de|van|von|der|den|da|di|del|la|le|al|el|bin|ten|ter)\s+)*[A-Z])"
     # "add rizwan qureshi pls, ops manager from …": two words then the details after a comma
     r"|^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?add\s+(?=[a-z][\w'’-]+\s+[a-z][\w'’-]+"
-    r"(?:\s+(?:pls|please|plz))?\s*,)"
+    r"(?:\s+(?:pls|please|plz))?\s*(?:,|\s(?:from|at|@)\s))"
 )
 # A question about creating ("how do I add a new lead?"), not a request.
 _ASKS_HOW = re.compile(r"^\W*(?:how|where|why|did|have i|has|was|is there|what)\b", re.I)
@@ -142,6 +143,18 @@ _MOVE_TO = re.compile(
 )
 _ROLE_ONLY = re.compile(
     r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are)\s+)?(?:the|a|an|our|their)?\s*(?P<r>.+)$", re.I
+)
+_DOES_JOB = re.compile(
+    r"^(?:she|he|they)\s+(?:runs|heads|leads|manages|handles|owns|looks after|is in charge of"
+    r"|are in charge of|run|head|lead|manage|handle|own|look after)\s+[\w&'’ -]{1,40}?"
+    r"(?:\s+(?:there|over there|for them|at the company))?$",
+    re.I,
+)
+# "just met the dean of education from strathmore university at the conference"
+_MET_ROLE_FROM = re.compile(
+    r"^(?:(?:i|we)\s+)?(?:just\s+)?met\s+(?:a|an|the|this|one|their)\s+(?P<role>[\w&' -]{2,40}?)\s+"
+    r"(?:from|at|with)\s+(?P<c>\S.*)$",
+    re.I,
 )
 # "from the Chamber mixer in Cedar Rapids": an event, where the lead was met (not stored)
 _MET_AT_EVENT = re.compile(
@@ -242,13 +255,17 @@ def _around() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 def _trim(piece: str) -> str:
-    """A piece without the filler words around it ("Ferrante Logistica too" → the company)."""
+    """A piece without the filler words around it ("Ferrante Logistica too" → the company);
+    a minus sign before an amount ("-1.5 mil", "- 5k") is kept: the create is refused."""
     leading, trailing = _around()
     previous = None
     while previous != piece:
         previous = piece
         piece = trailing.sub("", leading.sub("", piece).strip()).strip()
+        signed = re.match(r"[-−]\s*(?=[$€£]?\s*\d)", piece)
         piece = piece.strip(" .!?:;'\"()-–—")
+        if signed and not piece.startswith(("-", "−")):
+            piece = f"-{piece}"
     return piece
 
 
@@ -348,8 +365,9 @@ class CardReader:
         if not trigger and not answer and not asked_how:
             # no request to create: only a name said to be one, with details around it
             details = {"company", "email", "phone", "value"} & set(card.fields)
-            if not (named and card.fields.get("_labelled") and len(details) >= 2):
-                return None
+            labelled = card.fields.get("_labelled") or _MET_ROLE_FROM.match(text)
+            if not (named and labelled and len(details) >= 2):
+                return None  # ("just met the dean of … from …, grace njeri, …": a lead met)
         if answer and not named:
             return None
         card.fields.pop("_labelled", None)
@@ -389,6 +407,8 @@ class CardReader:
         role = _ROLE_ONLY.match(piece)
         if role and all(w in _words()[1] for w in re.findall(r"[\w&'-]+", role.group("r").lower())):
             return  # "she's the owner", "he's head of ops": a job title, not stored
+        if _DOES_JOB.match(piece):
+            return  # "he runs L&D there": what they do, not stored
         when = _MEETING_WHEN.match(piece)
         if when:  # "demo's next tue": the meeting is booked; when it is, is not stored
             if "status" not in card.fields:
@@ -414,7 +434,8 @@ class CardReader:
         if len(amounts) != 1 or RANGE.search(spelled):
             return False
         match = amounts[0]
-        rest = (spelled[: match.start()] + " " + spelled[match.end() :]).lower()
+        before = re.sub(r"(?:^|\s)(?:[-−]|minus|negative)\s*$", " ", spelled[: match.start()])
+        rest = (before + " " + spelled[match.end() :]).lower()  # the sign is no word
         words = re.findall(r"[\w'’~.-]+|~", rest)
         value_words = _words()[0]
         raw = match.group(0)
@@ -500,11 +521,12 @@ class CardReader:
         if (
             head
             and not company
-            and card.answering
+            and (card.answering or _in_address(head, card.fields.get("email")))
             and "name" not in card.fields
             and head == head.lower()
             and 2 <= len(head.split()) <= 3
         ):
+            # (or the name the address is made of: "grace njeri, grace.njeri@strathmore.edu")
             # the name the question asked for, typed in lower case: "siobhan o'connell"
             self._set(card, "name", title_case(head))
             return True
@@ -545,6 +567,12 @@ class CardReader:
         return None, None
 
     def _company_piece(self, piece: str, card: Card) -> bool:
+        met = _MET_ROLE_FROM.match(piece)
+        if met and _is_role(met.group("role")):
+            company = _company(met.group("c"))
+            if company:
+                self._set(card, "company", company)
+                return True
         led = _COMPANY_LED.match(piece) or _COMPANY_LAST.match(piece)
         if led:
             if re.match(r"(?:the|a|an|my|our|this|that|their|his|her)\s", led.group("c"), re.I):
@@ -578,17 +606,36 @@ class CardReader:
 # The last word of a job title whatever comes before it ("warehouse mgr", "events planner").
 _ROLE_NOUNS = frozenset(
     "mgr manager director head lead officer coordinator supervisor owner buyer planner engineer"
-    " administrator chief boss gm md ceo cto cfo coo vp specialist analyst assistant".split()
+    " administrator chief boss gm md ceo cto cfo coo vp specialist analyst assistant dean"
+    " principal".split()
 )
 
 
 def _is_role(text: str) -> bool:
-    """A job title: every word a role word, or up to four words ending in a role noun."""
+    """A job title: every word a role word, "head of X", or up to four words ending in a
+    role noun."""
     words = re.findall(r"[\w&'-]+", text.lower())
     roles = _words()[1]
     if words and all(w in roles for w in words):
         return True
+    if re.fullmatch(
+        r"(?:the\s+)?(?:head|director|vp|dean|chief|manager|lead|coordinator|principal"
+        r"|president)\s+of\s+[\w&' -]{2,30}",
+        text.strip(),
+        re.I,
+    ):
+        return True  # "head of curriculum", "dean of education"
     return 2 <= len(words) <= 4 and words[-1] in _ROLE_NOUNS
+
+
+def _in_address(name: str, email: Any) -> bool:
+    """Every word of a name typed in lower case is in the e-mail's local part
+    ("grace njeri" and grace.njeri@strathmore.edu): the address says it is the name."""
+    if not isinstance(email, str) or "@" not in email:
+        return False
+    local = re.sub(r"[^a-z]", "", email.split("@", 1)[0].lower())
+    words = [re.sub(r"[^a-z]", "", w) for w in name.lower().split()]
+    return len(words) >= 2 and all(len(w) >= 2 and w in local for w in words)
 
 
 def _trimmer(fields: dict[str, Any], grammar: dict[str, Any]) -> bool:

@@ -85,17 +85,17 @@ class CreateIntents:
         value = (
             re.search(
                 r"(?:,\s*|\s+)(?:worth|valued at|value(?:d)?(?: of| is|:)?|deal(?: size| value)?(?: of| is|:)?|budget(?: of| is|:)?|for)\s+"
-                r"(?P<v>(?:usd|eur|gbp)?\s*[$€£]?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million|usd|eur|dollars|euros)?)\b",
+                r"(?P<v>[-−]?(?:usd|eur|gbp)?\s*[$€£]?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million|usd|eur|dollars|euros)?)\b",
                 rest,
                 re.I,
             )
             or re.search(
-                r"(?:,\s*|\s+)(?P<v>[$€£]\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)?)\b(?:\s*(?:deal|opportunity|potential)\b)?",
+                r"(?:,\s*|\s+)(?P<v>[-−]?[$€£]\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)?)\b(?:\s*(?:deal|opportunity|potential)\b)?",
                 rest,
                 re.I,
             )
             or re.search(  # "45k", "1.2m", "45 grand", "45k usd": a unit makes it an amount
-                r"(?:,\s*|\s+)(?P<v>\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)"
+                r"(?:,\s*|\s+)(?P<v>[-−]?\d[\d,]*(?:\.\d+)?\s*(?:k|m|mm|grand|thousand|million)"
                 r"(?:\s*(?:usd|eur|gbp|dollars|euros))?|\d[\d,]*(?:\.\d+)?\s*(?:usd|eur|gbp|dollars|euros))"
                 r"(?=\s*(?:,|$|(?:deal|opportunity|potential)\b))",
                 rest,

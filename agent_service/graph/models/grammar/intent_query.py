@@ -43,7 +43,10 @@ class QueryIntents:
         if where and self.stage(re.sub(r"[?!.\s]+$", "", where["rest"])):  # type: ignore[attr-defined]
             text = f"{where[1]} in {where['rest']}"  # "who is actually at Proposal sent?"
         text = re.sub(
-            r"\s+(?:rn|atm|right now|at the moment|currently|now)(?=\W*$)", "", text, flags=re.I
+            r"\s+(?:rn|atm|right now|at the moment|currently|now|then|again|pls|please)(?=\W*$)",
+            "",
+            text,
+            flags=re.I,
         )
         nameless = nameless_create(text, self)  # type: ignore[arg-type]
         if nameless:  # "new lead at Helios Solar": a create naming nobody, never a listing

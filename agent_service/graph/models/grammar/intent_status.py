@@ -262,7 +262,7 @@ class StatusIntents:
         # "John is now in Won", "mark-less" statements naming a stage.
         match = re.match(
             r"^(?P<ref>.+?)(?:['’]s(?=\s)|\s+(?:is|are|'s|has been|was|should be|belongs|goes|needs to be|needs to go|can go|moved|moves|went|got|is moving|now))"
-            r"(?:\s+(?:now|already|finally|officially))?\s+(?:(?:(?:moved|placed|put|set|marked|changed|updated)\s+)?(?:in|into|to|at|under|in the|on|as)\s+)?(?:the\s+)?(?P<stage>.+?)"
+            r"(?:\s+(?:now|already|finally|officially|back))*\s+(?:(?:(?:moved|placed|put|set|marked|changed|updated)\s+)?(?:back\s+)?(?:in|into|to|at|under|in the|on|as)\s+)?(?:the\s+)?(?P<stage>.+?)"
             r"(?:\s+(?:now|as of(?: (?:today|now|this (?:morning|afternoon|evening|week)))?|from (?:today|now on)))?$",
             text,
             re.I,

@@ -376,7 +376,7 @@ class UpdateIntents:
             return None
         value = match.group(0).lower() if field == "email" else match.group(0).strip()
         if field == "value":
-            value = parse_money(value)
+            value = parse_money(clause[: match.end()])  # with its sign: "-1.5 mil" is refused
         return [("update_lead", {"lead": text, field: value})]
 
 
@@ -385,5 +385,5 @@ _TYPED_GLUE = frozenset(
     "for on to at is are now new use put set save add his her their the a an can be reached reach "
     "opp opps opportunity account contract "
     "email e-mail mail address phone number cell mobile tel value deal budget worth of size "
-    "please pls thanks".split()
+    "please pls thanks minus negative".split()
 )

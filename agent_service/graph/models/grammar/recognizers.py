@@ -62,7 +62,12 @@ def _in_rupees(amount: str) -> bool:
 
 MONEY = re.compile(_AMOUNT, re.I)
 # "-5000", "−$5k", "minus 5k": a sign touching the amount; "deal - 12,500" is a dash.
-_MINUS = re.compile(r"(?:(?:^|[\s($€£:=])[-−][$€£]?|\b(?:minus|negative)\s*[$€£]?\s*)$", re.I)
+_MINUS = re.compile(
+    r"(?:(?:^|[\s($€£:=])[-−][$€£]?|\b(?:minus|negative)\s*[$€£]?\s*"
+    # "set olga's deal to - 5k": a dash after "to/is/worth" is a minus ("deal - 12,500" is not)
+    r"|\b(?:to|is|was|be|at|worth|of|now|'s)\s+[-−]\s*[$€£]?\s*|^\s*[-−]\s*[$€£]?\s*)$",
+    re.I,
+)
 _RANGE = re.compile(
     rf"{_AMOUNT}\s*(?:-|–|—|to|or)\s*{_AMOUNT.replace('?P<n>', '').replace('?P<u>', '')}"
     rf"|\bbetween\s+{_AMOUNT.replace('?P<n>', '').replace('?P<u>', '')}\s+and\b",

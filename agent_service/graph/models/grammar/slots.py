@@ -141,6 +141,8 @@ class Slots:
             return found.group(0).lower() if found else value
         if field_name == "phone":
             found = _PHONE.search(value)
+            if not found and not re.search(r"\d", value):
+                return None  # "put the number on his existing card": no number given
             return _clean(found.group(0)) if found else value
         if field_name == "value":
             problem = money_problem(value)
@@ -207,7 +209,7 @@ _VALUE_REASON = re.compile(
     r"|they|it's|its|as|since|because|cause|cos|coz|per|according|after|his|her|their|we|i|just"
     r"|saw|found|confirmed|turns out|apparently|checked|spelled|spelt|pls|please|thanks|thx|same|still"
     r"|ty|update|can you|can u|fix|had|have|i've|ive|wrong|typo|misspelt|misspelled|oops|my bad"
-    r"|sorry|lol|was|were|has)\b.*)$",
+    r"|sorry|lol|was|were|has|the old|the previous|old|previous|the former|former)\b.*)$",
     re.I,
 )
 
