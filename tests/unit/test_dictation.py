@@ -980,3 +980,56 @@ def test_an_edtech_teams_creates_and_fixes(office) -> None:
     chat.send("t", "change omari's deal value to -5000")
     chat.send("t", "ugh typo, 1.5 mil obviously lol, its all 9 faculties")
     assert _lead(store, "Omari Juma").value == 1_500_000
+
+
+def test_a_telematics_teams_creates(office) -> None:
+    chat, store = office
+    chat.send(
+        "t",
+        "35k deal, meeting booked for next wk... Larissa Campos, runs ops over at TransNordeste"
+        " Logística. larissa.campos@transnordeste.com.br pls add her",
+    )
+    larissa = _lead(store, "Larissa Campos")
+    assert (larissa.company, larissa.value, larissa.status) == (
+        "TransNordeste Logística",
+        35000,
+        "Meeting booked",
+    )
+    shown = chat.send(
+        "t",
+        "add the logistics director from Frota Sul, diretor.log@frotasul.com.br, ~40k. didnt"
+        " catch his name tho",
+    )
+    assert shown.needs == "confirmation" and shown.actions == []
+    chat.send("t", "ok its Eduardo Sampaio")
+    assert _lead(store, "Eduardo Sampaio").company == "Frota Sul"
+    chat.send(
+        "t",
+        "met Harriet Booth at the retail expo yesterday, she owns Booth & Co (14 shops across"
+        " the north). put her in as contacted, email harriet@boothandco.co.uk",
+    )
+    chat.send("t", "oh and her mobile is 07700 900123")
+    harriet = _lead(store, "Harriet Booth")
+    assert (harriet.company, harriet.status, harriet.phone) == (
+        "Booth & Co",
+        "Contacted",
+        "07700 900123",
+    )
+
+
+def test_an_interior_fit_out_teams_week(office) -> None:
+    chat, store = office
+    chat.send("t", "yusuf on the other hand is in 💪 PO came thru this morning")
+    yusuf = _lead(store, "Yusuf Demir")
+    assert (yusuf.status, yusuf.company) == ("Won", "Ankara Steel")  # never 'PO came thru'
+    chat.send("t", "also a note on Efua Mensah: landlord approved the mezzanine, hes driving")
+    assert _lead(store, "Efua Mensah").notes.endswith(
+        ": landlord approved the mezzanine, hes driving"
+    )
+    chat.send("t", "just fired the fit-out quote over to Elena Popescu")
+    assert _lead(store, "Elena Popescu").status == "Proposal sent"
+    chat.send("t", "kwame moved to Atlanta Freight")
+    chat.send("t", "also he goes by Kwame Asante-Reed now, rename him")
+    chat.send("t", "and set his vlaue to 35k")
+    kwame = _lead(store, "Kwame Asante-Reed")
+    assert (kwame.company, kwame.value) == ("Atlanta Freight", 35000)

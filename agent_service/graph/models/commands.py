@@ -159,7 +159,10 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         text = _FOR_X_NOTES.sub(r"add a note to \g<ref>:", text)
         note = _NOTE_WITH_COLON.search(text)
         if note:  # "…chatter…, add a note to kofi: interested, wants a call": all of it is the note
-            calls = self._add_note(note.group(0))
+            said = re.sub(
+                r"^(?:(?:also|and|plus|oh and|quick)\s+)?(?:a\s+|the\s+)?", "", note.group(0)
+            )
+            calls = self._add_note(said)
             if calls:
                 return Parsed(calls=calls)
         quoted = _QUOTED_NOTE.match(text)
@@ -231,7 +234,9 @@ _BARE_NEW = re.compile(
     re.I,
 )
 _NOTE_WITH_COLON = re.compile(
-    r"\b(?:add|put|leave|write|attach|log|save|make|jot(?:\s+down)?|drop)\s+(?:a\s+|the\s+)?"
+    # "also a note on Rafael Soto: landlord approved the mezzanine": the verb left out
+    r"(?:\b(?:add|put|leave|write|attach|log|save|make|jot(?:\s+down)?|drop)\s+|^(?:(?:also|and|plus"
+    r"|oh and|quick)\s+)?(?=(?:a\s+|the\s+)?(?:quick\s+)?notes?\s+(?:to|for|on|about)\s))(?:a\s+|the\s+)?"
     r"(?:quick\s+)?notes?\s+(?:to|for|on|about|against)\s+[^:,.!?]{1,40}?\s*:\s*\S.*$",
     re.I,
 )

@@ -347,6 +347,7 @@ class OfflineChatModel(BaseChatModel):
         text = _note_without_colon(text, grounded)  # "add a note on wiremu tipene wants a quote …"
         text = _same_place(messages, text)  # "and drag fernanda over to the same column too"
         text = _asked_company(text)  # "she's at universitas gadjah mada now. update her company"
+        text = re.sub(r",?\s+on the other hand,?(?=\s)", "", text, flags=re.I)  # "olga on the …"
         corrected = (
             _respelled(text, grounded)
             or _other_lead(messages, text, grounded)

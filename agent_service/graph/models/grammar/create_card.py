@@ -85,7 +85,7 @@ _LABELLED_NAME = re.compile(
 )
 _COMPANY_LED = re.compile(
     # "she's with Lusitania Foods", "runs Saltbush Coffee Roasters", "company: Sabor Doce"
-    r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are|(?=\s+works?\b))\s+(?:now\s+|also\s+)?)?"
+    r"^(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are|(?=\s+(?:works?|owns|runs)\b))\s+(?:now\s+|also\s+)?)?"
     r"(?:(?:(?:i|we)\s+)?met\s+(?:a|the|this|one)\s+(?:guy|person|lady|woman|man|contact|dude|someone"
     r"|gentleman|buyer)\s+(?:from|at|with)"
     r"|(?:for\s+)?(?:the\s+)?(?:company|co|org|organisation|organization|account|firm|business)"
@@ -156,6 +156,35 @@ _MET_ROLE_FROM = re.compile(
     r"(?:from|at|with)\s+(?P<c>\S.*)$",
     re.I,
 )
+# "… larissa.campos@transnordeste.com.br pls add her": the request to create, said last
+_ADD_THEM_LAST = re.compile(
+    r"(?:^|[\s,.;])(?:(?:pls|please|plz|can you|could you|can u)\s+)?add\s+(?:her|him|them)"
+    r"(?:\s+(?:pls|please|in|too|as well|to the board|to the crm|as a lead|as a new lead))*\s*[.!]*$",
+    re.I,
+)
+# "add the logistics director from Frota Sul, …": a create naming a role, not a person
+_ADD_ROLE_FROM = re.compile(
+    r"^(?:(?:pls|please|kindly|can you|could you|can u)\s+)?add\s+(?=(?:the|a|an|their|this)\s+"
+    r"[\w&' -]{2,30}?\s+(?:from|at|@)\s)",
+    re.I,
+)
+# "met Harriet Booth at the retail expo yesterday": who, and where (not stored)
+_MET_NAME = re.compile(
+    r"^(?:(?:i|we)\s+)?(?:just\s+)?met\s+(?P<n>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,2})\s+"
+    r"(?:at|during|in)\s+(?:the|a|an|our|this|last)\s+[\w\s'-]{1,40}$"
+)
+# "runs ops over at TransNordeste Logística": what they run, then the company
+_RUNS_AT = re.compile(
+    r"^(?:(?:she|he|they)\s+)?(?:runs|heads|leads|manages|handles|looks after)\s+"
+    r"[\w&'’ -]{1,25}?\s+(?:over\s+)?(?:at|for|@)\s+(?P<c>\S.*)$",
+    re.I,
+)
+# "wants to redo 3 floors of their HQ": what the lead wants, a remark (not stored)
+_WANTS_TO = re.compile(
+    r"^(?:(?:she|he|they)\s+)?(?:wants?|needs?|is looking|are looking|looking|hoping|plans?"
+    r"|planning)\s+to\s+\S.*$",
+    re.I,
+)
 # "from the Chamber mixer in Cedar Rapids": an event, where the lead was met (not stored)
 _MET_AT_EVENT = re.compile(
     r"^(?:(?:i\s+|we\s+)?met\s+(?:him|her|them\s+)?)?(?:from|at|during|after)\s+(?:the|a|an|our|this"
@@ -183,8 +212,9 @@ _NOT_YET = re.compile(
     r"|phone|number|company)(?:\s+(?:estimate|figure|info))?\s+(?:yet|for now|so far|known)$"
     # "dunno the buyer's name yet": the name is asked for
     r"|^(?:i\s+)?(?:dunno|don't know|dont know|do not know|not sure of|no idea of|need to get|will get"
-    r"|haven't got|havent got|don't have|dont have)\s+(?:the|his|her|their)\s+(?:\w+'s\s+)?name"
-    r"(?:\s+(?:yet|for now|atm))?$",
+    r"|haven't got|havent got|don't have|dont have|didn't catch|didnt catch|did not catch|forgot"
+    r"|missed|didn't get|didnt get)\s+(?:the|his|her|their)\s+(?:\w+'s\s+)?name"
+    r"(?:\s+(?:yet|for now|atm|tho|though|sorry))*$",
     re.I,
 )
 # The work an amount is for, said before it ("commercial roof ~60k", "full fit-out prob around
@@ -336,7 +366,12 @@ class CardReader:
         if not text:
             return None
         text = _ADDRESS_FIRST.sub(r"\g<verb> a new lead, \g<e>", text)
-        trigger = _TRIGGER.search(text) or _VERB_FIRST.match(text)
+        trigger = (
+            _TRIGGER.search(text)
+            or _VERB_FIRST.match(text)
+            or _ADD_ROLE_FROM.match(text)
+            or _ADD_THEM_LAST.search(text)
+        )
         if trigger:
             text = f"{text[: trigger.start()]} , {text[trigger.end() :]}"
         card = Card(requested=bool(trigger) or asked_how, answering=answer)
@@ -365,7 +400,11 @@ class CardReader:
         if not trigger and not answer and not asked_how:
             # no request to create: only a name said to be one, with details around it
             details = {"company", "email", "phone", "value"} & set(card.fields)
-            labelled = card.fields.get("_labelled") or _MET_ROLE_FROM.match(text)
+            labelled = (
+                card.fields.get("_labelled")
+                or _MET_ROLE_FROM.match(text)
+                or re.match(r"^(?:(?:i|we)\s+)?(?:just\s+)?met\s+[A-Z]", text)
+            )
             if not (named and labelled and len(details) >= 2):
                 return None  # ("just met the dean of … from …, grace njeri, …": a lead met)
         if answer and not named:
@@ -409,6 +448,13 @@ class CardReader:
             return  # "she's the owner", "he's head of ops": a job title, not stored
         if _DOES_JOB.match(piece):
             return  # "he runs L&D there": what they do, not stored
+        met = _MET_NAME.match(piece)
+        if met:  # "met Harriet Booth at the retail expo yesterday"
+            self._set(card, "name", met.group("n"))
+            return
+        if _WANTS_TO.match(piece):
+            return
+        piece = re.sub(r"\s*\([^)]*\)?\s*$", "", piece) or piece  # "Booth & Co (14 shops …)"
         when = _MEETING_WHEN.match(piece)
         if when:  # "demo's next tue": the meeting is booked; when it is, is not stored
             if "status" not in card.fields:
@@ -567,6 +613,10 @@ class CardReader:
         return None, None
 
     def _company_piece(self, piece: str, card: Card) -> bool:
+        runs = _RUNS_AT.match(piece)
+        if runs and _company(runs.group("c")):
+            self._set(card, "company", _company(runs.group("c")))
+            return True
         met = _MET_ROLE_FROM.match(piece)
         if met and _is_role(met.group("role")):
             company = _company(met.group("c"))

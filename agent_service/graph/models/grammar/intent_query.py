@@ -43,7 +43,8 @@ class QueryIntents:
         if where and self.stage(re.sub(r"[?!.\s]+$", "", where["rest"])):  # type: ignore[attr-defined]
             text = f"{where[1]} in {where['rest']}"  # "who is actually at Proposal sent?"
         text = re.sub(
-            r"\s+(?:rn|atm|right now|at the moment|currently|now|then|again|pls|please)(?=\W*$)",
+            r"\s+(?:rn|atm|right now|at the moment|currently|now|then|again|pls|please|btw"
+            r"|by the way)(?=\W*$)",
             "",
             text,
             flags=re.I,

@@ -307,6 +307,9 @@ class UpdateIntents:
                 # a capitalised company, said of a lead: "he's at Flutterwave now"
                 if not raw[:1].isupper() or not is_company(_clean(raw)):
                     continue
+                small = {"of", "and", "the", "de", "y", "e", "du", "da", "la", "del", "&", "for"}
+                if any(w[:1].islower() and w not in small for w in _clean(raw).split()):
+                    continue  # "olga is in PO came thru this morning": a sentence, no company
                 name = "company"
             if name == "company" and (
                 self.stage(raw) or re.match(r"^(?:the\s+)?(?:next|previous)\b", raw, re.I)

@@ -76,7 +76,7 @@ def in_english(text: str) -> str:
 
 # An emoji between two sentences ends the first: "lost brampton to a competitor 🙄 they went …"
 _EMOJI_BETWEEN = re.compile(
-    "(?<=[a-z0-9%)])\\s+[\U0001f000-\U0001faff\u2600-\u27bf][\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]*\\s+(?=[a-z]{2,}\\s+[a-z])"
+    "(?<=[a-z0-9%)])\\s+[\U0001f000-\U0001faff\u2600-\u27bf][\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]*\\s+(?=[A-Za-z]{2,}\\s+[a-z])"
 )
 
 

@@ -144,8 +144,14 @@ def as_typed(text: str) -> str:
     text = _LIST_MARK.sub("", text)
     text = re.sub(r"\b(leads|they|who|u|you|we|ppl|people)\s+r\b", r"\1 are", text, flags=re.I)
     text = spoken_emails(_HESITATION.sub("", text)).strip() or text
-    return _NO_APOSTROPHE.sub(
-        lambda m: f"{m[1]}'{m[2]}" if m[0].lower() in _CONTRACTED else m[0], text
+    # a note's own words after its colon are kept as typed ("call after 3pm, hes driving")
+    note = re.search(r"\bnotes?\b[^:]{0,60}:", text, re.I)
+    head, tail = (text[: note.end()], text[note.end() :]) if note else (text, "")
+    return (
+        _NO_APOSTROPHE.sub(
+            lambda m: f"{m[1]}'{m[2]}" if m[0].lower() in _CONTRACTED else m[0], head
+        )
+        + tail
     )
 
 

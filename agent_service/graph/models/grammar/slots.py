@@ -209,7 +209,8 @@ _VALUE_REASON = re.compile(
     r"|they|it's|its|as|since|because|cause|cos|coz|per|according|after|his|her|their|we|i|just"
     r"|saw|found|confirmed|turns out|apparently|checked|spelled|spelt|pls|please|thanks|thx|same|still"
     r"|ty|update|can you|can u|fix|had|have|i've|ive|wrong|typo|misspelt|misspelled|oops|my bad"
-    r"|sorry|lol|was|were|has|the old|the previous|old|previous|the former|former)\b.*)$",
+    r"|sorry|lol|was|were|has|the old|the previous|old|previous|the former|former|rename|change it"
+    r"|change that)\b.*)$",
     re.I,
 )
 
@@ -220,6 +221,6 @@ def _without_reason(value: str, field_name: str) -> str:
     match = _VALUE_REASON.match(value)
     if not match:
         return value
-    head = match.group("value").strip()
+    head = re.sub(r"\s+(?:now|then|instead)$", "", match.group("value").strip(), flags=re.I)
     sure = is_person_name(head) if field_name == "name" else is_company(head)
     return head if sure and head[:1].isupper() else value

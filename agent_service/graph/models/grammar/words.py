@@ -130,10 +130,20 @@ def kept_words() -> frozenset[str]:
 
 # Field words a typo in them is corrected to ("emial", "phne", "nmber", "compnay", "stauts"): a
 # misspelt field word otherwise becomes part of a lead's name.
-_FIELD_TARGETS = ("email", "phone", "number", "company", "address", "mobile", "notes", "status")
+_FIELD_TARGETS = (
+    "email",
+    "phone",
+    "number",
+    "company",
+    "address",
+    "mobile",
+    "notes",
+    "status",
+    "value",
+)
 _KNOWN = frozenset(
     {"note", "mail", "emails", "phones", "numbers", "mobiles", "addresses", "emil", "stats"}
-    | {"statue", "states"}
+    | {"statue", "states", "valve", "vale", "values", "valued"}
 )
 _LOWER_WORD = re.compile(r"(?<![\w@.+'’-])[a-z]{4,}(?![\w@'’-]|\.\w)")
 
