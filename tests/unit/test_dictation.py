@@ -1033,3 +1033,41 @@ def test_an_interior_fit_out_teams_week(office) -> None:
     chat.send("t", "and set his vlaue to 35k")
     kwame = _lead(store, "Kwame Asante-Reed")
     assert (kwame.company, kwame.value) == ("Atlanta Freight", 35000)
+
+
+def test_an_amount_taken_back_in_the_same_message(office) -> None:
+    chat, store = office
+    chat.send("t", "and omari's is more like 1.5 mil? no sorry, 15k. 15 thousand")
+    assert _lead(store, "Omari Juma").value == 15000  # never 1,500,000
+    chat.send("t", "karim's deal is 40k, no actually make that 45k")
+    assert _lead(store, "Karim Rahme").value == 45000
+
+
+def test_names_fixed_and_leads_lost_to_a_named_competitor(office) -> None:
+    chat, store = office
+    chat.send("t", "lost the juma deal to sage 😤 they undercut us on price")
+    assert _lead(store, "Omari Juma").status == "Lost"
+    fixed = chat.send("t", "also its Kwamena on his card not Kwame, fix the name")
+    assert [a["type"] for a in fixed.actions] == ["update_lead"]
+    assert _lead(store, "Kwamena Asante").status == "Contacted"  # never a redirect of the move
+    chat.send("t", "efua got married, surname is de Vries now - rename her to Efua de Vries")
+    assert _lead(store, "Efua de Vries").company == "Cape Coast Tours"
+    chat.send("t", "delete Karim Rahme (the one with no email), it's a dupe entry")
+    assert chat.send("t", "yes").actions[0]["type"] == "delete_lead"
+    assert not any(lead.name == "Karim Rahme" for lead in store.list())
+
+
+def test_answers_and_descriptions_of_a_payroll_reseller(office) -> None:
+    chat, store = office
+    chat.send("t", "add a new lead")
+    chat.send("t", "Ingrid Larsen, she runs Larsen Physio")
+    assert _lead(store, "Ingrid Larsen").company == "Larsen Physio"
+    shown = chat.send(
+        "t",
+        "add a new lead, dental clinic out in parramatta, email reception@smiledental.com.au,"
+        " maybe 8k",
+    )
+    assert shown.needs == "confirmation" and "Parramatta" not in shown.reply
+    chat.send("t", "oh the owner is Wei Zhang")
+    wei = _lead(store, "Wei Zhang")
+    assert (wei.company, wei.email, wei.value) == (None, "reception@smiledental.com.au", 8000)

@@ -169,7 +169,7 @@ class OfflineChatModel(BaseChatModel):
                 args["status"] = stage
             elif value and value[0] in args:
                 args[value[0]] = value[1]
-            elif not stage and not value and "lead" in args:
+            elif not stage and not value and "lead" in args and not _FIXES_A_NAME.search(text):
                 if grounded and not _names_one(meant, grounded):
                     continue  # "proposal sent only": no lead of the store, so no redirect
                 if not grounded and not is_person_name(meant):
@@ -348,6 +348,7 @@ class OfflineChatModel(BaseChatModel):
         text = _same_place(messages, text)  # "and drag fernanda over to the same column too"
         text = _asked_company(text)  # "she's at universitas gadjah mada now. update her company"
         text = re.sub(r",?\s+on the other hand,?(?=\s)", "", text, flags=re.I)  # "olga on the …"
+        text = _self_corrected(text)  # "… more like 1.5 mil? no sorry, 15k": the amount said last
         corrected = (
             _respelled(text, grounded)
             or _other_lead(messages, text, grounded)
@@ -589,6 +590,12 @@ def _near(word: str, known: set[str]) -> bool:
     )
 
 
+# "also its Benjamin on his card not Ben, fix the name": a name spelled right, no other lead
+_FIXES_A_NAME = re.compile(
+    r"\b(?:fix|correct|change|update)\s+(?:the|his|her|their)\s+(?:name|spelling|surname)\b"
+    r"|\bspel(?:led|t|ling)\b|\b(?:surname|last name|first name)\b",
+    re.I,
+)
 _ADDS_SOMEONE = re.compile(
     r"^\W*(?:(?:pls|please|plz|kindly|can you|could you|can u|hey|hi|ok|okay)[,\s]+)*"
     r"(?:add|create|new lead|new contact|new prospect)\b(?!\s+(?:a\s+)?(?:note|notes|him|her|them|it)\b)",
@@ -877,7 +884,8 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
     # "spelled Karimi with an i, not Karimy": how it is spelled is no word of the name
     text = re.sub(
         r"\s+(?:with|ending in|ends in|ending with)\s+(?:an?|the|one|two|double)\s+[a-z]{1,2}\b"
-        r"(?:\s+at the end)?",
+        r"(?:\s+at the end)?|\s+(?:on|in)\s+(?:his|her|their|the)\s+(?:card|business card|contract"
+        r"|email signature|signature|linkedin|invoice|po)\b",
         "",
         text,
         flags=re.I,
@@ -907,7 +915,10 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
         surname = re.search(
             r"\b(?:surname|last name|family name|spell|spelled|spelt)\b", text, re.I
         )
-        if close < 60 and not (surname and close >= 40 and new[:1].lower() == old[:1].lower()):
+        longer = normalize(new).startswith(normalize(old))  # "Benjamin not Ben"
+        if close < 60 and not (
+            (surname or longer) and close >= 40 and new[:1].lower() == old[:1].lower()
+        ):
             continue  # "Leong not Lee" is said to be the surname: close enough
         if not is_person_name(new):
             continue
@@ -952,6 +963,23 @@ _NOW_AT = re.compile(
     r"(?:\s+now)?,?\s+(?:and\s+)?not\s+(?:at\s+|with\s+)?(?P<old>[\w&'’ -]+?)(?:\s+(?:any ?more|now))?$",
     re.I,
 )
+
+
+_AMOUNT_WORDS = r"[$€£]?\d[\d,.]*(?:\s*(?:k|m|mil|million|grand|thousand|bucks|usd|dollars))?"
+_SELF_CORRECTED = re.compile(
+    rf"(?P<a>{_AMOUNT_WORDS})[?!.,]*\s+(?:(?:no|nope|nah|sorry|wait|actually|oops|i mean|i meant"
+    rf"|make that|make it|or rather|correction|scratch that)[?!.,]*\s+)+(?P<b>{_AMOUNT_WORDS})\b",
+    re.I,
+)
+
+
+def _self_corrected(text: str) -> str:
+    """ "saoirse's is more like 1.5 mil? no sorry, 15k", "the deal is 40k, no actually make
+    that 45k": an amount taken back in the same message is replaced by the one said after."""
+    match = _SELF_CORRECTED.search(text)
+    if not match or not MONEY.search(match["a"]) or not MONEY.search(match["b"]):
+        return text
+    return f"{text[: match.start()]}{match['b']}{text[match.end() :]}"
 
 
 _COMPANY_ASKED = re.compile(

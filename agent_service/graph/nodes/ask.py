@@ -386,7 +386,8 @@ _NAME_FILLER = re.compile(
 _NAME_INTRO = re.compile(
     r"^(?:(?:it's|its|it is|that's|thats|that is|this is|he's|hes|he is|she's|shes|she is"
     r"|they're|theyre|they are|the contact is|contact is|the contact person is|the person is"
-    r"|(?:the\s+)?contact\s+(?:there|over there|person there)\s+is|(?:the\s+)?person\s+there\s+is)\s+"
+    r"|(?:the\s+)?contact\s+(?:there|over there|person there)\s+is|(?:the\s+)?person\s+there\s+is"
+    r"|(?:the\s+)?(?:owner|manager|boss|buyer|director|founder|ceo)(?:\s+there)?\s+is)\s+"
     r"|(?:it's\s+|its\s+)?for\s+(?=[A-Z]))",
     re.I,
 )

@@ -188,7 +188,7 @@ class Clauses:
             p
             for part in with_and
             for p in re.split(
-                r"[,!]\s+(?=\w)|\s+[-–—]+\s+(?=(?:pls\s+|please\s+|can\s+you\s+|can\s+u\s+)?(?:update|change|set|move|mark|fix|put)\b)",
+                r"[,!]\s+(?=\w)|\s+[-–—]+\s+(?=(?:pls\s+|please\s+|can\s+you\s+|can\s+u\s+)?(?:update|change|set|move|mark|fix|put|rename)\b)",
                 part,
             )
         ]
@@ -251,7 +251,13 @@ class Clauses:
                     )
                 ):
                     return None  # an unparsed request, not context
-                referent = _mentioned_lead(clause) or referent
+                if not re.match(  # "surname is de Vries now": the new name, not the lead
+                    r"^(?:(?:also|and|so|oh)\s+)*(?:(?:her|his|their|the|my)\s+)?(?:surname|last name"
+                    r"|first name|name)\s+(?:is|'s|’s)\b|^(?:(?:she|he|they)\s+)?(?:goes by|now called)\b",
+                    clause,
+                    re.I,
+                ):
+                    referent = _mentioned_lead(clause) or referent
                 dropped.append(clause)
                 continue
             if calls and calls[-1][0] == "create_lead" and _completes_create(found, calls[-1][1]):

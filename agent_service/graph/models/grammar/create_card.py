@@ -146,7 +146,7 @@ _ROLE_ONLY = re.compile(
 )
 _DOES_JOB = re.compile(
     r"^(?:she|he|they)\s+(?:runs|heads|leads|manages|handles|owns|looks after|is in charge of"
-    r"|are in charge of|run|head|lead|manage|handle|own|look after)\s+[\w&'’ -]{1,40}?"
+    r"|are in charge of|run|head|lead|manage|handle|own|look after)\s+(?P<what>[\w&'’ -]{1,40}?)"
     r"(?:\s+(?:there|over there|for them|at the company))?$",
     re.I,
 )
@@ -318,6 +318,10 @@ def _company(text: str) -> str | None:
         return None
     if re.search(r"\s(?:at|@)\s", company):
         return None  # "HR at Halifax Port Authority": a department, then the company
+    if company == company.lower() and re.search(
+        r"\b(?:in|out|near|on|for|with|from|around|by|to|outside)\b", company
+    ):
+        return None  # "dental clinic out in parramatta": a description, no company name
     if all(w in glue() for w in re.findall(r"[\w'’]+", company.lower())):
         return None
     return title_case(company) if company == company.lower() else company
@@ -446,8 +450,11 @@ class CardReader:
         role = _ROLE_ONLY.match(piece)
         if role and all(w in _words()[1] for w in re.findall(r"[\w&'-]+", role.group("r").lower())):
             return  # "she's the owner", "he's head of ops": a job title, not stored
-        if _DOES_JOB.match(piece):
-            return  # "he runs L&D there": what they do, not stored
+        job = _DOES_JOB.match(piece)
+        if job and not (
+            _proper(job.group("what")) and job.group("what") == piece[job.start("what") :]
+        ):
+            return  # "he runs L&D there": what they do, not stored ("she runs Larsen Physio": a company)
         met = _MET_NAME.match(piece)
         if met:  # "met Harriet Booth at the retail expo yesterday"
             self._set(card, "name", met.group("n"))

@@ -186,7 +186,9 @@ class CreateIntents:
         if named and named[0] != 0 and not is_person_name(_strip_title(pieces[0])):
             pieces.insert(0, pieces.pop(named[0]))
         if "company" not in args:
-            marked = [i for i, p in enumerate(pieces[1:], 1) if looks_like_company(p)]
+            marked = [
+                i for i, p in enumerate(pieces[1:], 1) if looks_like_company(p) and is_company(p)
+            ]
             if marked:
                 args["company"] = pieces.pop(marked[0])
         name = re.sub(
@@ -215,7 +217,12 @@ class CreateIntents:
             # two words as the name and the rest as the company, and ask before writing.
             name, args["company"] = " ".join(words[:2]), " ".join(words[2:])
             args["confirm_first"] = True
-        if "company" not in args and leftovers and looks_like_company(f"x {leftovers[0]}"):
+        if (
+            "company" not in args
+            and leftovers
+            and looks_like_company(f"x {leftovers[0]}")
+            and is_company(leftovers[0])
+        ):
             args["company"] = leftovers.pop(0)  # "Aisha Bello meridian solar 45k"
         if "company" not in args and leftovers and not re.search(r"\d", leftovers[0]):
             # a piece typed as a name ("…, Kora Payments, …"); a lower-case one with no mark of

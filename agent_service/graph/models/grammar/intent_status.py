@@ -190,7 +190,8 @@ class StatusIntents:
             ),
             # Lost
             (
-                r"^(?:we\s+)?(?:lost|dropped)\s+(?P<ref>.+?)(?:'s)?(?:\s+(?:deal|account))?(?:\s+to a competitor)?$",
+                r"^(?:we\s+)?(?:lost|dropped)\s+(?P<ref>.+?)(?:'s)?(?:\s+(?:deal|account))?"
+                r"(?:\s+to\s+(?:a\s+competitor|the\s+competition|[\w&'’ -]{1,30}))?$",
                 "Lost",
             ),
             (

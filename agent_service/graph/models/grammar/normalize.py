@@ -165,6 +165,8 @@ def _company(text: str) -> str:
 def _ref(text: str) -> str:
     """A lead reference as the matcher expects it: no quotes, possessive or filler."""
     text = _clean(text)
+    # "Gustavo Ribeiro (the one with no email)": a remark about which one, not the name
+    text = re.sub(r"\s*\((?:the one|the|who|that|with|not|i think)\b[^)]*\)", "", text, flags=re.I)
     text = re.sub(
         r"^(?:lead|contact|prospect|client|customer|deal|the lead|the contact)\s+",
         "",

@@ -348,4 +348,8 @@ def is_company(text: str) -> bool:
     words = text.split()
     if not 1 <= len(words) <= 6 or _NOT_COMPANY.search(text):
         return False
+    if text == text.lower() and re.search(
+        r"\b(?:in|out|near|on|for|with|from|around|by|to|outside|after|before)\b", text
+    ):
+        return False  # "dental clinic out in parramatta": a description typed in lower case
     return not all(w.lower() in not_names() for w in words)
