@@ -1071,3 +1071,32 @@ def test_answers_and_descriptions_of_a_payroll_reseller(office) -> None:
     chat.send("t", "oh the owner is Wei Zhang")
     wei = _lead(store, "Wei Zhang")
     assert (wei.company, wei.email, wei.value) == (None, "reception@smiledental.com.au", 8000)
+
+
+def test_a_trip_story_creates_nobody_and_a_calendar_request_books_nothing(office) -> None:
+    chat, store = office
+    before = len(store.list())
+    chat.send(
+        "t",
+        "man the london trip was brutal. met a bunch of ppl at the martech expo, mostly tire"
+        " kickers tbh. one decent convo tho, Karim from Rahme Trading, pretty sure he's already"
+        " in here. bump him to meeting booked, we've got a call next tues",
+    )
+    assert len(store.list()) == before  # never a lead 'Mostly Tire Kickers Tbh'
+    assert _lead(store, "Karim Rahme").status == "Meeting booked"
+    reply = chat.send("t", "can u put a call in my calendar w elena popescu for fri 10am")
+    assert reply.actions == [] and _lead(store, "Elena Popescu").status == "Meeting booked"
+    assert "Nothing was changed" in reply.reply
+
+
+def test_a_marketing_saas_teams_fixes(office) -> None:
+    chat, store = office
+    chat.send("t", "chnage stauts for yusfu to meting booked")
+    assert _lead(store, "Yusuf Demir").status == "Meeting booked"
+    chat.send("t", "omari switched agencies, company is now Faro Growth Lab")
+    assert _lead(store, "Omari Juma").company == "Faro Growth Lab"
+    chat.send("t", "also his surname is spelled Jumah with an h, can u fix")
+    assert _lead(store, "Omari Jumah").company == "Faro Growth Lab"
+    chat.send("t", "add kwame asante from takoradi oil services, his cell is 0722 123 456")
+    chat.send("t", "ah no same guy, don't create it. just put that number on the one we have")
+    assert _lead(store, "Kwame Asante").phone == "0722 123 456"

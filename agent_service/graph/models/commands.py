@@ -72,7 +72,9 @@ class CommandParser(QueryIntents, StatusIntents, CreateIntents, UpdateIntents, S
         """The calls `message` asks for, each value checked (`validate.settle`), or a reply."""
         # "Kwame has changed to other company, he is by …": news, not a look-up of his company
         message = _OTHER_COMPANY.sub("changed companies", message)
-        if _ASKS_ME_TO_ACT.match(_clean(message)) and not self._names_a_stage(message):
+        if (
+            _ASKS_ME_TO_ACT.match(_clean(message)) or _IN_MY_CALENDAR.search(message)
+        ) and not self._names_a_stage(message):
             # "can you email gareth the proposal pdf and set up a call with him": a request
             # for work outside the CRM; the call is not booked yet, so no stage is written
             return Parsed(reply=OUTSIDE_THE_CRM)
@@ -249,6 +251,12 @@ _ASKS_ME_TO_ACT = re.compile(
     r"|(?:please|pls|plz)\s+)(?:please\s+|pls\s+|also\s+|quickly\s+)?(?:e-?mail|send|mail|text"
     r"|message|whatsapp|ring|phone|schedule|set up|book|arrange|invite|remind|forward|draft|write"
     r"|call)\s+(?!(?:it|that|him|her|them)\s+(?:to|in|as)\b|me\b|us\b)",
+    re.I,
+)
+# "can u put a call in my calendar w olivia marsh for fri 10am": the user's calendar
+_IN_MY_CALENDAR = re.compile(
+    r"\b(?:put|add|block|pop|stick|schedule|book|set)\b[^.?!]{0,40}\b(?:in|on|into|to)\s+(?:my|our|the"
+    r"|your)\s+(?:calendar|cal|diary|schedule|outlook|gcal|google calendar)\b",
     re.I,
 )
 _OTHER_COMPANY = re.compile(

@@ -460,8 +460,9 @@ _ONTO_EXISTING = re.compile(
     r"^(?:(?:no|nope|nah|ok|okay|actually)[,!.]?\s+)*(?:just\s+)?(?:add|put|save|copy|move|use|update)\s+"
     r"(?:(?:the|that|her|his|their|this)\s+)?(?P<what>phone(?: number)?|number|email(?: address)?|value"
     r"|deal value|company|details|info|everything|it|them|that)?\s*(?:(?:to|on|onto|for|in|into)\s+)?"
-    r"(?:the\s+|that\s+|his\s+|her\s+|their\s+)?(?:existing|old|current|original|other)\s+"
-    r"(?:one|lead|record|contact|entry|card)(?:\s+(?:instead|then|pls|please))*$",
+    r"(?:(?:the\s+|that\s+|his\s+|her\s+|their\s+)?(?:existing|old|current|original|other)\s+"
+    r"(?:one|lead|record|contact|entry|card)|the\s+one\s+(?:we|i)\s+(?:have|already have|'ve got"
+    r"|have already))(?:\s+(?:instead|then|pls|please))*$",
     re.I,
 )
 _FIELD_OF = {
@@ -903,7 +904,7 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
     if full and len({e["name"] for e in named}) == 1 and is_person_name(full.group("full")):
         if normalize(full.group("full")) != normalize(named[0]["name"]):
             return [("update_lead", {"lead": named[0]["name"], "name": full.group("full")})]
-    wrong = _SPELT_WRONG.search(text)
+    wrong = _SPELT_WRONG.search(text) or _SPELLED_AS.search(text)
     if wrong:  # "his surname is spelt wrong, it's O'Sullivan", "fix her name, it's Sri Lestari"
         return _spelt_right(wrong.group("new"), grounded)
     for match in _X_NOT_Y.finditer(text):
@@ -934,6 +935,13 @@ _SPELT_WRONG = re.compile(
     r"|typed)\s+wrong(?:ly)?|(?:fix|correct)\s+(?:his|her|their|the)\s+(?:name|surname|last name"
     r"|spelling))\b[^.;]{0,30}?[,.;:—-]?\s+(?:it's|its|it is|it should be|should be)\s+"
     r"(?P<new>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})\s*[.!]*$"
+)
+
+
+# "his surname is spelled Tavarez with a z, can u fix": the right spelling, said plainly
+_SPELLED_AS = re.compile(
+    r"\b(?:surname|last name|family name|first name|name)\s+is\s+(?:actually\s+)?(?:spelled|spelt"
+    r"|written)\s+(?P<new>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})\b(?!\s*,?\s+not\b)"
 )
 
 

@@ -42,7 +42,9 @@ class CreateIntents:
             r"(?:\s+for\s+(?:me|us))?(?:\s+(?:called|named|for|with name|:|-|—))?\s*:?\s*(?P<rest>.+)$",
             r"^new\s+(?:lead|contact|prospect|customer|client|deal|opportunity)\s*(?:called|named|for|:|-|—|,)?\s*(?P<rest>.+)$",
             r"^(?:add|create|insert|register|enter|log)\s+(?P<rest>.+?)(?:\s+(?:as|to)\s+(?:a\s+)?(?:new\s+)?(?:lead|contact|prospect)(?:\s+(?:to|in)\s+(?:the\s+)?(?:crm|pipeline|board|system))?)?$",
-            r"^(?:i\s+)?(?:just\s+)?(?:met|got a (?:new\s+)?(?:lead|contact|referral)|spoke to a new (?:lead|prospect)|have a new (?:lead|prospect|contact))\s*(?:called|named|:|-|,)?\s*(?P<rest>.+)$",
+            # "met Harriet Booth at …": a name typed as one ("met a bunch of ppl …" is no lead)
+            r"^(?:i\s+)?(?:just\s+)?met\s+(?:with\s+)?(?P<rest>(?-i:[A-Z]).+)$",
+            r"^(?:i\s+)?(?:just\s+)?(?:got a (?:new\s+)?(?:lead|contact|referral)|spoke to a new (?:lead|prospect)|have a new (?:lead|prospect|contact))\s*(?:called|named|:|-|,)?\s*(?P<rest>.+)$",
             r"^(?:there's|there is|we have|we've got|got)\s+a\s+new\s+(?:lead|prospect|contact)\s*(?:called|named|:|-|,)?\s*(?P<rest>.+)$",
             r"^(?P<rest>.+?)\s+is\s+a\s+new\s+(?:lead|prospect|contact)(?:\s+(?P<more>.+))?$",
         ]

@@ -165,6 +165,14 @@ def _company(text: str) -> str:
 def _ref(text: str) -> str:
     """A lead reference as the matcher expects it: no quotes, possessive or filler."""
     text = _clean(text)
+    # "bruno switched agencies, company is now …": the news is no part of the name
+    text = re.sub(
+        r"\s+(?:has\s+)?(?:switched|changed|moved|left|swapped)\s+(?:jobs?|agencies|agency|companies"
+        r"|firms?|roles?|employers?)$",
+        "",
+        text,
+        flags=re.I,
+    )
     # "Gustavo Ribeiro (the one with no email)": a remark about which one, not the name
     text = re.sub(r"\s*\((?:the one|the|who|that|with|not|i think)\b[^)]*\)", "", text, flags=re.I)
     text = re.sub(

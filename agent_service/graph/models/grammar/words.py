@@ -157,7 +157,9 @@ def fix_field_typos(text: str) -> str:
         before = text[: match.start()].split()
         if word in _FIELD_TARGETS or word in _KNOWN or word in verbs() or word in glue():
             return word
-        if not before or before[-1].lower() in verbs():
+        after = text[match.end() :].split()
+        named_field = bool(after) and after[0].lower() in {"of", "for", "on", "to", "is"}
+        if (not before or before[-1].lower() in verbs()) and not named_field:
             return word  # "move emil to Won": Emil is the lead, not a misspelt field
         for target in _FIELD_TARGETS:
             if _one_edit(word, target):
