@@ -36,6 +36,7 @@ from agent_service.graph.models.grammar.recognizers import (
     _MINUS,
     MONEY,
     RANGE,
+    WHERE_WRITTEN,
     as_typed,
     is_person_name,
     money_problem,
@@ -885,8 +886,7 @@ def _respelled(text: str, grounded: list[dict[str, Any]]) -> list[tuple[str, dic
     # "spelled Karimi with an i, not Karimy": how it is spelled is no word of the name
     text = re.sub(
         r"\s+(?:with|ending in|ends in|ending with)\s+(?:an?|the|one|two|double)\s+[a-z]{1,2}\b"
-        r"(?:\s+at the end)?|\s+(?:on|in)\s+(?:his|her|their|the)\s+(?:card|business card|contract"
-        r"|email signature|signature|linkedin|invoice|po)\b",
+        rf"(?:\s+at the end)?|\s+{WHERE_WRITTEN}",
         "",
         text,
         flags=re.I,

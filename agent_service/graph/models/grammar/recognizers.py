@@ -288,6 +288,12 @@ def _amount(match: re.Match[str], text: str) -> float | None:
     return number
 
 
+# Where a name is written, said after it ("… on his card", "… on the contract"): no part of it.
+WHERE_WRITTEN = (
+    r"(?:on|in)\s+(?:the|her|his|their)\s+(?:contract|invoice|po|paperwork|e-?mail|card"
+    r"|business card|email signature|signature|linkedin|website|docs|documents)\b"
+)
+
 # A title before a name ("Mr. Park", "Mrs Layla Nasr", "Dr. Okafor"): no part of the name.
 TITLE = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|herr|frau)\.?\s+(?=\S)", re.I)
 

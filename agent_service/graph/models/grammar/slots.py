@@ -10,6 +10,7 @@ from typing import Any
 from agent_service.graph.models.grammar.anchored import swapped_stage
 from agent_service.graph.models.grammar.normalize import _clean, _ref, _stage_words, trim_company
 from agent_service.graph.models.grammar.recognizers import (
+    WHERE_WRITTEN,
     is_company,
     is_person_name,
     money_problem,
@@ -157,13 +158,7 @@ class Slots:
                 value,
                 flags=re.I,
             )
-            value = re.sub(
-                r"\s+(?:on|in)\s+(?:the|her|his|their)\s+(?:contract|invoice|po|paperwork|email"
-                r"|e-mail|card|business card|signature|linkedin|website|docs|documents)$",
-                "",
-                value,
-                flags=re.I,
-            )
+            value = re.sub(rf"\s+{WHERE_WRITTEN}$", "", value, flags=re.I)
             value = _without_reason(value, field_name)
         if field_name == "company":
             value = trim_company(value)
