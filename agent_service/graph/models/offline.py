@@ -380,8 +380,6 @@ class OfflineChatModel(BaseChatModel):
         ):
             # "and kipchoge's is around 45k" names no lead "kipchoge around"
             parsed.calls = self._elided(messages, text) or parsed.calls
-        if not parsed.calls:
-            parsed.calls = _onto_existing(messages, text)
         refusal = _previous_reply(messages)
         if not parsed.calls and (refusal.startswith(VALUE_REFUSED) or NEGATIVE_VALUE in refusal):
             parsed = self._retry_value(messages, text) or parsed
